@@ -1,0 +1,3 @@
+from depchain.cli import main
+
+main()

@@ -1,0 +1,107 @@
+"""Bounded, safe reading of input files and atomic writing of output files."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from depchain.errors import InputFileError, OutputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+MAX_FILE_SIZE = 32 * 1024 * 1024
+"""The largest input file read, in bytes. Real lockfiles are well under 10 MiB."""
+
+
+def read_bytes(path: Path, display: str, max_size: int = MAX_FILE_SIZE) -> bytes:
+    """The file's bytes, or an :class:`InputFileError` saying in one line what is wrong."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_size:
+                raise InputFileError(
+                    display, f"file is too large ({_mib(size)}; the limit is {_mib(max_size)})"
+                )
+            data = handle.read(max_size + 1)
+    except InputFileError:
+        raise
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputFileError(display, "symbolic link loop") from None
+        if exc.errno == errno.EISDIR:
+            raise InputFileError(display, "is a directory, not a file") from None
+        raise InputFileError(display, exc.strerror or str(exc)) from None
+    if len(data) > max_size:  # grew while we read it, or a special file
+        raise InputFileError(display, f"file is too large (over {_mib(max_size)})")
+    return data
+
+
+def read_text(path: Path, display: str, max_size: int = MAX_FILE_SIZE) -> str:
+    """The file as UTF-8 text (a leading BOM is dropped)."""
+    data = read_bytes(path, display, max_size)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputFileError(
+            display, f"not valid UTF-8 (line {line}, byte offset {exc.start})"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def parse_toml(text: str, display: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(display, f"invalid TOML: {exc}") from None
+
+
+def load_toml(path: Path, display: str) -> dict[str, Any]:
+    return parse_toml(read_text(path, display), display)
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+@contextmanager
+def atomic_writer(target: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Write ``target`` through a temporary file in the same folder, renamed on success.
+
+    On any error the temporary file is removed and ``target`` is left as it was.
+    """
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write here: {exc.strerror or exc}") from None
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        newline = None if "b" in mode else "\n"
+        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    with atomic_writer(target) as handle:
+        handle.write(text)

@@ -1,0 +1,180 @@
+"""The dependency graph: a wrapper around ``networkx.MultiDiGraph``.
+
+The wrapper owns the merge rules (one node per id, one edge per pair and
+kind/scope/mechanism, evidence unioned) and the views the reports need. It wraps
+networkx rather than subclassing it, so that copies and views never lose the
+model objects kept on nodes and edges.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from depchain.model import (
+    Component,
+    Dependency,
+    DependencyKind,
+    Fragment,
+    Service,
+    sort_key,
+)
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+Node = Component | Service
+
+
+class DependencyGraph:
+    def __init__(self) -> None:
+        import networkx as nx
+
+        self._g: nx.MultiDiGraph = nx.MultiDiGraph()
+
+    # -- building -----------------------------------------------------------------
+
+    def add_node(self, node: Node) -> None:
+        if node.id in self._g:
+            old = self._g.nodes[node.id]["item"]
+            if type(old) is not type(node):
+                raise ValueError(f"{node.id} is both a component and a service")
+            node = old.merged(node)  # type: ignore[arg-type]
+        self._g.add_node(node.id, item=node)
+
+    def add_dependency(self, dep: Dependency) -> None:
+        for end in (dep.source, dep.target):
+            if end not in self._g:
+                raise KeyError(f"edge {dep.source} -> {dep.target}: unknown node {end}")
+        if dep.source == dep.target:
+            return  # a project that installs itself (``-e .``) is no dependency
+        key = "|".join(dep.key)
+        data = self._g.get_edge_data(dep.source, dep.target, key)
+        if data is not None:
+            dep = data["dep"].merged(dep)
+        self._g.add_edge(dep.source, dep.target, key=key, dep=dep)
+
+    def add_fragment(self, fragment: Fragment) -> None:
+        for c in fragment.components:
+            self.add_node(c)
+        for s in fragment.services:
+            self.add_node(s)
+        for d in fragment.dependencies:
+            self.add_dependency(d)
+
+    def merge_nodes(self, old_id: str, new_id: str) -> None:
+        """Fold node ``old_id`` into ``new_id``: evidence joins, edges move."""
+        old = self._g.nodes[old_id]["item"]
+        new = self._g.nodes[new_id]["item"]
+        self._g.nodes[new_id]["item"] = new.merged(replace(old, id=new.id))
+        moved = [
+            replace(d, source=new_id if d.source == old_id else d.source,
+                    target=new_id if d.target == old_id else d.target)
+            for d in self._edges_of(old_id)
+        ]
+        self._g.remove_node(old_id)
+        for d in moved:
+            self.add_dependency(d)
+
+    def resolve_unversioned(self) -> None:
+        """Join a requirement on a name (``pkg:pypi/requests``) to the version a lockfile
+        or environment pins (``pkg:pypi/requests@2.32.3``) when that is unambiguous: one
+        pinned version in the graph, or one pinned in the same folder as the requirement.
+        """
+        versioned: dict[tuple[str, str], list[Component]] = defaultdict(list)
+        unversioned: list[Component] = []
+        for c in self.components():
+            if c.purl is None or "?" in c.id:
+                continue
+            if c.version is None:
+                unversioned.append(c)
+            else:
+                versioned[(c.ecosystem, c.name.lower().replace("_", "-"))].append(c)
+        for c in unversioned:
+            candidates = versioned.get((c.ecosystem, c.name.lower().replace("_", "-")), [])
+            if len(candidates) > 1:
+                folders = {PurePosixPath(e.path).parent for e in c.evidence}
+                candidates = [
+                    v for v in candidates
+                    if folders & {PurePosixPath(e.path).parent for e in v.evidence}
+                ]
+            if len(candidates) == 1:
+                self.merge_nodes(c.id, candidates[0].id)
+
+    # -- reading ------------------------------------------------------------------
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._g
+
+    def __len__(self) -> int:
+        return int(self._g.number_of_nodes())
+
+    def node(self, node_id: str) -> Node:
+        item: Node = self._g.nodes[node_id]["item"]
+        return item
+
+    def components(self) -> list[Component]:
+        items = (d["item"] for _, d in self._g.nodes(data=True))
+        return sorted((i for i in items if isinstance(i, Component)), key=lambda c: c.id)
+
+    def services(self) -> list[Service]:
+        items = (d["item"] for _, d in self._g.nodes(data=True))
+        return sorted((i for i in items if isinstance(i, Service)), key=lambda s: s.id)
+
+    def dependencies(self, kind: DependencyKind | None = None) -> list[Dependency]:
+        deps = (d["dep"] for _, _, d in self._g.edges(data=True))
+        chosen = (d for d in deps if kind is None or d.kind is kind)
+        return sorted(chosen, key=lambda d: (d.source, d.target, d.key, sort_key(d)))
+
+    def dependents(self, node_id: str) -> list[Dependency]:
+        return sorted(
+            (d["dep"] for _, _, d in self._g.in_edges(node_id, data=True)),
+            key=lambda d: (d.source, d.key),
+        )
+
+    def dependencies_of(self, node_id: str) -> list[Dependency]:
+        return sorted(
+            (d["dep"] for _, _, d in self._g.out_edges(node_id, data=True)),
+            key=lambda d: (d.target, d.key),
+        )
+
+    def _edges_of(self, node_id: str) -> Iterator[Dependency]:
+        yield from (d["dep"] for _, _, d in self._g.out_edges(node_id, data=True))
+        yield from (d["dep"] for _, _, d in self._g.in_edges(node_id, data=True))
+
+    def roots(self) -> list[str]:
+        """Nodes nothing depends on, in id order."""
+        return sorted(n for n in self._g.nodes if self._g.in_degree(n) == 0)
+
+    def kinds_reaching(self, node_id: str) -> set[DependencyKind]:
+        return {d.kind for d in self.dependents(node_id)}
+
+    def why(self, node_id: str, limit: int = 10) -> list[list[str]]:
+        """Shortest chains from a root to ``node_id`` ("why is this here?")."""
+        import networkx as nx
+
+        chains: list[list[str]] = []
+        for root in self.roots():
+            if root == node_id or not nx.has_path(self._g, root, node_id):
+                continue
+            chains.append(nx.shortest_path(self._g, root, node_id))
+            if len(chains) >= limit:
+                break
+        return chains
+
+    def view(self, kinds: Iterable[DependencyKind]) -> nx.MultiDiGraph:
+        """A read-only networkx view holding only edges of ``kinds``."""
+        import networkx as nx
+
+        wanted = set(kinds)
+        return nx.subgraph_view(
+            self._g, filter_edge=lambda u, v, k: self._g.edges[u, v, k]["dep"].kind in wanted
+        )
+
+    def copy(self) -> DependencyGraph:
+        other = DependencyGraph()
+        other._g = self._g.copy()
+        return other

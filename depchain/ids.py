@@ -1,0 +1,92 @@
+"""Package URLs and the names in them."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from packaging.utils import canonicalize_name
+
+from depchain.model import Component, ComponentType, Evidence, Hash, Source, SourceKind
+
+_HASH_NAMES = {"sha-256": "sha256", "sha-384": "sha384", "sha-512": "sha512", "sha-1": "sha1"}
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalised project name (also the purl spelling for pypi)."""
+    return str(canonicalize_name(name))
+
+
+@lru_cache(maxsize=65536)
+def purl(
+    ptype: str,
+    name: str,
+    version: str | None = None,
+    namespace: str | None = None,
+    qualifiers: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """The canonical Package URL string (packageurl-python encodes each part)."""
+    from packageurl import PackageURL  # deferred: not needed on the fast path
+
+    return str(
+        PackageURL(
+            type=ptype,
+            namespace=namespace,
+            name=normalize(name) if ptype == "pypi" else name,
+            version=version,
+            qualifiers=dict(qualifiers) or None,
+        ).to_string()
+    )
+
+
+def parse_hash(text: str) -> Hash | None:
+    """``sha256:abc...`` or ``sha256=abc...`` as a :class:`Hash`; None when malformed."""
+    m = re.fullmatch(r"\s*([A-Za-z0-9-]+)[:=]([0-9A-Fa-f]{16,})\s*", text)
+    if not m:
+        return None
+    algorithm = m.group(1).lower()
+    return Hash(_HASH_NAMES.get(algorithm, algorithm), m.group(2).lower())
+
+
+def pypi_component(
+    name: str,
+    version: str | None,
+    evidence: Evidence,
+    *,
+    sources: tuple[Source, ...] = (),
+    hashes: tuple[Hash, ...] = (),
+    ctype: ComponentType = ComponentType.LIBRARY,
+) -> Component:
+    """A Python distribution. Its id is its purl, qualified by where it comes from when
+    that is not a package index (a VCS commit, an archive URL), so that two different
+    things with the same name and version never merge."""
+    qualifiers: tuple[tuple[str, str], ...] = ()
+    for source in sources:
+        if source.kind is SourceKind.VCS and source.url:
+            ref = source.commit or source.ref
+            qualifiers = (("vcs_url", source.url + (f"@{ref}" if ref else "")),)
+            break
+        if source.kind is SourceKind.URL and source.url:
+            qualifiers = (("download_url", source.url),)
+            break
+    ident = purl("pypi", name, version, qualifiers=qualifiers)
+    return Component(
+        id=ident,
+        name=name,
+        ecosystem="pypi",
+        version=version,
+        type=ctype,
+        purl=ident,
+        hashes=hashes,
+        sources=sources,
+        evidence=(evidence,),
+    )
+
+
+def generic_component(
+    name: str, evidence: Evidence, ctype: ComponentType = ComponentType.APPLICATION
+) -> Component:
+    ident = purl("generic", name)
+    return Component(
+        id=ident, name=name, ecosystem="generic", type=ctype, purl=ident, evidence=(evidence,)
+    )

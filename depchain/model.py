@@ -1,0 +1,220 @@
+"""The dependency model: components, services, the four edge kinds, and evidence.
+
+Everything here is a frozen dataclass built from tuples, so a fragment a resolver
+returns can be shared, hashed and merged without copies going stale.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
+
+class DependencyKind(str, enum.Enum):
+    """How a component is depended upon (the seed's taxonomy)."""
+
+    BUILD = "build"
+    """Needed to build, test or package; not shipped."""
+    STATIC = "static"
+    """Carried inside the shipped artifact, fixed at build time."""
+    DYNAMIC = "dynamic"
+    """Resolved from the environment when the program starts or imports."""
+    SERVICE = "service"
+    """Contacted over an API at run time."""
+
+
+class Scope(str, enum.Enum):
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+    DEV = "dev"
+
+
+class ComponentType(str, enum.Enum):
+    APPLICATION = "application"
+    LIBRARY = "library"
+    FRAMEWORK = "framework"
+    CONTAINER = "container"
+    OPERATING_SYSTEM = "operating-system"
+    FILE = "file"
+
+
+class SourceKind(str, enum.Enum):
+    """Where the bytes of a component come from."""
+
+    REGISTRY = "registry"
+    VCS = "vcs"
+    URL = "url"
+    PATH = "path"
+
+
+@dataclass(frozen=True, order=True)
+class Evidence:
+    """Where a fact was seen: a file (relative to the scan root), a line, a resolver."""
+
+    path: str
+    line: int | None
+    resolver: str
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where} ({self.resolver})"
+
+
+@dataclass(frozen=True, order=True)
+class Hash:
+    algorithm: str
+    """Lower-case hashlib name: sha256, sha512, md5, ..."""
+    value: str
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """One origin of a component's bytes.
+
+    kind REGISTRY: ``url`` is the index (``None`` for "the default index, not named").
+    kind VCS: ``url`` is the repository, ``ref`` what was asked for, ``commit`` the
+    resolved immutable commit where one is recorded.
+    kind URL: ``url`` is the archive.  kind PATH: ``url`` is the path, ``editable`` tells.
+    """
+
+    kind: SourceKind
+    url: str | None = None
+    ref: str | None = None
+    commit: str | None = None
+    editable: bool = False
+    subdirectory: str | None = None
+
+
+@dataclass(frozen=True)
+class Component:
+    """Anything depended upon. ``id`` is its Package URL where one exists."""
+
+    id: str
+    name: str
+    ecosystem: str
+    """``pypi``, ``generic``, ``cargo``, ``deb``, ... (the purl type)."""
+    version: str | None = None
+    type: ComponentType = ComponentType.LIBRARY
+    purl: str | None = None
+    hashes: tuple[Hash, ...] = ()
+    sources: tuple[Source, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    properties: tuple[tuple[str, str], ...] = ()
+
+    def merged(self, other: Component) -> Component:
+        """This component with what ``other`` (the same id) knows added."""
+        return replace(
+            self,
+            version=self.version or other.version,
+            purl=self.purl or other.purl,
+            type=self.type if self.type != ComponentType.LIBRARY else other.type,
+            hashes=_union(self.hashes, other.hashes),
+            sources=_union(self.sources, other.sources),
+            evidence=_union(self.evidence, other.evidence),
+            properties=_union(self.properties, other.properties),
+        )
+
+
+@dataclass(frozen=True)
+class Service:
+    """Something contacted over an API: not a component (CycloneDX ``services``)."""
+
+    id: str
+    name: str
+    endpoints: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+    def merged(self, other: Service) -> Service:
+        return replace(
+            self,
+            endpoints=_union(self.endpoints, other.endpoints),
+            evidence=_union(self.evidence, other.evidence),
+        )
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One edge: ``source`` depends on ``target`` in exactly one way (``kind``)."""
+
+    source: str
+    target: str
+    kind: DependencyKind
+    scope: Scope
+    mechanism: str
+    """How the dependency is expressed or resolved: ``requirement``, ``build-system``,
+    ``lock``, ``extra``, ``dependency-group``, ``import``, ``elf``, ``bundled``, ..."""
+    evidence: tuple[Evidence, ...] = ()
+    specifier: str | None = None
+    """The version constraint as written (``>=2,<3``), if any."""
+    marker: str | None = None
+    extras: tuple[str, ...] = ()
+    group: str | None = None
+    """The extra or dependency group that brings it in, if any."""
+    index_urls: tuple[str, ...] = ()
+    """Indexes the requirement may be fetched from, as its manifest declares them."""
+    hashes: tuple[Hash, ...] = ()
+    """Hashes the manifest requires for this requirement."""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Edges between the same pair merge when kind, scope and mechanism agree."""
+        return (self.kind.value, self.scope.value, self.mechanism)
+
+    def merged(self, other: Dependency) -> Dependency:
+        return replace(
+            self,
+            evidence=_union(self.evidence, other.evidence),
+            specifier=self.specifier or other.specifier,
+            marker=self.marker or other.marker,
+            extras=_union(self.extras, other.extras),
+            group=self.group or other.group,
+            index_urls=_union(self.index_urls, other.index_urls),
+            hashes=_union(self.hashes, other.hashes),
+        )
+
+
+@dataclass(frozen=True, order=True)
+class InputError:
+    """An input that could not be read, in one line: the file and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """What one resolver learned from one input file."""
+
+    components: tuple[Component, ...] = ()
+    services: tuple[Service, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
+    errors: tuple[InputError, ...] = ()
+    subjects: tuple[str, ...] = field(default=())
+    """Ids of the components this file describes (a project, a workspace member)."""
+
+
+def sort_key(value: object) -> object:
+    """A total order over model values, where ``None`` sorts first and never meets a str."""
+    if isinstance(value, enum.Enum):
+        return (1, value.value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return (1, tuple(sort_key(getattr(value, f.name)) for f in fields(value)))
+    if isinstance(value, tuple):
+        return (1, tuple(sort_key(v) for v in value))
+    return (0, "") if value is None else (1, value)
+
+
+def _union(a: tuple[_T, ...], b: tuple[_T, ...]) -> tuple[_T, ...]:
+    if not b:
+        return a
+    if not a:
+        return b
+    seen = dict.fromkeys(a)
+    seen.update(dict.fromkeys(b))
+    return tuple(sorted(seen, key=sort_key))

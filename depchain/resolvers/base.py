@@ -1,0 +1,231 @@
+"""What every resolver shares: the context it is given and the requirement helpers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from depchain import fileio
+from depchain.ids import pypi_component
+from depchain.model import (
+    Component,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Hash,
+    Scope,
+    Source,
+    SourceKind,
+)
+
+_FULL_SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
+@dataclass
+class ResolveContext:
+    """What a resolver may know besides its own file."""
+
+    root: Path
+    """The scanned folder (for a single file: the folder that holds it)."""
+    subject_for: Callable[[Path], Component] = field(repr=False)
+    """The project that a file at this path belongs to (nearest enclosing project)."""
+    max_file_size: int = fileio.MAX_FILE_SIZE
+
+    def display(self, path: Path) -> str:
+        """``path`` relative to the scan root, POSIX style; absolute when outside it."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def read_text(self, path: Path) -> str:
+        return fileio.read_text(path, self.display(path), self.max_file_size)
+
+    def load_toml(self, path: Path) -> dict[str, Any]:
+        display = self.display(path)
+        return fileio.parse_toml(fileio.read_text(path, display, self.max_file_size), display)
+
+
+def is_full_commit(ref: str | None) -> bool:
+    return bool(ref) and _FULL_SHA.fullmatch(ref or "") is not None
+
+
+def source_from_url(url: str, editable: bool = False) -> Source:
+    """Classify a direct reference: ``git+https://h/r@ref#subdirectory=x``, an archive
+    URL, a ``file:`` URL or a plain local path."""
+    scheme, _, rest = url.partition("+") if re.match(r"^[a-z]+\+", url) else ("", "", url)
+    parts = urlsplit(rest)
+    fragment = dict(
+        p.split("=", 1) for p in parts.fragment.split("&") if "=" in p
+    )
+    subdirectory = fragment.get("subdirectory")
+    if scheme in {"git", "hg", "svn", "bzr"}:
+        path, ref = parts.path, None
+        if "@" in path:
+            path, _, ref = path.rpartition("@")
+        repo = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+        return Source(
+            SourceKind.VCS,
+            url=f"{scheme}+{repo}",
+            ref=ref,
+            commit=ref if is_full_commit(ref) else None,
+            editable=editable,
+            subdirectory=subdirectory,
+        )
+    if parts.scheme == "file":
+        return Source(SourceKind.PATH, url=unquote(parts.path), editable=editable,
+                      subdirectory=subdirectory)
+    if parts.scheme in {"http", "https", "ftp"}:
+        clean = urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+        return Source(SourceKind.URL, url=clean, editable=editable, subdirectory=subdirectory)
+    return Source(SourceKind.PATH, url=url, editable=editable, subdirectory=subdirectory)
+
+
+def name_from_url(url: str) -> str | None:
+    """The project name a name-less URL requirement implies: ``#egg=name``, the
+    repository of a GitHub/GitLab archive or VCS URL, or an archive's file name."""
+    m = re.search(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)", url)
+    if m:
+        return m.group(1)
+    parts = urlsplit(url.split("+", 1)[1] if re.match(r"^[a-z]+\+", url) else url)
+    segments = [s for s in parts.path.split("/") if s]
+    if parts.netloc in {"github.com", "gitlab.com", "codeberg.org"} and len(segments) >= 2:
+        return segments[1].removesuffix(".git").split("@")[0]
+    if segments:
+        last = PurePosixPath(unquote(segments[-1])).name.split("@")[0]
+        if last.endswith(".whl"):
+            return last.split("-")[0]
+        for suffix in (".tar.gz", ".tar.bz2", ".tar.xz", ".zip", ".tgz", ".git"):
+            if last.endswith(suffix):
+                stem = last[: -len(suffix)]
+                m = re.match(r"(.+?)-\d", stem)
+                return m.group(1) if m else stem
+    return None
+
+
+def pinned_version(specifier: str) -> str | None:
+    """The exact version a specifier pins (``==1.2.3``, ``===1.2.3``), else None.
+    ``==1.*`` is a range, not a pin."""
+    m = re.fullmatch(r"\s*===?\s*([^\s,;*]+)\s*", specifier)
+    return m.group(1) if m else None
+
+
+def requirement(
+    text: str,
+    subject: str,
+    evidence: Evidence,
+    *,
+    kind: DependencyKind,
+    scope: Scope,
+    mechanism: str,
+    group: str | None = None,
+    index_urls: tuple[str, ...] = (),
+    hashes: tuple[Hash, ...] = (),
+    editable: bool = False,
+) -> tuple[Component, Dependency]:
+    """One PEP 508 requirement string as a component and the edge to it.
+
+    Raises ``ValueError`` with packaging's own message when the string is not PEP 508.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+    sources: tuple[Source, ...] = ()
+    if req.url:
+        sources = (source_from_url(req.url, editable=editable),)
+    specifier = str(req.specifier) or None
+    version = pinned_version(specifier) if specifier else None
+    component = pypi_component(req.name, version, evidence, sources=sources, hashes=hashes)
+    dep = Dependency(
+        source=subject,
+        target=component.id,
+        kind=kind,
+        scope=scope,
+        mechanism=mechanism,
+        evidence=(evidence,),
+        specifier=specifier or (req.url if req.url else None),
+        marker=str(req.marker) if req.marker else None,
+        extras=tuple(sorted(req.extras)),
+        group=group,
+        index_urls=index_urls,
+        hashes=hashes,
+    )
+    return component, dep
+
+
+def find_line(lines: list[str], *needles: str, start: int = 0) -> int | None:
+    """1-based number of the first line (from ``start``) that holds every needle.
+
+    TOML and JSON parsers give values, not positions: evidence lines are found back in
+    the text, which is exact for the unique keys and strings that manifests use.
+    """
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if all(n in line for n in needles):
+            return i + 1
+    return None
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+class LineIndex:
+    """Finds the line of a value in a TOML (or INI) text, by table, key and value."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.headers: dict[str, list[int]] = {}
+        self._starts: list[int] = []
+        for i, line in enumerate(self.lines):
+            if "[" not in line:
+                continue
+            m = _HEADER.match(line)
+            if m:
+                name = m.group(1).replace('"', "").replace("'", "").replace(" ", "")
+                self.headers.setdefault(name, []).append(i)
+                self._starts.append(i)
+
+    def table(self, *names: str, nth: int = 0) -> int | None:
+        """0-based line of the first of ``names`` that is a header (``nth`` occurrence)."""
+        for name in names:
+            found = self.headers.get(name)
+            if found and nth < len(found):
+                return found[nth]
+        return None
+
+    def _end(self, start: int) -> int:
+        for s in self._starts:
+            if s > start:
+                return s
+        return len(self.lines)
+
+    def find(
+        self, value: str | None = None, *, tables: tuple[str, ...] = (), key: str | None = None
+    ) -> int | None:
+        """1-based line: of the quoted ``value`` after ``key`` inside the first of
+        ``tables`` found; of the key when no value is given; None when not found."""
+        start = self.table(*tables) if tables else 0
+        if start is None:
+            start = 0
+        end = self._end(start) if tables else len(self.lines)
+        if key is not None:
+            for i in range(start, end):
+                stripped = self.lines[i].lstrip().replace('"', "").replace("'", "")
+                if stripped.startswith(key) and stripped[len(key):].lstrip().startswith("="):
+                    start = i
+                    break
+        if value is None:
+            return start + 1
+        for lo, hi in ((start, end), (0, len(self.lines))):
+            for i in range(lo, hi):
+                line = self.lines[i]
+                if value in line and (f'"{value}"' in line or f"'{value}'" in line):
+                    return i + 1
+        return None

@@ -1,0 +1,114 @@
+"""The library entry point: ``scan(path)`` reads, resolves and returns a result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from depchain.discover import Input, discover, iter_parents
+from depchain.errors import InputFileError, UsageError
+from depchain.fileio import MAX_FILE_SIZE
+from depchain.graph import DependencyGraph
+from depchain.ids import generic_component
+from depchain.model import Component, ComponentType, Evidence, Fragment, InputError
+from depchain.resolvers import resolver_for
+from depchain.resolvers.base import ResolveContext
+
+Progress = Callable[[int, int, str], None]
+"""Called as ``progress(done, total, display_path)`` while files are resolved."""
+
+
+@dataclass
+class ScanResult:
+    root: Path
+    """The scanned folder (for a single file, the folder that holds it)."""
+    target: Path
+    """What was asked to be scanned: the folder or the single file."""
+    graph: DependencyGraph
+    subject: str
+    """The id of the component the scan describes (the top project, or the folder)."""
+    inputs: list[tuple[str, str]] = field(default_factory=list)
+    """Each file read, as (path relative to root, resolver name)."""
+    errors: list[InputError] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+
+def scan(
+    target: str | Path,
+    *,
+    max_file_size: int = MAX_FILE_SIZE,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan a folder or a single manifest or lock file. Prints nothing; never runs the
+    code it reads. Files that cannot be read are listed in ``errors``."""
+    target = Path(target)
+    if target.is_dir():
+        root = target
+        inputs, errors = discover(root)
+    elif target.is_file() or target.is_symlink():
+        root = target.parent
+        spec = resolver_for(target)
+        if spec is None:
+            raise UsageError(
+                f"{target}: not a file depchain reads (pyproject.toml, requirements files, "
+                "setup.cfg, setup.py, uv.lock, poetry.lock, pdm.lock, Pipfile.lock, pylock.toml)"
+            )
+        inputs, errors = [Input(target, spec)], []
+    else:
+        raise UsageError(f"{target}: no such file or folder")
+
+    graph = DependencyGraph()
+    projects: dict[Path, Component] = {}
+    fallback = generic_component(
+        (root.resolve().name or "root"), Evidence(".", None, "scan"), ComponentType.APPLICATION
+    )
+
+    def subject_for(path: Path) -> Component:
+        for folder in iter_parents(path, root):
+            if folder in projects:
+                return projects[folder]
+        return fallback
+
+    ctx = ResolveContext(root=root, subject_for=subject_for, max_file_size=max_file_size)
+    result = ScanResult(root=root, target=target, graph=graph, subject=fallback.id)
+    ordered = sorted(inputs, key=lambda i: (not i.spec.defines_projects, i.path.as_posix()))
+    used_fallback = False
+    for done, item in enumerate(ordered):
+        display = ctx.display(item.path)
+        if progress:
+            progress(done, len(ordered), display)
+        try:
+            fragment = item.spec.load()(item.path, ctx)
+        except InputFileError as exc:
+            errors.append(InputError(exc.path, exc.message))
+            continue
+        result.inputs.append((display, item.spec.name))
+        if item.spec.defines_projects and fragment.subjects:
+            first = next(c for c in fragment.components if c.id == fragment.subjects[0])
+            projects.setdefault(item.path.parent, first)
+        used_fallback |= _uses(fragment, fallback.id)
+        if used_fallback and fallback.id not in graph:
+            graph.add_node(fallback)
+        graph.add_fragment(fragment)
+        errors.extend(fragment.errors)
+    if progress:
+        progress(len(ordered), len(ordered), "")
+
+    graph.resolve_unversioned()
+    top = projects.get(root)
+    if top is not None and top.id not in graph:  # merged into its locked version
+        top = next((c for c in graph.components() if c.name == top.name and c.version), None)
+    if top is not None:
+        result.subject = top.id
+    elif fallback.id not in graph:
+        graph.add_node(fallback)
+    result.errors = sorted(set(errors))
+    return result
+
+
+def _uses(fragment: Fragment, node_id: str) -> bool:
+    return any(d.source == node_id or d.target == node_id for d in fragment.dependencies)
