@@ -34,6 +34,7 @@ class DependencyGraph:
         import networkx as nx
 
         self._g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._merged_into: dict[str, str] = {}
 
     # -- building -----------------------------------------------------------------
 
@@ -76,6 +77,7 @@ class DependencyGraph:
             for d in self._edges_of(old_id)
         ]
         self._g.remove_node(old_id)
+        self._merged_into[old_id] = new_id
         for d in moved:
             self.add_dependency(d)
 
@@ -105,6 +107,12 @@ class DependencyGraph:
                 self.merge_nodes(c.id, candidates[0].id)
 
     # -- reading ------------------------------------------------------------------
+
+    def canonical(self, node_id: str) -> str:
+        """The id a node has now, following merges."""
+        while node_id in self._merged_into:
+            node_id = self._merged_into[node_id]
+        return node_id
 
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._g
@@ -177,4 +185,5 @@ class DependencyGraph:
     def copy(self) -> DependencyGraph:
         other = DependencyGraph()
         other._g = self._g.copy()
+        other._merged_into = dict(self._merged_into)
         return other

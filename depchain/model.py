@@ -151,8 +151,8 @@ class Dependency:
     """The version constraint as written (``>=2,<3``), if any."""
     marker: str | None = None
     extras: tuple[str, ...] = ()
-    group: str | None = None
-    """The extra or dependency group that brings it in, if any."""
+    groups: tuple[str, ...] = ()
+    """The extras or dependency groups that bring it in, if any."""
     index_urls: tuple[str, ...] = ()
     """Indexes the requirement may be fetched from, as its manifest declares them."""
     hashes: tuple[Hash, ...] = ()
@@ -170,7 +170,7 @@ class Dependency:
             specifier=self.specifier or other.specifier,
             marker=self.marker or other.marker,
             extras=_union(self.extras, other.extras),
-            group=self.group or other.group,
+            groups=_union(self.groups, other.groups),
             index_urls=_union(self.index_urls, other.index_urls),
             hashes=_union(self.hashes, other.hashes),
         )
@@ -197,6 +197,8 @@ class Fragment:
     errors: tuple[InputError, ...] = ()
     subjects: tuple[str, ...] = field(default=())
     """Ids of the components this file describes (a project, a workspace member)."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """(path, message): what was seen but deliberately not read (``setup.py``)."""
 
 
 def sort_key(value: object) -> object:

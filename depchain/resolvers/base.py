@@ -153,7 +153,7 @@ def requirement(
         specifier=specifier or (req.url if req.url else None),
         marker=str(req.marker) if req.marker else None,
         extras=tuple(sorted(req.extras)),
-        group=group,
+        groups=(group,) if group else (),
         index_urls=index_urls,
         hashes=hashes,
     )

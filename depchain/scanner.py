@@ -11,7 +11,7 @@ from depchain.errors import InputFileError, UsageError
 from depchain.fileio import MAX_FILE_SIZE
 from depchain.graph import DependencyGraph
 from depchain.ids import generic_component
-from depchain.model import Component, ComponentType, Evidence, Fragment, InputError
+from depchain.model import Component, ComponentType, Evidence, InputError
 from depchain.resolvers import resolver_for
 from depchain.resolvers.base import ResolveContext
 
@@ -31,6 +31,8 @@ class ScanResult:
     inputs: list[tuple[str, str]] = field(default_factory=list)
     """Each file read, as (path relative to root, resolver name)."""
     errors: list[InputError] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    """(path, message): inputs seen but deliberately not read, such as ``setup.py``."""
 
     @property
     def complete(self) -> bool:
@@ -76,7 +78,6 @@ def scan(
     ctx = ResolveContext(root=root, subject_for=subject_for, max_file_size=max_file_size)
     result = ScanResult(root=root, target=target, graph=graph, subject=fallback.id)
     ordered = sorted(inputs, key=lambda i: (not i.spec.defines_projects, i.path.as_posix()))
-    used_fallback = False
     for done, item in enumerate(ordered):
         display = ctx.display(item.path)
         if progress:
@@ -90,25 +91,17 @@ def scan(
         if item.spec.defines_projects and fragment.subjects:
             first = next(c for c in fragment.components if c.id == fragment.subjects[0])
             projects.setdefault(item.path.parent, first)
-        used_fallback |= _uses(fragment, fallback.id)
-        if used_fallback and fallback.id not in graph:
-            graph.add_node(fallback)
         graph.add_fragment(fragment)
         errors.extend(fragment.errors)
+        result.notes.extend(fragment.notes)
     if progress:
         progress(len(ordered), len(ordered), "")
 
     graph.resolve_unversioned()
     top = projects.get(root)
-    if top is not None and top.id not in graph:  # merged into its locked version
-        top = next((c for c in graph.components() if c.name == top.name and c.version), None)
     if top is not None:
-        result.subject = top.id
+        result.subject = graph.canonical(top.id)  # it may have merged into its locked version
     elif fallback.id not in graph:
         graph.add_node(fallback)
     result.errors = sorted(set(errors))
     return result
-
-
-def _uses(fragment: Fragment, node_id: str) -> bool:
-    return any(d.source == node_id or d.target == node_id for d in fragment.dependencies)

@@ -1,0 +1,179 @@
+"""The command line: thin over the library. Parse, call, render, return an exit code.
+
+Exit codes: 0 nothing at or above the failure threshold; 1 findings at or above it;
+2 usage error; 3 some input could not be read (everything else is still reported).
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depchain import __version__
+from depchain.errors import DepchainError, UsageError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="depchain",
+    help="Software supply-chain dependency auditor: build, static, dynamic and service "
+    "dependencies in one graph, SBOMs, and trust gaps.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class ScanFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+
+
+class SbomFormat(str, enum.Enum):
+    cyclonedx_json = "cyclonedx-json"
+    cyclonedx_xml = "cyclonedx-xml"
+
+
+class Severity(str, enum.Enum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+    never = "never"
+
+
+PathArg = Annotated[
+    Path,
+    typer.Argument(help="A folder, or one manifest or lock file. Default: this folder."),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write here (atomically) instead of to stdout."),
+]
+MaxSizeOpt = Annotated[
+    int, typer.Option("--max-file-size", help="Largest input file read, in MiB.", min=1)
+]
+
+
+def _progress() -> object:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, path: str) -> None:
+        if total < 20:
+            return
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r\x1b[2K[{done}/{total}] {path[:60]}{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def _scan(path: Path, max_file_size: int):  # type: ignore[no-untyped-def]
+    from depchain.scanner import scan
+
+    return scan(path, max_file_size=max_file_size * 1024 * 1024,
+                progress=_progress())  # type: ignore[arg-type]
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        from depchain.fileio import write_text_atomic
+
+        write_text_atomic(output, text)
+
+
+def _report_errors(result: object) -> int:
+    errors = getattr(result, "errors", [])
+    for error in errors:
+        typer.echo(f"depchain: cannot read {error}", err=True)
+    return EXIT_INCOMPLETE if errors else EXIT_OK
+
+
+@app.command()
+def scan(
+    path: PathArg = Path("."),
+    format: Annotated[ScanFormat, typer.Option("--format", "-f")] = ScanFormat.table,
+    output: OutputOpt = None,
+    fail_on: Annotated[
+        Severity, typer.Option("--fail-on", help="Exit 1 on findings at or above this.")
+    ] = Severity.high,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Table: list every edge, not only direct ones.")
+    ] = False,
+    max_file_size: MaxSizeOpt = 32,
+) -> None:
+    """Scan a repository or a manifest and report its dependency graph."""
+    result = _scan(path, max_file_size)
+    if format is ScanFormat.json:
+        from depchain.export import json_report
+
+        _emit(json_report.render(result), output)
+    else:
+        from depchain.render import table
+
+        _emit(table.render(result, show_all=show_all), output)
+    raise typer.Exit(_report_errors(result))
+
+
+@app.command()
+def sbom(
+    path: PathArg = Path("."),
+    format: Annotated[SbomFormat, typer.Option("--format", "-f")] = SbomFormat.cyclonedx_json,
+    spec_version: Annotated[
+        str, typer.Option("--spec-version", help="CycloneDX version: 1.5, 1.6 or 1.7.")
+    ] = "1.6",
+    output: OutputOpt = None,
+    max_file_size: MaxSizeOpt = 32,
+) -> None:
+    """Export a validated SBOM (CycloneDX JSON or XML)."""
+    from depchain.export import cyclonedx
+
+    if spec_version not in cyclonedx.SPEC_VERSIONS:
+        raise UsageError(
+            f"--spec-version {spec_version}: choose one of {', '.join(cyclonedx.SPEC_VERSIONS)}"
+        )
+    result = _scan(path, max_file_size)
+    fmt = cyclonedx.Format(format.value)
+    _emit(cyclonedx.render(result, fmt, spec_version), output)
+    raise typer.Exit(_report_errors(result))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"depchain {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+    ] = False,
+) -> None:
+    """depchain: whom do we trust, through which dependency, on what evidence?"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and, as a script, exits with) the exit code."""
+    code: int | str | None
+    try:
+        app(args=argv, prog_name="depchain")  # standalone: click's usage errors exit 2
+        code = EXIT_OK
+    except SystemExit as exc:
+        code = exc.code
+    except DepchainError as exc:
+        typer.echo(f"depchain: {exc.diagnostics()}", err=True)
+        code = EXIT_USAGE if isinstance(exc, UsageError) else EXIT_INCOMPLETE
+    code = code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
+    if argv is None:
+        sys.exit(code)
+    return code

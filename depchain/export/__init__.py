@@ -1,0 +1,1 @@
+"""Exporters: each turns a :class:`~depchain.scanner.ScanResult` into a document."""

@@ -1,0 +1,230 @@
+"""CycloneDX export through cyclonedx-python-lib, validated before anything is written.
+
+Mapping:
+
+- the scan's subject is ``metadata.component``; every other component is a component
+  with ``bom-ref`` = its depchain id, purl, version, hashes and external references;
+- ``scope`` follows reachability from the subject: ``required`` through required
+  runtime edges, ``optional`` when an extra is on the way, ``excluded`` when only
+  build-time or dev edges reach it;
+- each edge becomes a ``dependsOn`` entry, and, since CycloneDX edges carry no
+  attributes, a ``depchain:dependency`` property on the target naming the dependent,
+  kind, scope, mechanism and evidence; ``depchain:kinds`` lists every kind reaching it;
+- evidence is also written as ``evidence.occurrences`` (file and line).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import uuid
+import warnings
+from collections import deque
+from typing import TYPE_CHECKING
+
+from depchain import __version__
+from depchain.errors import DepchainError
+from depchain.model import Component, Dependency, DependencyKind, Scope, SourceKind
+from depchain.scanner import ScanResult
+from depchain.timestamps import now
+
+if TYPE_CHECKING:
+    from cyclonedx.model.bom import Bom
+
+
+class Format(str, enum.Enum):
+    JSON = "cyclonedx-json"
+    XML = "cyclonedx-xml"
+
+
+SPEC_VERSIONS = ("1.5", "1.6", "1.7")
+DEFAULT_SPEC = "1.6"
+
+_HASHES = {
+    "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "sha384": "SHA-384",
+    "sha512": "SHA-512", "sha3_256": "SHA3-256", "sha3_384": "SHA3-384",
+    "sha3_512": "SHA3-512", "blake2b_256": "BLAKE2b-256", "blake2b_384": "BLAKE2b-384",
+    "blake2b_512": "BLAKE2b-512",
+}
+_RANK = {"required": 2, "optional": 1, "excluded": 0}
+
+
+class ExportError(DepchainError):
+    """The document failed its own schema: a depchain bug, never written out."""
+
+
+def scopes(result: ScanResult) -> dict[str, str]:
+    """Each component's CycloneDX scope, from what reaches it and how."""
+    graph = result.graph
+    best: dict[str, str] = {}
+    queue: deque[tuple[str, str]] = deque()
+    starts = {result.subject, *graph.roots()}
+    for node in sorted(starts):
+        if node in graph:
+            best[node] = "required"
+            queue.append((node, "required"))
+    while queue:
+        node, state = queue.popleft()
+        if best.get(node) != state:
+            continue
+        for dep in graph.dependencies_of(node):
+            if dep.kind is DependencyKind.SERVICE:
+                continue
+            if dep.kind is DependencyKind.BUILD or dep.scope is Scope.DEV:
+                child = "excluded"
+            elif dep.scope is Scope.OPTIONAL:
+                child = "optional" if state == "required" else state
+            else:
+                child = state
+            if _RANK[child] > _RANK.get(best.get(dep.target, ""), -1):
+                best[dep.target] = child
+                queue.append((dep.target, child))
+    return best
+
+
+def _edge_property(dep: Dependency) -> str:
+    where = ", ".join(
+        f"{e.path}:{e.line}" if e.line else e.path for e in dep.evidence
+    )
+    parts = [f"from={dep.source}", f"kind={dep.kind.value}", f"scope={dep.scope.value}",
+             f"mechanism={dep.mechanism}"]
+    if dep.groups:
+        parts.append("groups=" + ",".join(dep.groups))
+    parts.append(f"evidence={where}")
+    return "; ".join(parts)
+
+
+def build_bom(result: ScanResult) -> Bom:
+    from cyclonedx.model import (
+        ExternalReference,
+        ExternalReferenceType,
+        HashAlgorithm,
+        HashType,
+        Property,
+        XsUri,
+    )
+    from cyclonedx.model.bom import Bom, BomMetaData
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component import ComponentScope, ComponentType
+    from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
+    from cyclonedx.model.tool import Tool, ToolRepository
+    from packageurl import PackageURL
+
+    graph = result.graph
+    scope_of = scopes(result)
+
+    def convert(c: Component, is_subject: bool) -> CdxComponent:
+        hashes = [
+            HashType(alg=HashAlgorithm(_HASHES[h.algorithm]), content=h.value)
+            for h in c.hashes if h.algorithm in _HASHES
+        ]
+        refs = []
+        for s in c.sources:
+            if not s.url or s.kind is SourceKind.PATH:
+                continue
+            kind = ExternalReferenceType.VCS if s.kind is SourceKind.VCS else \
+                ExternalReferenceType.DISTRIBUTION
+            url = s.url + (f"@{s.commit or s.ref}" if s.kind is SourceKind.VCS and
+                           (s.commit or s.ref) else "")
+            try:
+                refs.append(ExternalReference(type=kind, url=XsUri(url)))
+            except Exception:  # a URL the schema would refuse: keep it as a property
+                continue
+        props = [Property(name=k, value=v) for k, v in c.properties]
+        props.append(Property(name="depchain:ecosystem", value=c.ecosystem))
+        for s in c.sources:
+            props.append(Property(name="depchain:source", value=_source_text(s)))
+        incoming = graph.dependents(c.id)
+        kinds = sorted({d.kind.value for d in incoming})
+        if kinds:
+            props.append(Property(name="depchain:kinds", value=",".join(kinds)))
+        props.extend(Property(name="depchain:dependency", value=_edge_property(d))
+                     for d in incoming)
+        occurrences = [
+            Occurrence(location=e.path, line=e.line) for e in c.evidence if e.path != "."
+        ]
+        scope = None if is_subject else ComponentScope(scope_of.get(c.id, "required"))
+        return CdxComponent(
+            bom_ref=c.id,
+            name=c.name,
+            version=c.version,
+            type=ComponentType(c.type.value),
+            purl=PackageURL.from_string(c.purl) if c.purl else None,
+            hashes=hashes,
+            scope=scope,
+            external_references=refs,
+            properties=props,
+            evidence=ComponentEvidence(occurrences=occurrences) if occurrences else None,
+        )
+
+    converted = {c.id: convert(c, c.id == result.subject) for c in graph.components()}
+    subject = converted.pop(result.subject)
+    tool = Tool(vendor="depchain", name="depchain", version=__version__)
+    bom = Bom(
+        components=converted.values(),
+        metadata=BomMetaData(
+            component=subject, timestamp=now(), tools=ToolRepository(tools=[tool])
+        ),
+        serial_number=_serial(result),
+    )
+    every = {**converted, result.subject: subject}
+    for node_id, cdx in sorted(every.items()):
+        targets = [every[d.target] for d in graph.dependencies_of(node_id)
+                   if d.target in every]
+        bom.register_dependency(cdx, targets)
+    return bom
+
+
+def _source_text(s: object) -> str:
+    from depchain.model import Source
+
+    assert isinstance(s, Source)
+    parts = [s.kind.value, s.url or "default-index"]
+    if s.ref:
+        parts.append(f"ref={s.ref}")
+    if s.commit:
+        parts.append(f"commit={s.commit}")
+    if s.editable:
+        parts.append("editable")
+    return " ".join(parts)
+
+
+def _serial(result: ScanResult) -> uuid.UUID:
+    """Same graph, same serial number: a UUID derived from the content."""
+    digest = hashlib.sha256()
+    for c in result.graph.components():
+        digest.update(c.id.encode() + b"\0")
+    for d in result.graph.dependencies():
+        digest.update(f"{d.source}>{d.target}>{'|'.join(d.key)}\0".encode())
+    return uuid.UUID(bytes=digest.digest()[:16], version=5)
+
+
+def render(result: ScanResult, fmt: Format = Format.JSON, spec_version: str = DEFAULT_SPEC) -> str:
+    """The document as text, validated against the CycloneDX schema of ``spec_version``."""
+    from cyclonedx.output import make_outputter
+    from cyclonedx.schema import OutputFormat, SchemaVersion
+
+    if spec_version not in SPEC_VERSIONS:
+        raise DepchainError(f"CycloneDX {spec_version} is not supported "
+                            f"(choose {', '.join(SPEC_VERSIONS)})")
+    version = SchemaVersion.from_version(spec_version)
+    output_format = OutputFormat.JSON if fmt is Format.JSON else OutputFormat.XML
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the library warns about incomplete dependency trees
+        bom = build_bom(result)
+        text = make_outputter(bom, output_format, version).output_as_string(indent=2)
+    validate(text, fmt, spec_version)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def validate(text: str, fmt: Format, spec_version: str) -> None:
+    """Raise :class:`ExportError` unless ``text`` is valid CycloneDX ``spec_version``."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from cyclonedx.validation.xml import XmlValidator
+
+    version = SchemaVersion.from_version(spec_version)
+    validator = JsonStrictValidator(version) if fmt is Format.JSON else XmlValidator(version)
+    error = validator.validate_str(text)
+    if error is not None:
+        raise ExportError(f"CycloneDX {spec_version} output failed schema validation: {error}")

@@ -1,0 +1,99 @@
+"""The JSON report, schema ``depchain-report/1`` (``depchain/schemas``)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from depchain import __version__
+from depchain.model import Component, Dependency, DependencyKind, Evidence, Service, Source
+from depchain.scanner import ScanResult
+from depchain.timestamps import iso, now
+
+SCHEMA_ID = "depchain-report/1"
+
+
+def _evidence(items: tuple[Evidence, ...]) -> list[dict[str, Any]]:
+    return [{"path": e.path, "line": e.line, "resolver": e.resolver} for e in items]
+
+
+def _source(s: Source) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": s.kind.value, "url": s.url}
+    if s.ref is not None:
+        out["ref"] = s.ref
+    if s.commit is not None:
+        out["commit"] = s.commit
+    if s.editable:
+        out["editable"] = True
+    if s.subdirectory is not None:
+        out["subdirectory"] = s.subdirectory
+    return out
+
+
+def component_dict(c: Component) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "purl": c.purl,
+        "name": c.name,
+        "version": c.version,
+        "type": c.type.value,
+        "ecosystem": c.ecosystem,
+        "hashes": [{"algorithm": h.algorithm, "value": h.value} for h in c.hashes],
+        "sources": [_source(s) for s in c.sources],
+        "properties": dict(c.properties),
+        "evidence": _evidence(c.evidence),
+    }
+
+
+def dependency_dict(d: Dependency) -> dict[str, Any]:
+    return {
+        "from": d.source,
+        "to": d.target,
+        "kind": d.kind.value,
+        "scope": d.scope.value,
+        "mechanism": d.mechanism,
+        "specifier": d.specifier,
+        "marker": d.marker,
+        "extras": list(d.extras),
+        "groups": list(d.groups),
+        "index_urls": list(d.index_urls),
+        "hashes": [{"algorithm": h.algorithm, "value": h.value} for h in d.hashes],
+        "evidence": _evidence(d.evidence),
+    }
+
+
+def service_dict(s: Service) -> dict[str, Any]:
+    return {"id": s.id, "name": s.name, "endpoints": list(s.endpoints),
+            "evidence": _evidence(s.evidence)}
+
+
+def build(result: ScanResult) -> dict[str, Any]:
+    graph = result.graph
+    deps = graph.dependencies()
+    kinds = Counter(d.kind.value for d in deps)
+    return {
+        "schema": SCHEMA_ID,
+        "tool": {"name": "depchain", "version": __version__},
+        "generated": iso(now()),
+        "target": result.target.as_posix(),
+        "subject": result.subject,
+        "inputs": [{"path": p, "resolver": r} for p, r in sorted(result.inputs)],
+        "summary": {
+            "components": len(graph.components()),
+            "services": len(graph.services()),
+            "dependencies": {k.value: kinds.get(k.value, 0) for k in DependencyKind},
+            "findings": 0,
+            "errors": len(result.errors),
+        },
+        "components": [component_dict(c) for c in graph.components()],
+        "dependencies": [dependency_dict(d) for d in deps],
+        "services": [service_dict(s) for s in graph.services()],
+        "findings": [],
+        "errors": [{"path": e.path, "message": e.message} for e in result.errors],
+        "notes": [{"path": p, "message": m} for p, m in sorted(set(result.notes))],
+    }
+
+
+def render(result: ScanResult) -> str:
+    return json.dumps(build(result), indent=2, sort_keys=False, ensure_ascii=False) + "\n"

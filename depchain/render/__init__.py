@@ -1,0 +1,1 @@
+"""Renderers for people: each turns a scan result into text."""

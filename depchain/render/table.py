@@ -1,0 +1,76 @@
+"""The terminal table: dependencies grouped by kind, readable in 80 columns."""
+
+from __future__ import annotations
+
+from depchain import __version__
+from depchain.model import Dependency, DependencyKind
+from depchain.scanner import ScanResult
+
+WIDTH = 80
+_TITLES = {
+    DependencyKind.BUILD: "build-time (needed to build, test or package; not shipped)",
+    DependencyKind.STATIC: "statically linked (carried inside the artifact)",
+    DependencyKind.DYNAMIC: "dynamically linked (resolved from the environment at run time)",
+    DependencyKind.SERVICE: "service (contacted over an API at run time)",
+}
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "~"
+
+
+def _cut_left(text: str, width: int) -> str:
+    """Keep the end of a path, where the file name and line are."""
+    return text if len(text) <= width else "~" + text[len(text) - width + 1:]
+
+
+def _row(dep: Dependency, result: ScanResult) -> str:
+    node = result.graph.node(dep.target)
+    name = node.name
+    version = getattr(node, "version", None) or dep.specifier or "*"
+    scope = dep.scope.value if not dep.groups else dep.groups[0] + (
+        f"+{len(dep.groups) - 1}" if len(dep.groups) > 1 else "")
+    where = dep.evidence[0] if dep.evidence else None
+    place = (f"{where.path}:{where.line}" if where and where.line else
+             (where.path if where else "?"))
+    left = f"  {_cut(name, 24):<24} {_cut(version, 12):<12} {_cut(scope, 12):<12} "
+    return left + _cut_left(place, WIDTH - len(left))
+
+
+def render(result: ScanResult, show_all: bool = False) -> str:
+    graph = result.graph
+    deps = graph.dependencies()
+    out: list[str] = []
+    out.append(f"depchain {__version__}: {result.target.as_posix()} "
+               f"({len(result.inputs)} files read)")
+    out.append(f"subject: {result.subject}")
+    for kind in DependencyKind:
+        of_kind = [d for d in deps if d.kind is kind]
+        direct = [d for d in of_kind if show_all or d.source == result.subject]
+        out.append("")
+        out.append(_cut(f"{kind.value.upper()} ({len(of_kind)}) {_TITLES[kind]}", WIDTH))
+        if not of_kind:
+            out.append("  none found")
+            continue
+        out.append(f"  {'name':<24} {'version':<12} {'scope/group':<12} evidence")
+        for dep in direct:
+            out.append(_row(dep, result))
+        hidden = len(of_kind) - len(direct)
+        if hidden:
+            out.append(f"  ... and {hidden} between other components (--all shows them)")
+    if result.notes:
+        out.append("")
+        out.append("notes:")
+        out.extend(f"  {_cut(f'{p}: {m}', WIDTH - 2)}" for p, m in sorted(set(result.notes)))
+    if result.errors:
+        out.append("")
+        out.append(f"could not read ({len(result.errors)}):")
+        out.extend(f"  {e}" for e in result.errors)
+    counts = {k: sum(1 for d in deps if d.kind is k) for k in DependencyKind}
+    out.append("")
+    out.append(
+        f"{len(graph.components())} components, {len(graph.services())} services; "
+        + ", ".join(f"{k.value} {n}" for k, n in counts.items())
+        + f"; {len(result.errors)} unreadable"
+    )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,359 @@
+"""Requirements files in pip's full format.
+
+Handled: ``-r``/``--requirement`` and ``-c``/``--constraint`` includes (relative to the
+including file, cycles detected), ``-e``/``--editable``, ``--index-url``,
+``--extra-index-url``, ``--no-index``, ``--find-links``, ``--trusted-host``, per-line
+``--hash`` (several, over continuation lines), environment markers, extras, URLs and VCS
+references, ``name @ url``, name-less URLs and paths, and comments.
+
+A file's kind follows its name: ``dev``, ``test``, ``lint``, ``docs``, ``typing`` and
+similar files are build-time tools with scope ``dev``; ``build`` files are build-time;
+anything else is a runtime environment (``dynamic``).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from depchain.errors import InputFileError
+from depchain.ids import parse_hash, pypi_component
+from depchain.model import (
+    Component,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Fragment,
+    Hash,
+    InputError,
+    Scope,
+    Source,
+    SourceKind,
+)
+from depchain.resolvers.base import (
+    ResolveContext,
+    name_from_url,
+    pinned_version,
+    requirement,
+    source_from_url,
+)
+
+NAME = "requirements"
+
+DEV_WORDS = frozenset(
+    {
+        "dev", "develop", "development", "test", "tests", "testing", "lint", "linter",
+        "linting", "doc", "docs", "documentation", "typing", "types", "mypy", "ci", "coverage",
+        "bench", "benchmark", "benchmarks", "hypothesis", "release", "style", "format",
+        "check", "checks", "tox", "qa", "debug", "profiling", "precommit", "pre-commit",
+        "stubs", "ipython", "notebook", "examples",
+    }
+)
+_URLISH = re.compile(r"^(?:[a-z]+\+)?[a-z][a-z0-9.+-]*://|^\.{1,2}(?:/|$|\[)|^/|^[A-Za-z]:[\\/]")
+_ARCHIVE = (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz")
+
+
+def kind_of(display: str) -> tuple[DependencyKind, Scope]:
+    """What a requirements file is for, from the words in its path."""
+    words = {w for w in re.split(r"[/\\_.\-]+", display.lower()) if w}
+    words -= {"requirements", "requirement", "reqs", "txt", "in", "constraints"}
+    if words & DEV_WORDS:
+        return DependencyKind.BUILD, Scope.DEV
+    if "build" in words:
+        return DependencyKind.BUILD, Scope.REQUIRED
+    return DependencyKind.DYNAMIC, Scope.REQUIRED
+
+
+@dataclass
+class _Line:
+    number: int
+    text: str
+
+
+@dataclass
+class _State:
+    ctx: ResolveContext
+    subject: Component
+    components: list[Component] = field(default_factory=list)
+    dependencies: list[Dependency] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    indexes: list[str] = field(default_factory=list)
+    constraints: dict[str, tuple[str, Evidence]] = field(default_factory=dict)
+
+
+def resolve(path: Path, ctx: ResolveContext) -> Fragment:
+    subject = ctx.subject_for(path)
+    state = _State(ctx, subject, components=[subject])
+    _read_file(state, path, stack=(), constraint=False)
+    components = [_pin_from_constraints(state, c) for c in state.components]
+    deps = [_with_index(state, d) for d in state.dependencies]
+    return Fragment(
+        components=tuple(components),
+        dependencies=tuple(deps),
+        errors=tuple(state.errors),
+    )
+
+
+def logical_lines(text: str) -> list[_Line]:
+    """Join continuation lines and drop comments, keeping each line's first number."""
+    out: list[_Line] = []
+    pending: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = re.sub(r"(^|\s)#.*$", "", raw)
+        if not pending:
+            start = number
+        if line.endswith("\\"):
+            pending.append(line[:-1])
+            continue
+        pending.append(line)
+        joined = " ".join(p.strip() for p in pending).strip()
+        pending = []
+        if joined:
+            out.append(_Line(start, joined))
+    if pending:
+        joined = " ".join(p.strip() for p in pending).strip()
+        if joined:
+            out.append(_Line(start, joined))
+    return out
+
+
+def _read_file(state: _State, path: Path, stack: tuple[Path, ...], constraint: bool) -> None:
+    text = state.ctx.read_text(path)
+    display = state.ctx.display(path)
+    kind, scope = kind_of(display)
+    for line in logical_lines(text):
+        evidence = Evidence(display, line.number, NAME)
+        try:
+            if line.text.startswith("-"):
+                _option(state, path, line, evidence, stack, constraint, kind, scope)
+            else:
+                _requirement(state, path, line.text, evidence, constraint, kind, scope)
+        except ValueError as exc:
+            state.errors.append(InputError(display, f"line {line.number}: {exc}"))
+
+
+def _split_option(text: str) -> tuple[str, str]:
+    """``-r file``, ``-rfile``, ``--requirement=file``, ``--requirement file``."""
+    m = re.match(r"^(--[a-z][a-z-]*)(?:=|\s+)?(.*)$", text) or re.match(
+        r"^(-[a-zA-Z])\s*(.*)$", text
+    )
+    if not m:
+        raise ValueError(f"cannot read option {text!r}")
+    return m.group(1), m.group(2).strip()
+
+
+_FLAGS = frozenset({
+    "--pre", "--prefer-binary", "--require-hashes", "--no-index", "--only-binary",
+    "--no-binary", "--use-feature", "--trusted-host", "--config-settings",
+    "--global-option", "--install-option", "--no-deps", "--no-build-isolation",
+})
+
+
+def _option(
+    state: _State,
+    path: Path,
+    line: _Line,
+    evidence: Evidence,
+    stack: tuple[Path, ...],
+    constraint: bool,
+    kind: DependencyKind,
+    scope: Scope,
+) -> None:
+    option, value = _split_option(line.text)
+    if option in {"-r", "--requirement", "-c", "--constraint"}:
+        if not value:
+            raise ValueError(f"{option} needs a file name")
+        _include(state, path, value, line, stack,
+                 constraint or option in {"-c", "--constraint"})
+    elif option in {"-e", "--editable"}:
+        if not value:
+            raise ValueError("-e needs a path or URL")
+        _requirement(state, path, value, evidence, constraint, kind, scope, editable=True)
+    elif option in {"-i", "--index-url", "--extra-index-url", "-f", "--find-links"}:
+        if not value:
+            raise ValueError(f"{option} needs a URL")
+        state.indexes.append(value.split()[0])
+    elif option not in _FLAGS:
+        raise ValueError(f"unknown option {option}")
+
+
+def _include(
+    state: _State, path: Path, value: str, line: _Line, stack: tuple[Path, ...],
+    constraint: bool,
+) -> None:
+    if re.match(r"^[a-z]+://", value):
+        raise ValueError(f"remote include {value} is not fetched (scans are offline)")
+    target = (path.parent / value).resolve()
+    here = path.resolve()
+    chain = (*stack, here)
+    if target in chain:
+        names = " -> ".join(state.ctx.display(p) for p in (*chain, target))
+        raise ValueError(f"include cycle: {names}")
+    if not target.is_file():
+        raise ValueError(f"included file {value} does not exist")
+    try:
+        _read_file(state, target if not target.is_relative_to(state.ctx.root.resolve())
+                   else state.ctx.root / target.relative_to(state.ctx.root.resolve()),
+                   chain, constraint)
+    except InputFileError as exc:
+        raise ValueError(f"included file {value}: {exc.message}") from None
+
+
+def _requirement(
+    state: _State,
+    path: Path,
+    text: str,
+    evidence: Evidence,
+    constraint: bool,
+    kind: DependencyKind,
+    scope: Scope,
+    editable: bool = False,
+) -> None:
+    split = re.search(r"\s+(?=--?[A-Za-z])", text)
+    req_text, options = (text[: split.start()], text[split.end():]) if split else (text, "")
+    req_text = req_text.strip()
+    hashes = _hashes(options)
+    if constraint:
+        name, spec = _constraint(req_text)
+        if name:
+            state.constraints[name] = (spec, evidence)
+        return
+    group = Path(evidence.path).stem if kind is DependencyKind.BUILD else None
+    if _URLISH.match(req_text) or req_text.lower().endswith(_ARCHIVE):
+        component, dep = _direct(state, path, req_text, evidence, kind, scope, editable, hashes)
+    else:
+        component, dep = requirement(
+            req_text, state.subject.id, evidence, kind=kind, scope=scope,
+            mechanism="requirement", group=group, hashes=hashes, editable=editable,
+        )
+        if editable and not component.sources:
+            raise ValueError(f"-e needs a path or VCS URL, not {req_text!r}")
+    state.components.append(component)
+    state.dependencies.append(replace(dep, groups=(group,) if group else ()))
+
+
+def _hashes(options: str) -> tuple[Hash, ...]:
+    found: list[Hash] = []
+    try:
+        tokens = shlex.split(options)
+    except ValueError as exc:
+        raise ValueError(f"cannot read options {options.strip()!r}: {exc}") from None
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        value = None
+        if token.startswith("--hash="):
+            value = token[len("--hash="):]
+        elif token == "--hash" and i + 1 < len(tokens):
+            i += 1
+            value = tokens[i]
+        elif token.split("=")[0] not in {"--config-settings", "--global-option",
+                                         "--install-option"} and token.startswith("-"):
+            raise ValueError(f"unknown per-requirement option {token}")
+        if value is not None:
+            parsed = parse_hash(value)
+            if parsed is None:
+                raise ValueError(f"malformed hash {value!r} (expected algorithm:hexdigest)")
+            found.append(parsed)
+        i += 1
+    return tuple(sorted(set(found)))
+
+
+def _constraint(text: str) -> tuple[str | None, str]:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise ValueError(f"invalid constraint {text!r}: {str(exc).splitlines()[0]}") from None
+    return str(canonicalize_name(req.name)), str(req.specifier)
+
+
+def _direct(
+    state: _State,
+    path: Path,
+    text: str,
+    evidence: Evidence,
+    kind: DependencyKind,
+    scope: Scope,
+    editable: bool,
+    hashes: tuple[Hash, ...],
+) -> tuple[Component, Dependency]:
+    """A name-less URL or local path (``./pkg[extra]``, ``https://.../main.tar.gz``)."""
+    location, _, marker = text.partition(";")
+    location = location.strip()
+    extras: tuple[str, ...] = ()
+    m = re.match(r"^(.*?)\[([^\]]*)\]$", location)
+    if m and not re.match(r"^[a-z+]+://", location):
+        location, extras = m.group(1), tuple(
+            sorted(e.strip() for e in m.group(2).split(",") if e.strip())
+        )
+    if re.match(r"^(?:[a-z]+\+)?[a-z][a-z0-9.+-]*://", location):
+        source = source_from_url(location, editable=editable)
+        name = name_from_url(location)
+        if name is None:
+            raise ValueError(f"cannot tell the project name of {location}; add #egg=<name>")
+        component = pypi_component(name, None, evidence, sources=(source,), hashes=hashes)
+    else:
+        component = _local(state, path, location, evidence, editable)
+    dep = Dependency(
+        source=state.subject.id, target=component.id, kind=kind, scope=scope,
+        mechanism="requirement", evidence=(evidence,), specifier=location,
+        marker=marker.strip() or None, extras=extras, hashes=hashes,
+    )
+    return component, dep
+
+
+def _local(
+    state: _State, path: Path, location: str, evidence: Evidence, editable: bool
+) -> Component:
+    folder = path.parent / location
+    project = state.ctx.subject_for(folder / "pyproject.toml")
+    display = _relative_or(folder, state.ctx.root)
+    for source in project.sources:
+        if source.kind is SourceKind.PATH and source.url == display:
+            return project  # the project declared in that folder
+    name = folder.resolve().name or location
+    source = Source(SourceKind.PATH, url=display, editable=editable)
+    return pypi_component(name, None, evidence, sources=(source,))
+
+
+def _relative_or(folder: Path, root: Path) -> str:
+    try:
+        rel = folder.resolve().relative_to(root.resolve()).as_posix()
+        return "." if rel in {"", "."} else rel
+    except ValueError:
+        return folder.resolve().as_posix()
+
+
+def _with_index(state: _State, dep: Dependency) -> Dependency:
+    if state.indexes:
+        dep = replace(dep, index_urls=tuple(dict.fromkeys(state.indexes)))
+    return dep
+
+
+def _pin_from_constraints(state: _State, component: Component) -> Component:
+    """A requirement left open but pinned by a ``-c`` constraint installs that pin."""
+    if component.version or component.ecosystem != "pypi" or component.sources:
+        return component
+    from packaging.utils import canonicalize_name
+
+    found = state.constraints.get(str(canonicalize_name(component.name)))
+    if not found:
+        return component
+    version = pinned_version(found[0])
+    if version is None:
+        return component
+    pinned = pypi_component(component.name, version, found[1])
+    state.dependencies[:] = [
+        replace(d, target=pinned.id, evidence=tuple(sorted({*d.evidence, found[1]},
+                                                            key=lambda e: (e.path, e.line or 0))))
+        if d.target == component.id else d
+        for d in state.dependencies
+    ]
+    return replace(pinned, evidence=tuple(sorted({*component.evidence, found[1]},
+                                                 key=lambda e: (e.path, e.line or 0))))

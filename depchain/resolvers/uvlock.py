@@ -1,0 +1,290 @@
+"""``uv.lock`` (version 1, any revision): every locked package, where it comes from, its
+hashes, and the edges uv resolved between packages.
+
+The workspace members (and the project at the lock's own folder) are the lock's subjects:
+their ``dependencies``, ``optional-dependencies`` and ``dev-dependencies`` are what the
+project asked for; every other package's ``dependencies`` are what it pulls in.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from packaging.utils import canonicalize_name
+
+from depchain.errors import InputFileError
+from depchain.fileio import parse_toml
+from depchain.ids import parse_hash, pypi_component
+from depchain.model import (
+    Component,
+    ComponentType,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Fragment,
+    Hash,
+    InputError,
+    Scope,
+    Source,
+    SourceKind,
+)
+from depchain.resolvers.base import LineIndex, ResolveContext, is_full_commit
+
+NAME = "uv-lock"
+
+_LOCAL_KINDS = ("editable", "virtual", "directory", "path")
+_ROOT_KINDS = ("editable", "virtual", "directory")
+_EDGE_TABLES: tuple[tuple[str, DependencyKind, Scope, str], ...] = (
+    ("optional-dependencies", DependencyKind.DYNAMIC, Scope.OPTIONAL, "extra"),
+    ("dev-dependencies", DependencyKind.BUILD, Scope.DEV, "dependency-group"),
+)
+
+
+@dataclass(frozen=True)
+class _Locked:
+    """One ``[[package]]`` entry, read."""
+
+    entry: dict[str, Any]
+    component: Component
+    line: int | None
+    source_kind: str | None
+    """The key of its ``source`` table: ``registry``, ``git``, ``editable``, ..."""
+    local_path: str | None
+    """For a local source: the path as written (relative to the lock's folder)."""
+
+
+@dataclass
+class _Lock:
+    display: str
+    folder: str
+    """The lock's folder relative to the scan root (``.`` for the root)."""
+    locked: list[_Locked] = field(default_factory=list)
+    by_name: dict[str, list[_Locked]] = field(default_factory=dict)
+    dependencies: list[Dependency] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+    def evidence(self, line: int | None) -> Evidence:
+        return Evidence(self.display, line, NAME)
+
+    def error(self, line: int | None, message: str) -> None:
+        where = f"line {line}" if line else "[[package]]"
+        self.errors.append(InputError(self.display, f"{where}: {message}"))
+
+
+def resolve(path: Path, ctx: ResolveContext) -> Fragment:
+    text = ctx.read_text(path)
+    display = ctx.display(path)
+    entries, members = _entries(parse_toml(text, display), display)
+    headers = LineIndex(text).headers.get("package", [])
+    lock = _Lock(display, ctx.display(path.parent))
+    for i, entry in enumerate(entries):
+        line = headers[i] + 1 if len(headers) == len(entries) else None
+        _read_package(lock, entry, line)
+    roots = _roots(lock.locked, members)
+    for i in roots:
+        lock.locked[i] = _as_application(lock.locked[i])
+    for item in lock.locked:
+        lock.by_name.setdefault(canonicalize_name(item.component.name), []).append(item)
+    for item in lock.locked:
+        _edges(lock, item)
+    components: dict[str, Component] = {}
+    for item in lock.locked:
+        known = components.get(item.component.id)
+        components[item.component.id] = (
+            item.component if known is None else known.merged(item.component)
+        )
+    subjects = tuple(dict.fromkeys(lock.locked[i].component.id for i in sorted(roots)))
+    return Fragment(
+        components=tuple(components.values()),
+        dependencies=tuple(lock.dependencies),
+        errors=tuple(lock.errors),
+        subjects=subjects,
+    )
+
+
+def _entries(data: dict[str, Any], display: str) -> tuple[list[Any], set[str]]:
+    """The ``[[package]]`` array and the workspace members; raises when this is not a
+    uv.lock of a version this reads."""
+    version = data.get("version")
+    packages = data.get("package", data.get("distribution"))
+    if version is None and packages is None:
+        raise InputFileError(display, "no 'version' and no [[package]]: not a uv.lock")
+    if version is not None and version != 1:
+        raise InputFileError(display, f"unsupported uv.lock version {version!r} (reads 1)")
+    if packages is None:
+        packages = []
+    if not isinstance(packages, list):
+        raise InputFileError(display, "'package' is not an array of tables")
+    manifest = data.get("manifest")
+    members = manifest.get("members") if isinstance(manifest, dict) else None
+    names = {canonicalize_name(m) for m in members or [] if isinstance(m, str)}
+    return packages, names
+
+
+def _read_package(lock: _Lock, entry: Any, line: int | None) -> None:
+    if not isinstance(entry, dict):
+        lock.error(line, "[[package]] is not a table")
+        return
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        lock.error(line, "[[package]] has no name")
+        return
+    version = entry.get("version")
+    if version is not None and not isinstance(version, str):
+        lock.error(line, f"package {name!r}: version is not a string: {version!r}")
+        version = None
+    source, kind, local = _source(entry.get("source"), lock.folder)
+    if entry.get("source") is not None and kind is None:
+        lock.error(line, f"package {name!r}: unknown source {entry.get('source')!r}")
+    component = pypi_component(
+        name, version, lock.evidence(line),
+        sources=(source,) if source else (), hashes=_hashes(entry),
+    )
+    lock.locked.append(_Locked(entry, component, line, kind, local))
+
+
+def _source(raw: Any, folder: str) -> tuple[Source | None, str | None, str | None]:
+    """(source, the kind of ``source`` table, the local path as written) of a package."""
+    if not isinstance(raw, dict):
+        return None, None, None
+    for kind in ("registry", "git", "url", *_LOCAL_KINDS):
+        value = raw.get(kind)
+        if not isinstance(value, str):
+            continue
+        if kind == "registry":
+            return Source(SourceKind.REGISTRY, url=value), kind, None
+        if kind == "git":
+            return _git(value), kind, None
+        if kind == "url":
+            subdirectory = raw.get("subdirectory")
+            return Source(
+                SourceKind.URL, url=value,
+                subdirectory=subdirectory if isinstance(subdirectory, str) else None,
+            ), kind, None
+        where = value if posixpath.isabs(value) else posixpath.normpath(
+            posixpath.join(folder, value))
+        return Source(SourceKind.PATH, url=where, editable=kind == "editable"), kind, value
+    return None, None, None
+
+
+def _git(value: str) -> Source:
+    """``https://host/repo?rev=v1&subdirectory=x#<commit>`` as a VCS source."""
+    url, _, commit = value.partition("#")
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    ref = next((query[k][0] for k in ("rev", "tag", "branch") if query.get(k)), None)
+    subdirectory = query["subdirectory"][0] if query.get("subdirectory") else None
+    repo = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    full = is_full_commit(commit.lower())
+    return Source(
+        SourceKind.VCS,
+        url=f"git+{repo}",
+        ref=ref if ref or full else (commit or None),
+        commit=commit.lower() if full else None,
+        subdirectory=subdirectory,
+    )
+
+
+def _hashes(entry: dict[str, Any]) -> tuple[Hash, ...]:
+    files: list[Any] = [entry.get("sdist")]
+    wheels = entry.get("wheels")
+    if isinstance(wheels, list):
+        files.extend(wheels)
+    found: dict[Hash, None] = {}
+    for f in files:
+        text = f.get("hash") if isinstance(f, dict) else None
+        parsed = parse_hash(text) if isinstance(text, str) else None
+        if parsed is not None:
+            found[parsed] = None
+    return tuple(found)
+
+
+def _roots(locked: list[_Locked], members: set[str]) -> set[int]:
+    """Indexes of the workspace members and of the project at the lock's own folder;
+    when neither is recorded, of every editable or virtual package."""
+    roots = {
+        i for i, item in enumerate(locked)
+        if item.source_kind in _ROOT_KINDS
+        and (canonicalize_name(item.component.name) in members or item.local_path == ".")
+    }
+    if not roots:
+        roots = {i for i, item in enumerate(locked) if item.source_kind in ("editable", "virtual")}
+    return roots
+
+
+def _as_application(item: _Locked) -> _Locked:
+    """A root package: the application the lock is for."""
+    return replace(item, component=replace(item.component, type=ComponentType.APPLICATION))
+
+
+def _edges(lock: _Lock, item: _Locked) -> None:
+    entry = item.entry
+    _edge_list(lock, item, entry.get("dependencies"), "dependencies",
+               DependencyKind.DYNAMIC, Scope.REQUIRED, "lock", None)
+    for table, kind, scope, mechanism in _EDGE_TABLES:
+        groups = entry.get(table)
+        if groups is None:
+            continue
+        if not isinstance(groups, dict):
+            lock.error(item.line, f"package {item.component.name!r}: {table} is not a table")
+            continue
+        for group, deps in groups.items():
+            _edge_list(lock, item, deps, f"{table}.{group}", kind, scope, mechanism, group)
+
+
+def _edge_list(
+    lock: _Lock,
+    item: _Locked,
+    deps: Any,
+    where: str,
+    kind: DependencyKind,
+    scope: Scope,
+    mechanism: str,
+    group: str | None,
+) -> None:
+    if deps is None:
+        return
+    name = item.component.name
+    if not isinstance(deps, list):
+        lock.error(item.line, f"package {name!r}: {where} is not an array")
+        return
+    for dep in deps:
+        if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
+            lock.error(item.line, f"package {name!r}: {where} entry without a name: {dep!r}")
+            continue
+        targets = _targets(lock, dep)
+        if not targets:
+            wanted = dep["name"] + (f" {dep['version']}" if "version" in dep else "")
+            lock.error(item.line, f"package {name!r} depends on {wanted!r}, "
+                       "which is not in the lock")
+            continue
+        marker = dep.get("marker")
+        extras = dep.get("extra")
+        for target in targets:
+            lock.dependencies.append(Dependency(
+                source=item.component.id,
+                target=target.component.id,
+                kind=kind,
+                scope=scope,
+                mechanism=mechanism,
+                evidence=(lock.evidence(item.line),),
+                marker=marker if isinstance(marker, str) else None,
+                extras=tuple(e for e in extras if isinstance(e, str))
+                if isinstance(extras, list) else (),
+                groups=(group,) if group else (),
+            ))
+
+
+def _targets(lock: _Lock, dep: dict[str, Any]) -> list[_Locked]:
+    """The locked package(s) a dependency entry names; ``version`` and ``source``
+    pick one when the name is locked more than once."""
+    candidates = lock.by_name.get(canonicalize_name(dep["name"]), [])
+    if len(candidates) > 1 and "version" in dep:
+        candidates = [c for c in candidates if c.entry.get("version") == dep["version"]]
+    if len(candidates) > 1 and "source" in dep:
+        candidates = [c for c in candidates if c.entry.get("source") == dep["source"]]
+    return candidates
