@@ -77,8 +77,7 @@ def _progress() -> object:
 def _scan(path: Path, max_file_size: int):  # type: ignore[no-untyped-def]
     from depchain.scanner import scan
 
-    return scan(path, max_file_size=max_file_size * 1024 * 1024,
-                progress=_progress())  # type: ignore[arg-type]
+    return scan(path, max_file_size=max_file_size * 1024 * 1024, progress=_progress())  # type: ignore[arg-type]
 
 
 def _emit(text: str, output: Path | None) -> None:

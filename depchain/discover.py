@@ -12,9 +12,26 @@ from depchain.resolvers import ResolverSpec, resolver_for
 
 SKIPPED_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", ".bzr", "node_modules", "__pycache__", ".tox", ".nox",
-        ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs",
-        "build", "dist", "site-packages", ".direnv", ".cache", "__pypackages__",
+        ".git",
+        ".hg",
+        ".svn",
+        ".bzr",
+        "node_modules",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".eggs",
+        "build",
+        "dist",
+        "site-packages",
+        ".direnv",
+        ".cache",
+        "__pypackages__",
     }
 )
 """Folders that hold tools' output or installed code, never the project's manifests."""

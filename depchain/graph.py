@@ -72,8 +72,11 @@ class DependencyGraph:
         new = self._g.nodes[new_id]["item"]
         self._g.nodes[new_id]["item"] = new.merged(replace(old, id=new.id))
         moved = [
-            replace(d, source=new_id if d.source == old_id else d.source,
-                    target=new_id if d.target == old_id else d.target)
+            replace(
+                d,
+                source=new_id if d.source == old_id else d.source,
+                target=new_id if d.target == old_id else d.target,
+            )
             for d in self._edges_of(old_id)
         ]
         self._g.remove_node(old_id)
@@ -100,7 +103,8 @@ class DependencyGraph:
             if len(candidates) > 1:
                 folders = {PurePosixPath(e.path).parent for e in c.evidence}
                 candidates = [
-                    v for v in candidates
+                    v
+                    for v in candidates
                     if folders & {PurePosixPath(e.path).parent for e in v.evidence}
                 ]
             if len(candidates) == 1:

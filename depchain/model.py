@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
@@ -201,7 +201,7 @@ class Fragment:
     """(path, message): what was seen but deliberately not read (``setup.py``)."""
 
 
-def sort_key(value: object) -> object:
+def sort_key(value: object) -> Any:
     """A total order over model values, where ``None`` sorts first and never meets a str."""
     if isinstance(value, enum.Enum):
         return (1, value.value)

@@ -41,9 +41,16 @@ SPEC_VERSIONS = ("1.5", "1.6", "1.7")
 DEFAULT_SPEC = "1.6"
 
 _HASHES = {
-    "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "sha384": "SHA-384",
-    "sha512": "SHA-512", "sha3_256": "SHA3-256", "sha3_384": "SHA3-384",
-    "sha3_512": "SHA3-512", "blake2b_256": "BLAKE2b-256", "blake2b_384": "BLAKE2b-384",
+    "md5": "MD5",
+    "sha1": "SHA-1",
+    "sha256": "SHA-256",
+    "sha384": "SHA-384",
+    "sha512": "SHA-512",
+    "sha3_256": "SHA3-256",
+    "sha3_384": "SHA3-384",
+    "sha3_512": "SHA3-512",
+    "blake2b_256": "BLAKE2b-256",
+    "blake2b_384": "BLAKE2b-384",
     "blake2b_512": "BLAKE2b-512",
 }
 _RANK = {"required": 2, "optional": 1, "excluded": 0}
@@ -83,11 +90,13 @@ def scopes(result: ScanResult) -> dict[str, str]:
 
 
 def _edge_property(dep: Dependency) -> str:
-    where = ", ".join(
-        f"{e.path}:{e.line}" if e.line else e.path for e in dep.evidence
-    )
-    parts = [f"from={dep.source}", f"kind={dep.kind.value}", f"scope={dep.scope.value}",
-             f"mechanism={dep.mechanism}"]
+    where = ", ".join(f"{e.path}:{e.line}" if e.line else e.path for e in dep.evidence)
+    parts = [
+        f"from={dep.source}",
+        f"kind={dep.kind.value}",
+        f"scope={dep.scope.value}",
+        f"mechanism={dep.mechanism}",
+    ]
     if dep.groups:
         parts.append("groups=" + ",".join(dep.groups))
     parts.append(f"evidence={where}")
@@ -116,16 +125,21 @@ def build_bom(result: ScanResult) -> Bom:
     def convert(c: Component, is_subject: bool) -> CdxComponent:
         hashes = [
             HashType(alg=HashAlgorithm(_HASHES[h.algorithm]), content=h.value)
-            for h in c.hashes if h.algorithm in _HASHES
+            for h in c.hashes
+            if h.algorithm in _HASHES
         ]
         refs = []
         for s in c.sources:
             if not s.url or s.kind is SourceKind.PATH:
                 continue
-            kind = ExternalReferenceType.VCS if s.kind is SourceKind.VCS else \
-                ExternalReferenceType.DISTRIBUTION
-            url = s.url + (f"@{s.commit or s.ref}" if s.kind is SourceKind.VCS and
-                           (s.commit or s.ref) else "")
+            kind = (
+                ExternalReferenceType.VCS
+                if s.kind is SourceKind.VCS
+                else ExternalReferenceType.DISTRIBUTION
+            )
+            url = s.url + (
+                f"@{s.commit or s.ref}" if s.kind is SourceKind.VCS and (s.commit or s.ref) else ""
+            )
             try:
                 refs.append(ExternalReference(type=kind, url=XsUri(url)))
             except Exception:  # a URL the schema would refuse: keep it as a property
@@ -138,8 +152,9 @@ def build_bom(result: ScanResult) -> Bom:
         kinds = sorted({d.kind.value for d in incoming})
         if kinds:
             props.append(Property(name="depchain:kinds", value=",".join(kinds)))
-        props.extend(Property(name="depchain:dependency", value=_edge_property(d))
-                     for d in incoming)
+        props.extend(
+            Property(name="depchain:dependency", value=_edge_property(d)) for d in incoming
+        )
         occurrences = [
             Occurrence(location=e.path, line=e.line) for e in c.evidence if e.path != "."
         ]
@@ -169,8 +184,7 @@ def build_bom(result: ScanResult) -> Bom:
     )
     every = {**converted, result.subject: subject}
     for node_id, cdx in sorted(every.items()):
-        targets = [every[d.target] for d in graph.dependencies_of(node_id)
-                   if d.target in every]
+        targets = [every[d.target] for d in graph.dependencies_of(node_id) if d.target in every]
         bom.register_dependency(cdx, targets)
     return bom
 
@@ -205,8 +219,9 @@ def render(result: ScanResult, fmt: Format = Format.JSON, spec_version: str = DE
     from cyclonedx.schema import OutputFormat, SchemaVersion
 
     if spec_version not in SPEC_VERSIONS:
-        raise DepchainError(f"CycloneDX {spec_version} is not supported "
-                            f"(choose {', '.join(SPEC_VERSIONS)})")
+        raise DepchainError(
+            f"CycloneDX {spec_version} is not supported (choose {', '.join(SPEC_VERSIONS)})"
+        )
     version = SchemaVersion.from_version(spec_version)
     output_format = OutputFormat.JSON if fmt is Format.JSON else OutputFormat.XML
     with warnings.catch_warnings():

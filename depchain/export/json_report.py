@@ -64,8 +64,12 @@ def dependency_dict(d: Dependency) -> dict[str, Any]:
 
 
 def service_dict(s: Service) -> dict[str, Any]:
-    return {"id": s.id, "name": s.name, "endpoints": list(s.endpoints),
-            "evidence": _evidence(s.evidence)}
+    return {
+        "id": s.id,
+        "name": s.name,
+        "endpoints": list(s.endpoints),
+        "evidence": _evidence(s.evidence),
+    }
 
 
 def build(result: ScanResult) -> dict[str, Any]:

@@ -21,18 +21,20 @@ def _cut(text: str, width: int) -> str:
 
 def _cut_left(text: str, width: int) -> str:
     """Keep the end of a path, where the file name and line are."""
-    return text if len(text) <= width else "~" + text[len(text) - width + 1:]
+    return text if len(text) <= width else "~" + text[len(text) - width + 1 :]
 
 
 def _row(dep: Dependency, result: ScanResult) -> str:
     node = result.graph.node(dep.target)
     name = node.name
     version = getattr(node, "version", None) or dep.specifier or "*"
-    scope = dep.scope.value if not dep.groups else dep.groups[0] + (
-        f"+{len(dep.groups) - 1}" if len(dep.groups) > 1 else "")
+    scope = (
+        dep.scope.value
+        if not dep.groups
+        else dep.groups[0] + (f"+{len(dep.groups) - 1}" if len(dep.groups) > 1 else "")
+    )
     where = dep.evidence[0] if dep.evidence else None
-    place = (f"{where.path}:{where.line}" if where and where.line else
-             (where.path if where else "?"))
+    place = f"{where.path}:{where.line}" if where and where.line else (where.path if where else "?")
     left = f"  {_cut(name, 24):<24} {_cut(version, 12):<12} {_cut(scope, 12):<12} "
     return left + _cut_left(place, WIDTH - len(left))
 
@@ -41,8 +43,9 @@ def render(result: ScanResult, show_all: bool = False) -> str:
     graph = result.graph
     deps = graph.dependencies()
     out: list[str] = []
-    out.append(f"depchain {__version__}: {result.target.as_posix()} "
-               f"({len(result.inputs)} files read)")
+    out.append(
+        f"depchain {__version__}: {result.target.as_posix()} ({len(result.inputs)} files read)"
+    )
     out.append(f"subject: {result.subject}")
     for kind in DependencyKind:
         of_kind = [d for d in deps if d.kind is kind]

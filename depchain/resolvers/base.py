@@ -59,9 +59,7 @@ def source_from_url(url: str, editable: bool = False) -> Source:
     URL, a ``file:`` URL or a plain local path."""
     scheme, _, rest = url.partition("+") if re.match(r"^[a-z]+\+", url) else ("", "", url)
     parts = urlsplit(rest)
-    fragment = dict(
-        p.split("=", 1) for p in parts.fragment.split("&") if "=" in p
-    )
+    fragment = dict(p.split("=", 1) for p in parts.fragment.split("&") if "=" in p)
     subdirectory = fragment.get("subdirectory")
     if scheme in {"git", "hg", "svn", "bzr"}:
         path, ref = parts.path, None
@@ -77,8 +75,9 @@ def source_from_url(url: str, editable: bool = False) -> Source:
             subdirectory=subdirectory,
         )
     if parts.scheme == "file":
-        return Source(SourceKind.PATH, url=unquote(parts.path), editable=editable,
-                      subdirectory=subdirectory)
+        return Source(
+            SourceKind.PATH, url=unquote(parts.path), editable=editable, subdirectory=subdirectory
+        )
     if parts.scheme in {"http", "https", "ftp"}:
         clean = urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
         return Source(SourceKind.URL, url=clean, editable=editable, subdirectory=subdirectory)
@@ -218,7 +217,7 @@ class LineIndex:
         if key is not None:
             for i in range(start, end):
                 stripped = self.lines[i].lstrip().replace('"', "").replace("'", "")
-                if stripped.startswith(key) and stripped[len(key):].lstrip().startswith("="):
+                if stripped.startswith(key) and stripped[len(key) :].lstrip().startswith("="):
                     start = i
                     break
         if value is None:

@@ -45,7 +45,7 @@ def constraint(text: str) -> str | None:
             out.append(_caret(part[1:].strip()))
         elif part.startswith("~") and not part.startswith("~="):
             out.append(_tilde(part[1:].strip()))
-        elif _VERSION.match(part) or part.endswith(".*") and _VERSION.match(part[:-2]):
+        elif _VERSION.match(part) or (part.endswith(".*") and _VERSION.match(part[:-2])):
             out.append(f"=={part}")
         else:
             out.append(part.replace(" ", ""))

@@ -85,8 +85,14 @@ class _Builder:
         line = self.lines.find(text, tables=tables, key=key)
         try:
             component, dep = requirement(
-                text, self.subject.id, self.evidence(line), kind=kind, scope=scope,
-                mechanism=mechanism, group=group, index_urls=self.index_urls,
+                text,
+                self.subject.id,
+                self.evidence(line),
+                kind=kind,
+                scope=scope,
+                mechanism=mechanism,
+                group=group,
+                index_urls=self.index_urls,
             )
         except ValueError as exc:
             where = f"line {line}" if line else "?"
@@ -176,7 +182,10 @@ def _subject(
     evidence = Evidence(display, line, NAME)
     folder = ctx.display(path.parent) if path.parent != ctx.root else "."
     component = pypi_component(
-        name, version, evidence, sources=(Source(SourceKind.PATH, url=folder),),
+        name,
+        version,
+        evidence,
+        sources=(Source(SourceKind.PATH, url=folder),),
         ctype=ComponentType.APPLICATION,
     )
     # A project is this tree's own code: name it by its purl without the path qualifier.
@@ -186,16 +195,29 @@ def _subject(
 
 def _pep621(b: _Builder, project: dict[str, Any]) -> None:
     for text in _strings(b, project.get("dependencies", []), "project.dependencies"):
-        b.add(text, kind=DependencyKind.DYNAMIC, scope=Scope.REQUIRED, mechanism="requirement",
-              tables=("project",), key="dependencies")
+        b.add(
+            text,
+            kind=DependencyKind.DYNAMIC,
+            scope=Scope.REQUIRED,
+            mechanism="requirement",
+            tables=("project",),
+            key="dependencies",
+        )
     extras = project.get("optional-dependencies", {})
     if not isinstance(extras, dict):
         b.errors.append(InputError(b.display, "[project] optional-dependencies is not a table"))
         return
     for extra in sorted(extras):
         for text in _strings(b, extras[extra], f"project.optional-dependencies.{extra}"):
-            b.add(text, kind=DependencyKind.DYNAMIC, scope=Scope.OPTIONAL, mechanism="extra",
-                  group=extra, tables=("project.optional-dependencies", "project"), key=extra)
+            b.add(
+                text,
+                kind=DependencyKind.DYNAMIC,
+                scope=Scope.OPTIONAL,
+                mechanism="extra",
+                group=extra,
+                tables=("project.optional-dependencies", "project"),
+                key=extra,
+            )
 
 
 def _strings(b: _Builder, value: Any, where: str) -> list[str]:
@@ -223,9 +245,13 @@ def _dependency_groups(b: _Builder, groups: Any) -> None:
                     chain = " -> ".join((*stack, wanted))
                     b.errors.append(InputError(b.display, f"dependency group cycle: {chain}"))
                 elif wanted not in by_name:
-                    b.errors.append(InputError(
-                        b.display, f"dependency group {group!r} includes unknown group "
-                        f"{item['include-group']!r}"))
+                    b.errors.append(
+                        InputError(
+                            b.display,
+                            f"dependency group {group!r} includes unknown group "
+                            f"{item['include-group']!r}",
+                        )
+                    )
                 else:
                     out.extend(expand(by_name[wanted], (*stack, wanted)))
             else:
@@ -234,8 +260,15 @@ def _dependency_groups(b: _Builder, groups: Any) -> None:
 
     for group in sorted(groups):
         for text in expand(group, (canonicalize_name(group),)):
-            b.add(text, kind=DependencyKind.BUILD, scope=Scope.DEV, mechanism="dependency-group",
-                  group=group, tables=("dependency-groups",), key=group)
+            b.add(
+                text,
+                kind=DependencyKind.BUILD,
+                scope=Scope.DEV,
+                mechanism="dependency-group",
+                group=group,
+                tables=("dependency-groups",),
+                key=group,
+            )
 
 
 def _legacy_dev_groups(b: _Builder, data: dict[str, Any]) -> None:
@@ -243,8 +276,15 @@ def _legacy_dev_groups(b: _Builder, data: dict[str, Any]) -> None:
     uv_dev = _table(data, "tool", "uv").get("dev-dependencies")
     if uv_dev is not None:
         for text in _strings(b, uv_dev, "tool.uv.dev-dependencies"):
-            b.add(text, kind=DependencyKind.BUILD, scope=Scope.DEV, mechanism="dependency-group",
-                  group="dev", tables=("tool.uv",), key="dev-dependencies")
+            b.add(
+                text,
+                kind=DependencyKind.BUILD,
+                scope=Scope.DEV,
+                mechanism="dependency-group",
+                group="dev",
+                tables=("tool.uv",),
+                key="dev-dependencies",
+            )
     pdm_dev = _table(data, "tool", "pdm", "dev-dependencies")
     for group in sorted(pdm_dev):
         for text in _strings(b, pdm_dev[group], f"tool.pdm.dev-dependencies.{group}"):
@@ -252,8 +292,15 @@ def _legacy_dev_groups(b: _Builder, data: dict[str, Any]) -> None:
                 text = text[3:].strip()
                 if "@" not in text:
                     continue  # ``-e file:///${PROJECT_ROOT}/...``: a local path, the project
-            b.add(text, kind=DependencyKind.BUILD, scope=Scope.DEV, mechanism="dependency-group",
-                  group=group, tables=("tool.pdm.dev-dependencies",), key=group)
+            b.add(
+                text,
+                kind=DependencyKind.BUILD,
+                scope=Scope.DEV,
+                mechanism="dependency-group",
+                group=group,
+                tables=("tool.pdm.dev-dependencies",),
+                key=group,
+            )
 
 
 def _build_system(b: _Builder, data: dict[str, Any], declares_project: bool) -> None:
@@ -261,8 +308,12 @@ def _build_system(b: _Builder, data: dict[str, Any], declares_project: bool) -> 
     if build is None:
         if declares_project:
             # PEP 517: no [build-system] means the legacy setuptools backend.
-            b.add("setuptools>=40.8.0", kind=DependencyKind.BUILD, scope=Scope.REQUIRED,
-                  mechanism="build-system-default")
+            b.add(
+                "setuptools>=40.8.0",
+                kind=DependencyKind.BUILD,
+                scope=Scope.REQUIRED,
+                mechanism="build-system-default",
+            )
         return
     if not isinstance(build, dict):
         b.errors.append(InputError(b.display, "[build-system] is not a table"))
@@ -270,12 +321,20 @@ def _build_system(b: _Builder, data: dict[str, Any], declares_project: bool) -> 
     backend = build.get("build-backend")
     provider = BACKEND_PROVIDERS.get(backend) if isinstance(backend, str) else None
     if isinstance(backend, str):
-        b.subject = replace(b.subject, properties=tuple(sorted(
-            {*b.subject.properties, ("depchain:build-backend", backend)})))
+        b.subject = replace(
+            b.subject,
+            properties=tuple(sorted({*b.subject.properties, ("depchain:build-backend", backend)})),
+        )
         b.components[0] = b.subject
     for text in _strings(b, build.get("requires", []), "build-system.requires"):
-        dep = b.add(text, kind=DependencyKind.BUILD, scope=Scope.REQUIRED,
-                    mechanism="build-system", tables=("build-system",), key="requires")
+        dep = b.add(
+            text,
+            kind=DependencyKind.BUILD,
+            scope=Scope.REQUIRED,
+            mechanism="build-system",
+            tables=("build-system",),
+            key="requires",
+        )
         if dep is not None and provider and dep.target.startswith(f"pkg:pypi/{provider}"):
             b.dependencies[-1] = replace(dep, mechanism="build-backend")
 
@@ -314,8 +373,11 @@ def _source_table(spec: Any, indexes: dict[str, str]) -> Source | None:
         url = str(spec["git"])
         return source_from_url(f"git+{url}" + (f"@{ref}" if ref else ""))
     if "path" in spec:
-        return Source(SourceKind.PATH, url=str(spec["path"]),
-                      editable=bool(spec.get("editable") or spec.get("develop")))
+        return Source(
+            SourceKind.PATH,
+            url=str(spec["path"]),
+            editable=bool(spec.get("editable") or spec.get("develop")),
+        )
     if "url" in spec:
         return source_from_url(str(spec["url"]))
     if spec.get("workspace"):
@@ -328,8 +390,7 @@ def _source_table(spec: Any, indexes: dict[str, str]) -> Source | None:
 
 def _poetry(b: _Builder, poetry: dict[str, Any]) -> None:
     """Poetry's own tables: dependencies, legacy dev-dependencies, groups, extras."""
-    indexes = {e.get("name"): e.get("url") for e in poetry.get("source", [])
-               if isinstance(e, dict)}
+    indexes = {e.get("name"): e.get("url") for e in poetry.get("source", []) if isinstance(e, dict)}
     extras_of: dict[str, str] = {}
     for extra, names in sorted(_table(poetry, "extras").items()):
         for n in names if isinstance(names, list) else []:
@@ -339,9 +400,14 @@ def _poetry(b: _Builder, poetry: dict[str, Any]) -> None:
         ("tool.poetry.dependencies", _table(poetry, "dependencies"), None),
         ("tool.poetry.dev-dependencies", _table(poetry, "dev-dependencies"), "dev"),
     ]
-    for group in sorted(_table(poetry, "group")):
-        tables.append((f"tool.poetry.group.{group}.dependencies",
-                       _table(poetry, "group", group, "dependencies"), group))
+    for group_name in sorted(_table(poetry, "group")):
+        tables.append(
+            (
+                f"tool.poetry.group.{group_name}.dependencies",
+                _table(poetry, "group", group_name, "dependencies"),
+                group_name,
+            )
+        )
     for table_name, deps, group in tables:
         for name in sorted(deps):
             if name.lower() == "python":
@@ -349,16 +415,27 @@ def _poetry(b: _Builder, poetry: dict[str, Any]) -> None:
             for spec in deps[name] if isinstance(deps[name], list) else [deps[name]]:
                 pep508, source, optional = poetry_constraints.to_pep508(name, spec, indexes)
                 if pep508 is None:
-                    b.errors.append(InputError(
-                        b.display, f"{table_name}.{name}: cannot read {spec!r}"))
+                    b.errors.append(
+                        InputError(b.display, f"{table_name}.{name}: cannot read {spec!r}")
+                    )
                     continue
                 if group is not None:
-                    kind, scope, mech, grp = DependencyKind.BUILD, Scope.DEV, "dependency-group", group
+                    kind, scope, mech, grp = (
+                        DependencyKind.BUILD,
+                        Scope.DEV,
+                        "dependency-group",
+                        group,
+                    )
                 elif optional:
                     kind, scope, mech = DependencyKind.DYNAMIC, Scope.OPTIONAL, "extra"
                     grp = extras_of.get(canonicalize_name(name))
                 else:
-                    kind, scope, mech, grp = DependencyKind.DYNAMIC, Scope.REQUIRED, "requirement", None
+                    kind, scope, mech, grp = (
+                        DependencyKind.DYNAMIC,
+                        Scope.REQUIRED,
+                        "requirement",
+                        None,
+                    )
                 saved = b.sources.get(canonicalize_name(name))
                 if source is not None:
                     b.sources[canonicalize_name(name)] = source

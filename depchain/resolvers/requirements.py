@@ -44,11 +44,42 @@ NAME = "requirements"
 
 DEV_WORDS = frozenset(
     {
-        "dev", "develop", "development", "test", "tests", "testing", "lint", "linter",
-        "linting", "doc", "docs", "documentation", "typing", "types", "mypy", "ci", "coverage",
-        "bench", "benchmark", "benchmarks", "hypothesis", "release", "style", "format",
-        "check", "checks", "tox", "qa", "debug", "profiling", "precommit", "pre-commit",
-        "stubs", "ipython", "notebook", "examples",
+        "dev",
+        "develop",
+        "development",
+        "test",
+        "tests",
+        "testing",
+        "lint",
+        "linter",
+        "linting",
+        "doc",
+        "docs",
+        "documentation",
+        "typing",
+        "types",
+        "mypy",
+        "ci",
+        "coverage",
+        "bench",
+        "benchmark",
+        "benchmarks",
+        "hypothesis",
+        "release",
+        "style",
+        "format",
+        "check",
+        "checks",
+        "tox",
+        "qa",
+        "debug",
+        "profiling",
+        "precommit",
+        "pre-commit",
+        "stubs",
+        "ipython",
+        "notebook",
+        "examples",
     }
 )
 _URLISH = re.compile(r"^(?:[a-z]+\+)?[a-z][a-z0-9.+-]*://|^\.{1,2}(?:/|$|\[)|^/|^[A-Za-z]:[\\/]")
@@ -145,11 +176,23 @@ def _split_option(text: str) -> tuple[str, str]:
     return m.group(1), m.group(2).strip()
 
 
-_FLAGS = frozenset({
-    "--pre", "--prefer-binary", "--require-hashes", "--no-index", "--only-binary",
-    "--no-binary", "--use-feature", "--trusted-host", "--config-settings",
-    "--global-option", "--install-option", "--no-deps", "--no-build-isolation",
-})
+_FLAGS = frozenset(
+    {
+        "--pre",
+        "--prefer-binary",
+        "--require-hashes",
+        "--no-index",
+        "--only-binary",
+        "--no-binary",
+        "--use-feature",
+        "--trusted-host",
+        "--config-settings",
+        "--global-option",
+        "--install-option",
+        "--no-deps",
+        "--no-build-isolation",
+    }
+)
 
 
 def _option(
@@ -166,8 +209,7 @@ def _option(
     if option in {"-r", "--requirement", "-c", "--constraint"}:
         if not value:
             raise ValueError(f"{option} needs a file name")
-        _include(state, path, value, line, stack,
-                 constraint or option in {"-c", "--constraint"})
+        _include(state, path, value, line, stack, constraint or option in {"-c", "--constraint"})
     elif option in {"-e", "--editable"}:
         if not value:
             raise ValueError("-e needs a path or URL")
@@ -181,7 +223,11 @@ def _option(
 
 
 def _include(
-    state: _State, path: Path, value: str, line: _Line, stack: tuple[Path, ...],
+    state: _State,
+    path: Path,
+    value: str,
+    line: _Line,
+    stack: tuple[Path, ...],
     constraint: bool,
 ) -> None:
     if re.match(r"^[a-z]+://", value):
@@ -195,9 +241,14 @@ def _include(
     if not target.is_file():
         raise ValueError(f"included file {value} does not exist")
     try:
-        _read_file(state, target if not target.is_relative_to(state.ctx.root.resolve())
-                   else state.ctx.root / target.relative_to(state.ctx.root.resolve()),
-                   chain, constraint)
+        _read_file(
+            state,
+            target
+            if not target.is_relative_to(state.ctx.root.resolve())
+            else state.ctx.root / target.relative_to(state.ctx.root.resolve()),
+            chain,
+            constraint,
+        )
     except InputFileError as exc:
         raise ValueError(f"included file {value}: {exc.message}") from None
 
@@ -213,7 +264,7 @@ def _requirement(
     editable: bool = False,
 ) -> None:
     split = re.search(r"\s+(?=--?[A-Za-z])", text)
-    req_text, options = (text[: split.start()], text[split.end():]) if split else (text, "")
+    req_text, options = (text[: split.start()], text[split.end() :]) if split else (text, "")
     req_text = req_text.strip()
     hashes = _hashes(options)
     if constraint:
@@ -226,8 +277,15 @@ def _requirement(
         component, dep = _direct(state, path, req_text, evidence, kind, scope, editable, hashes)
     else:
         component, dep = requirement(
-            req_text, state.subject.id, evidence, kind=kind, scope=scope,
-            mechanism="requirement", group=group, hashes=hashes, editable=editable,
+            req_text,
+            state.subject.id,
+            evidence,
+            kind=kind,
+            scope=scope,
+            mechanism="requirement",
+            group=group,
+            hashes=hashes,
+            editable=editable,
         )
         if editable and not component.sources:
             raise ValueError(f"-e needs a path or VCS URL, not {req_text!r}")
@@ -246,12 +304,15 @@ def _hashes(options: str) -> tuple[Hash, ...]:
         token = tokens[i]
         value = None
         if token.startswith("--hash="):
-            value = token[len("--hash="):]
+            value = token[len("--hash=") :]
         elif token == "--hash" and i + 1 < len(tokens):
             i += 1
             value = tokens[i]
-        elif token.split("=")[0] not in {"--config-settings", "--global-option",
-                                         "--install-option"} and token.startswith("-"):
+        elif token.split("=")[0] not in {
+            "--config-settings",
+            "--global-option",
+            "--install-option",
+        } and token.startswith("-"):
             raise ValueError(f"unknown per-requirement option {token}")
         if value is not None:
             parsed = parse_hash(value)
@@ -289,8 +350,9 @@ def _direct(
     extras: tuple[str, ...] = ()
     m = re.match(r"^(.*?)\[([^\]]*)\]$", location)
     if m and not re.match(r"^[a-z+]+://", location):
-        location, extras = m.group(1), tuple(
-            sorted(e.strip() for e in m.group(2).split(",") if e.strip())
+        location, extras = (
+            m.group(1),
+            tuple(sorted(e.strip() for e in m.group(2).split(",") if e.strip())),
         )
     if re.match(r"^(?:[a-z]+\+)?[a-z][a-z0-9.+-]*://", location):
         source = source_from_url(location, editable=editable)
@@ -298,12 +360,21 @@ def _direct(
         if name is None:
             raise ValueError(f"cannot tell the project name of {location}; add #egg=<name>")
         component = pypi_component(name, None, evidence, sources=(source,), hashes=hashes)
+        if "egg=" not in location:
+            component = replace(component, properties=(("depchain:name-inferred", "from URL"),))
     else:
         component = _local(state, path, location, evidence, editable)
     dep = Dependency(
-        source=state.subject.id, target=component.id, kind=kind, scope=scope,
-        mechanism="requirement", evidence=(evidence,), specifier=location,
-        marker=marker.strip() or None, extras=extras, hashes=hashes,
+        source=state.subject.id,
+        target=component.id,
+        kind=kind,
+        scope=scope,
+        mechanism="requirement",
+        evidence=(evidence,),
+        specifier=location,
+        marker=marker.strip() or None,
+        extras=extras,
+        hashes=hashes,
     )
     return component, dep
 
@@ -319,7 +390,8 @@ def _local(
             return project  # the project declared in that folder
     name = folder.resolve().name or location
     source = Source(SourceKind.PATH, url=display, editable=editable)
-    return pypi_component(name, None, evidence, sources=(source,))
+    component = pypi_component(name, None, evidence, sources=(source,))
+    return replace(component, properties=(("depchain:name-inferred", "from folder name"),))
 
 
 def _relative_or(folder: Path, root: Path) -> str:
@@ -350,10 +422,18 @@ def _pin_from_constraints(state: _State, component: Component) -> Component:
         return component
     pinned = pypi_component(component.name, version, found[1])
     state.dependencies[:] = [
-        replace(d, target=pinned.id, evidence=tuple(sorted({*d.evidence, found[1]},
-                                                            key=lambda e: (e.path, e.line or 0))))
-        if d.target == component.id else d
+        replace(
+            d,
+            target=pinned.id,
+            evidence=tuple(sorted({*d.evidence, found[1]}, key=lambda e: (e.path, e.line or 0))),
+        )
+        if d.target == component.id
+        else d
         for d in state.dependencies
     ]
-    return replace(pinned, evidence=tuple(sorted({*component.evidence, found[1]},
-                                                 key=lambda e: (e.path, e.line or 0))))
+    return replace(
+        pinned,
+        evidence=tuple(
+            sorted({*component.evidence, found[1]}, key=lambda e: (e.path, e.line or 0))
+        ),
+    )

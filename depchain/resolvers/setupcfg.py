@@ -49,8 +49,11 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     if name:
         folder = ctx.display(path.parent) if path.parent != ctx.root else "."
         subject: Component = pypi_component(
-            name, version, Evidence(display, lines.find(tables=("metadata",), key="name"), NAME),
-            sources=(Source(SourceKind.PATH, url=folder),), ctype=ComponentType.APPLICATION,
+            name,
+            version,
+            Evidence(display, lines.find(tables=("metadata",), key="name"), NAME),
+            sources=(Source(SourceKind.PATH, url=folder),),
+            ctype=ComponentType.APPLICATION,
         )
     else:
         subject = ctx.subject_for(path)
@@ -58,22 +61,38 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     deps: list[Dependency] = []
     errors: list[InputError] = []
 
-    def add(section: str, key: str, kind: DependencyKind, scope: Scope, mechanism: str,
-            group: str | None = None) -> None:
+    def add(
+        section: str,
+        key: str,
+        kind: DependencyKind,
+        scope: Scope,
+        mechanism: str,
+        group: str | None = None,
+    ) -> None:
         raw = parser.get(section, key, fallback="")
         for item in raw.splitlines():
             item = item.split(" #")[0].strip()
             if not item or item.startswith("#"):
                 continue
             line = lines.find(tables=(section,), key=key)
-            line = next((i + 1 for i in range((line or 1) - 1, len(lines.lines))
-                         if item in lines.lines[i]), line)
+            line = next(
+                (i + 1 for i in range((line or 1) - 1, len(lines.lines)) if item in lines.lines[i]),
+                line,
+            )
             try:
-                comp, dep = requirement(item, subject.id, Evidence(display, line, NAME),
-                                        kind=kind, scope=scope, mechanism=mechanism, group=group)
+                comp, dep = requirement(
+                    item,
+                    subject.id,
+                    Evidence(display, line, NAME),
+                    kind=kind,
+                    scope=scope,
+                    mechanism=mechanism,
+                    group=group,
+                )
             except ValueError as exc:
-                errors.append(InputError(display, f"line {line}: invalid requirement "
-                                                  f"{item!r}: {exc}"))
+                errors.append(
+                    InputError(display, f"line {line}: invalid requirement {item!r}: {exc}")
+                )
                 continue
             components.append(comp)
             deps.append(dep)
@@ -84,7 +103,17 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     add("options", "tests_require", DependencyKind.BUILD, Scope.DEV, "tests-require", "tests")
     if parser.has_section("options.extras_require"):
         for extra in sorted(parser.options("options.extras_require")):
-            add("options.extras_require", extra, DependencyKind.DYNAMIC, Scope.OPTIONAL,
-                "extra", extra)
-    return Fragment(components=tuple(components), dependencies=tuple(deps), errors=tuple(errors),
-                    subjects=(subject.id,) if is_project else ())
+            add(
+                "options.extras_require",
+                extra,
+                DependencyKind.DYNAMIC,
+                Scope.OPTIONAL,
+                "extra",
+                extra,
+            )
+    return Fragment(
+        components=tuple(components),
+        dependencies=tuple(deps),
+        errors=tuple(errors),
+        subjects=(subject.id,) if is_project else (),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -38,6 +39,20 @@ NAME = "uv-lock"
 
 _LOCAL_KINDS = ("editable", "virtual", "directory", "path")
 _ROOT_KINDS = ("editable", "virtual", "directory")
+_SOURCE_KINDS = ("registry", "git", "url", *_LOCAL_KINDS)
+
+
+@dataclass(frozen=True)
+class _How:
+    """The kind, scope, mechanism and groups of the edges one dependency list makes."""
+
+    kind: DependencyKind
+    scope: Scope
+    mechanism: str
+    groups: tuple[str, ...] = ()
+
+
+_LOCKED = _How(DependencyKind.DYNAMIC, Scope.REQUIRED, "lock")
 _EDGE_TABLES: tuple[tuple[str, DependencyKind, Scope, str], ...] = (
     ("optional-dependencies", DependencyKind.DYNAMIC, Scope.OPTIONAL, "extra"),
     ("dev-dependencies", DependencyKind.BUILD, Scope.DEV, "dependency-group"),
@@ -141,8 +156,11 @@ def _read_package(lock: _Lock, entry: Any, line: int | None) -> None:
     if entry.get("source") is not None and kind is None:
         lock.error(line, f"package {name!r}: unknown source {entry.get('source')!r}")
     component = pypi_component(
-        name, version, lock.evidence(line),
-        sources=(source,) if source else (), hashes=_hashes(entry),
+        name,
+        version,
+        lock.evidence(line),
+        sources=(source,) if source else (),
+        hashes=_hashes(entry),
     )
     lock.locked.append(_Locked(entry, component, line, kind, local))
 
@@ -151,24 +169,26 @@ def _source(raw: Any, folder: str) -> tuple[Source | None, str | None, str | Non
     """(source, the kind of ``source`` table, the local path as written) of a package."""
     if not isinstance(raw, dict):
         return None, None, None
-    for kind in ("registry", "git", "url", *_LOCAL_KINDS):
+    for kind in _SOURCE_KINDS:
         value = raw.get(kind)
-        if not isinstance(value, str):
-            continue
-        if kind == "registry":
-            return Source(SourceKind.REGISTRY, url=value), kind, None
-        if kind == "git":
-            return _git(value), kind, None
-        if kind == "url":
-            subdirectory = raw.get("subdirectory")
-            return Source(
-                SourceKind.URL, url=value,
-                subdirectory=subdirectory if isinstance(subdirectory, str) else None,
-            ), kind, None
-        where = value if posixpath.isabs(value) else posixpath.normpath(
-            posixpath.join(folder, value))
-        return Source(SourceKind.PATH, url=where, editable=kind == "editable"), kind, value
+        if isinstance(value, str):
+            sub = raw.get("subdirectory")
+            source = _source_of(kind, value, sub if isinstance(sub, str) else None, folder)
+            return source, kind, value if kind in _LOCAL_KINDS else None
     return None, None, None
+
+
+@lru_cache(maxsize=4096)
+def _source_of(kind: str, value: str, subdirectory: str | None, folder: str) -> Source:
+    """Cached: most packages of a lock share one registry source."""
+    if kind == "registry":
+        return Source(SourceKind.REGISTRY, url=value)
+    if kind == "git":
+        return _git(value)
+    if kind == "url":
+        return Source(SourceKind.URL, url=value, subdirectory=subdirectory)
+    where = value if posixpath.isabs(value) else posixpath.normpath(posixpath.join(folder, value))
+    return Source(SourceKind.PATH, url=where, editable=kind == "editable")
 
 
 def _git(value: str) -> Source:
@@ -207,7 +227,8 @@ def _roots(locked: list[_Locked], members: set[str]) -> set[int]:
     """Indexes of the workspace members and of the project at the lock's own folder;
     when neither is recorded, of every editable or virtual package."""
     roots = {
-        i for i, item in enumerate(locked)
+        i
+        for i, item in enumerate(locked)
         if item.source_kind in _ROOT_KINDS
         and (canonicalize_name(item.component.name) in members or item.local_path == ".")
     }
@@ -223,8 +244,8 @@ def _as_application(item: _Locked) -> _Locked:
 
 def _edges(lock: _Lock, item: _Locked) -> None:
     entry = item.entry
-    _edge_list(lock, item, entry.get("dependencies"), "dependencies",
-               DependencyKind.DYNAMIC, Scope.REQUIRED, "lock", None)
+    evidence = (lock.evidence(item.line),)
+    _edge_list(lock, item, evidence, entry.get("dependencies"), "dependencies", _LOCKED)
     for table, kind, scope, mechanism in _EDGE_TABLES:
         groups = entry.get(table)
         if groups is None:
@@ -233,18 +254,17 @@ def _edges(lock: _Lock, item: _Locked) -> None:
             lock.error(item.line, f"package {item.component.name!r}: {table} is not a table")
             continue
         for group, deps in groups.items():
-            _edge_list(lock, item, deps, f"{table}.{group}", kind, scope, mechanism, group)
+            how = _How(kind, scope, mechanism, (group,))
+            _edge_list(lock, item, evidence, deps, f"{table}.{group}", how)
 
 
 def _edge_list(
     lock: _Lock,
     item: _Locked,
+    evidence: tuple[Evidence, ...],
     deps: Any,
     where: str,
-    kind: DependencyKind,
-    scope: Scope,
-    mechanism: str,
-    group: str | None,
+    how: _How,
 ) -> None:
     if deps is None:
         return
@@ -259,30 +279,35 @@ def _edge_list(
         targets = _targets(lock, dep)
         if not targets:
             wanted = dep["name"] + (f" {dep['version']}" if "version" in dep else "")
-            lock.error(item.line, f"package {name!r} depends on {wanted!r}, "
-                       "which is not in the lock")
+            lock.error(
+                item.line, f"package {name!r} depends on {wanted!r}, which is not in the lock"
+            )
             continue
         marker = dep.get("marker")
         extras = dep.get("extra")
         for target in targets:
-            lock.dependencies.append(Dependency(
-                source=item.component.id,
-                target=target.component.id,
-                kind=kind,
-                scope=scope,
-                mechanism=mechanism,
-                evidence=(lock.evidence(item.line),),
-                marker=marker if isinstance(marker, str) else None,
-                extras=tuple(e for e in extras if isinstance(e, str))
-                if isinstance(extras, list) else (),
-                groups=(group,) if group else (),
-            ))
+            lock.dependencies.append(
+                Dependency(
+                    source=item.component.id,
+                    target=target.component.id,
+                    kind=how.kind,
+                    scope=how.scope,
+                    mechanism=how.mechanism,
+                    evidence=evidence,
+                    marker=marker if isinstance(marker, str) else None,
+                    extras=tuple(e for e in extras if isinstance(e, str))
+                    if isinstance(extras, list)
+                    else (),
+                    groups=how.groups,
+                )
+            )
 
 
 def _targets(lock: _Lock, dep: dict[str, Any]) -> list[_Locked]:
     """The locked package(s) a dependency entry names; ``version`` and ``source``
     pick one when the name is locked more than once."""
-    candidates = lock.by_name.get(canonicalize_name(dep["name"]), [])
+    name = dep["name"]
+    candidates = lock.by_name.get(name) or lock.by_name.get(canonicalize_name(name), [])
     if len(candidates) > 1 and "version" in dep:
         candidates = [c for c in candidates if c.entry.get("version") == dep["version"]]
     if len(candidates) > 1 and "source" in dep:

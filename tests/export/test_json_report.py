@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+import depchain
+from depchain.cli import main
+from depchain.export import json_report
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("depchain").joinpath("schemas/depchain-report-1.schema.json")
+    loaded: dict[str, Any] = json.loads(text.read_text())
+    return loaded
+
+
+def test_schema_is_itself_valid() -> None:
+    jsonschema.Draft202012Validator.check_schema(schema())
+
+
+def test_every_real_world_project_validates(real_world: Path) -> None:
+    validator = jsonschema.Draft202012Validator(schema())
+    for folder in sorted(p for p in real_world.iterdir() if p.is_dir()):
+        report = json_report.build(depchain.scan(folder))
+        errors = sorted(validator.iter_errors(report), key=str)
+        assert not errors, (folder.name, errors[:3])
+        ids = {c["id"] for c in report["components"]}
+        for dep in report["dependencies"]:
+            assert dep["from"] in ids and dep["to"] in ids
+            assert dep["evidence"], dep
+
+
+def test_schema_rejects_what_it_should(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    report = json_report.build(depchain.scan(tmp_path))
+    validator = jsonschema.Draft202012Validator(schema())
+    assert not list(validator.iter_errors(report))
+    broken = json.loads(json.dumps(report))
+    broken["dependencies"][0]["kind"] = "runtime"  # not one of the four kinds
+    assert list(validator.iter_errors(broken))
+    broken = json.loads(json.dumps(report))
+    del broken["dependencies"][0]["evidence"]
+    assert list(validator.iter_errors(broken))
+
+
+def test_cli_json_report_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    out = tmp_path / "r.json"
+    assert main(["scan", str(tmp_path), "-f", "json", "-o", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["schema"] == "depchain-report/1"
+    assert report["generated"] == "1970-01-01T00:00:00Z"
+    (dep,) = report["dependencies"]
+    assert dep["to"] == "pkg:pypi/six@1.16.0"
+    assert dep["kind"] == "dynamic" and dep["scope"] == "required"
+    assert dep["evidence"] == [{"path": "requirements.txt", "line": 1, "resolver": "requirements"}]
+    assert report["services"] == [] and report["findings"] == [] and report["errors"] == []
