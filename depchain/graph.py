@@ -20,7 +20,6 @@ from depchain.model import (
     DependencyKind,
     Fragment,
     Service,
-    sort_key,
 )
 
 if TYPE_CHECKING:
@@ -139,7 +138,7 @@ class DependencyGraph:
     def dependencies(self, kind: DependencyKind | None = None) -> list[Dependency]:
         deps = (d["dep"] for _, _, d in self._g.edges(data=True))
         chosen = (d for d in deps if kind is None or d.kind is kind)
-        return sorted(chosen, key=lambda d: (d.source, d.target, d.key, sort_key(d)))
+        return sorted(chosen, key=lambda d: (d.source, d.target, d.key))  # unique per edge
 
     def dependents(self, node_id: str) -> list[Dependency]:
         return sorted(

@@ -419,6 +419,7 @@ def _poetry(b: _Builder, poetry: dict[str, Any]) -> None:
                         InputError(b.display, f"{table_name}.{name}: cannot read {spec!r}")
                     )
                     continue
+                grp: str | None
                 if group is not None:
                     kind, scope, mech, grp = (
                         DependencyKind.BUILD,

@@ -8,7 +8,6 @@ project asked for; every other package's ``dependencies`` are what it pulls in.
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +18,7 @@ from packaging.utils import canonicalize_name
 
 from depchain.errors import InputFileError
 from depchain.fileio import parse_toml
-from depchain.ids import parse_hash, pypi_component
+from depchain.ids import pypi_component
 from depchain.model import (
     Component,
     ComponentType,
@@ -33,7 +32,8 @@ from depchain.model import (
     Source,
     SourceKind,
 )
-from depchain.resolvers.base import LineIndex, ResolveContext, is_full_commit
+from depchain.resolvers._lock import hashes, local_path, package_lines
+from depchain.resolvers.base import ResolveContext, is_full_commit
 
 NAME = "uv-lock"
 
@@ -94,10 +94,8 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     text = ctx.read_text(path)
     display = ctx.display(path)
     entries, members = _entries(parse_toml(text, display), display)
-    headers = LineIndex(text).headers.get("package", [])
     lock = _Lock(display, ctx.display(path.parent))
-    for i, entry in enumerate(entries):
-        line = headers[i] + 1 if len(headers) == len(entries) else None
+    for entry, line in zip(entries, package_lines(text, len(entries)), strict=True):
         _read_package(lock, entry, line)
     roots = _roots(lock.locked, members)
     for i in roots:
@@ -136,7 +134,7 @@ def _entries(data: dict[str, Any], display: str) -> tuple[list[Any], set[str]]:
         raise InputFileError(display, "'package' is not an array of tables")
     manifest = data.get("manifest")
     members = manifest.get("members") if isinstance(manifest, dict) else None
-    names = {canonicalize_name(m) for m in members or [] if isinstance(m, str)}
+    names = {str(canonicalize_name(m)) for m in members or [] if isinstance(m, str)}
     return packages, names
 
 
@@ -187,8 +185,7 @@ def _source_of(kind: str, value: str, subdirectory: str | None, folder: str) -> 
         return _git(value)
     if kind == "url":
         return Source(SourceKind.URL, url=value, subdirectory=subdirectory)
-    where = value if posixpath.isabs(value) else posixpath.normpath(posixpath.join(folder, value))
-    return Source(SourceKind.PATH, url=where, editable=kind == "editable")
+    return Source(SourceKind.PATH, url=local_path(folder, value), editable=kind == "editable")
 
 
 def _git(value: str) -> Source:
@@ -210,17 +207,12 @@ def _git(value: str) -> Source:
 
 
 def _hashes(entry: dict[str, Any]) -> tuple[Hash, ...]:
+    """The hashes of the sdist and of every wheel."""
     files: list[Any] = [entry.get("sdist")]
     wheels = entry.get("wheels")
     if isinstance(wheels, list):
         files.extend(wheels)
-    found: dict[Hash, None] = {}
-    for f in files:
-        text = f.get("hash") if isinstance(f, dict) else None
-        parsed = parse_hash(text) if isinstance(text, str) else None
-        if parsed is not None:
-            found[parsed] = None
-    return tuple(found)
+    return hashes(f.get("hash") for f in files if isinstance(f, dict))
 
 
 def _roots(locked: list[_Locked], members: set[str]) -> set[int]:
@@ -244,7 +236,7 @@ def _as_application(item: _Locked) -> _Locked:
 
 def _edges(lock: _Lock, item: _Locked) -> None:
     entry = item.entry
-    evidence = (lock.evidence(item.line),)
+    evidence = item.component.evidence
     _edge_list(lock, item, evidence, entry.get("dependencies"), "dependencies", _LOCKED)
     for table, kind, scope, mechanism in _EDGE_TABLES:
         groups = entry.get(table)

@@ -52,7 +52,9 @@ def test_kinds_scopes_and_evidence_are_carried(epoch: None) -> None:
     edge = next(v for n, v in props if n == "depchain:dependency")
     assert "kind=build" in edge and "mechanism=build-backend" in edge
     assert "evidence=pyproject.toml:2" in edge
-    assert hatchling["evidence"]["occurrences"] == [{"location": "pyproject.toml", "line": 2}]
+    assert hatchling["evidence"]["occurrences"] == [
+        {"bom-ref": "pkg:pypi/hatchling#pyproject.toml:2", "location": "pyproject.toml", "line": 2}
+    ]
     assert by_name["email-validator"]["scope"] == "optional"
     assert by_name["typing-extensions"]["scope"] == "required"
     deps = {d["ref"]: d.get("dependsOn", []) for d in doc["dependencies"]}

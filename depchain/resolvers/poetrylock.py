@@ -1,0 +1,260 @@
+"""``poetry.lock``: lock-version 1.x (``category``, hashes in ``[metadata.files]`` or
+``[metadata.hashes]``) and 2.x (``files`` per package, ``groups``, ``markers``).
+
+A poetry.lock names no root package: the project that owns the file is the subject. It
+depends on every locked package that no other package of the same group depends on, and
+on every package of a non-main group. ``pdm.lock`` shares these rules (see pdmlock).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from depchain.errors import InputFileError
+from depchain.fileio import parse_toml
+from depchain.ids import pypi_component
+from depchain.model import (
+    Fragment,
+    Source,
+    SourceKind,
+)
+from depchain.resolvers import poetry_constraints
+from depchain.resolvers._lock import (
+    LockBuilder,
+    Locked,
+    hashes,
+    local_path,
+    package_lines,
+    pick,
+    root_names,
+)
+from depchain.resolvers.base import ResolveContext, is_full_commit
+
+NAME = "poetry-lock"
+
+_MAIN = "main"
+_DEFAULT_INDEX = Source(SourceKind.REGISTRY)
+"""A package that names no source comes from the default index (PyPI unless the project
+configures another)."""
+
+# -- poetry.lock ------------------------------------------------------------------------
+
+
+def resolve(path: Path, ctx: ResolveContext) -> Fragment:
+    text = ctx.read_text(path)
+    display = ctx.display(path)
+    data = parse_toml(text, display)
+    packages, metadata = _entries(data, display)
+    lock = LockBuilder(display, NAME)
+    files = _metadata_files(metadata)
+    folder = ctx.display(path.parent)
+    entries: list[tuple[Locked, dict[str, Any]]] = []
+    for entry, line in zip(packages, package_lines(text, len(packages)), strict=True):
+        item = _read_package(lock, entry, line, files, folder)
+        if item is not None:
+            lock.add(item)
+            entries.append((item, entry))
+    subject = ctx.subject_for(path)
+    lock.roots = root_names(path, ctx, subject)
+    for item, entry in entries:
+        _package_edges(lock, item, entry)
+    return lock.fragment(subject, _MAIN)
+
+
+def _entries(data: dict[str, Any], display: str) -> tuple[list[Any], dict[str, Any]]:
+    packages = data.get("package")
+    metadata = data.get("metadata")
+    if packages is None and not isinstance(metadata, dict):
+        raise InputFileError(display, "no [[package]] and no [metadata]: not a poetry.lock")
+    if not isinstance(packages, (list, type(None))):
+        raise InputFileError(display, "'package' is not an array of tables")
+    version = metadata.get("lock-version") if isinstance(metadata, dict) else None
+    if isinstance(version, str) and not version.startswith(("1.", "2.")):
+        raise InputFileError(display, f"unsupported poetry.lock lock-version {version!r}")
+    return packages or [], metadata if isinstance(metadata, dict) else {}
+
+
+def _metadata_files(metadata: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """Lock-version 1.x: (file name, hash) by normalised package name."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    files = metadata.get("files")
+    for name, entries in files.items() if isinstance(files, dict) else ():
+        out[canonicalize_name(name)] = (
+            [
+                (str(e.get("file", "")), e["hash"])
+                for e in entries
+                if isinstance(e, dict) and isinstance(e.get("hash"), str)
+            ]
+            if isinstance(entries, list)
+            else []
+        )
+    old = metadata.get("hashes")  # lock-version 1.0: bare sha256 digests
+    for name, digests in old.items() if isinstance(old, dict) else ():
+        listed = out.setdefault(canonicalize_name(name), [])
+        for digest in digests if isinstance(digests, list) else []:
+            if isinstance(digest, str):
+                listed.append(("", f"sha256:{digest}"))
+    return out
+
+
+def _read_package(
+    lock: LockBuilder,
+    entry: Any,
+    line: int | None,
+    files: dict[str, list[tuple[str, str]]],
+    folder: str,
+) -> Locked | None:
+    if not isinstance(entry, dict):
+        lock.error(line, "[[package]] is not a table")
+        return None
+    name, version = entry.get("name"), entry.get("version")
+    if not isinstance(name, str) or not name.strip():
+        lock.error(line, "[[package]] has no name")
+        return None
+    if not isinstance(version, str):
+        lock.error(line, f"package {name!r} has no version")
+        version = None
+    source = _source(entry.get("source"), folder)
+    if source is None:
+        lock.error(line, f"package {name!r}: cannot read [package.source]")
+    component = pypi_component(
+        name,
+        version,
+        lock.evidence(line),
+        sources=(source,) if source else (),
+        hashes=hashes(_file_hashes(entry, files, name, version)),
+    )
+    category = entry.get("category")
+    groups = entry.get("groups")
+    if isinstance(groups, list):
+        names = tuple(g for g in groups if isinstance(g, str))
+    else:
+        names = (category,) if isinstance(category, str) else ()
+    return Locked(component, line, names, entry.get("optional") is True, _markers(entry))
+
+
+def _file_hashes(
+    entry: dict[str, Any],
+    files: dict[str, list[tuple[str, str]]],
+    name: str,
+    version: str | None,
+) -> list[Any]:
+    own = entry.get("files")
+    if isinstance(own, list):
+        return [f.get("hash") for f in own if isinstance(f, dict)]
+    listed = files.get(canonicalize_name(name), [])
+    if version:
+        # Lock-version 1.x keys files by name only: keep this version's when it can tell.
+        of_version = re.compile(rf"-{re.escape(version)}(-|\.tar|\.zip|\.whl|\.egg)")
+        mine = [h for f, h in listed if of_version.search(f)]
+        return mine or [h for _, h in listed]
+    return [h for _, h in listed]
+
+
+def _markers(entry: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    markers = entry.get("markers")
+    if isinstance(markers, str):
+        return (("", markers),)
+    if isinstance(markers, dict):
+        return tuple((str(g), m) for g, m in markers.items() if isinstance(m, str))
+    return ()
+
+
+def _source(raw: Any, folder: str) -> Source | None:
+    """``[package.source]`` (git, url, directory, file, legacy index); no table means
+    the default index. None when the table cannot be read."""
+    if raw is None:
+        return _DEFAULT_INDEX
+    if not isinstance(raw, dict) or not isinstance(raw.get("url"), str):
+        return None
+    kind, url = raw.get("type"), raw["url"]
+    subdirectory = raw.get("subdirectory") if isinstance(raw.get("subdirectory"), str) else None
+    if kind == "git":
+        resolved = raw.get("resolved_reference")
+        reference = raw.get("reference")
+        commit = (
+            resolved.lower()
+            if isinstance(resolved, str) and is_full_commit(resolved.lower())
+            else None
+        )
+        return Source(
+            SourceKind.VCS,
+            url=url if url.startswith("git+") else f"git+{url}",
+            ref=reference if isinstance(reference, str) else None,
+            commit=commit,
+            subdirectory=subdirectory,
+        )
+    if kind == "url":
+        return Source(SourceKind.URL, url=url, subdirectory=subdirectory)
+    if kind in ("directory", "file"):
+        return Source(
+            SourceKind.PATH,
+            url=local_path(folder, url),
+            editable=raw.get("develop") is True,
+            subdirectory=subdirectory,
+        )
+    return Source(SourceKind.REGISTRY, url=url)  # legacy / primary / supplemental / explicit
+
+
+def _package_edges(lock: LockBuilder, item: Locked, entry: dict[str, Any]) -> None:
+    deps = entry.get("dependencies")
+    if deps is None:
+        return
+    name = item.component.name
+    if not isinstance(deps, dict):
+        lock.error(item.line, f"package {name!r}: [package.dependencies] is not a table")
+        return
+    extra_of = _extras_by_dependency(entry.get("extras"))
+    for dep_name, specs in deps.items():
+        for spec in specs if isinstance(specs, list) else [specs]:
+            _package_edge(lock, item, str(dep_name), spec, extra_of)
+
+
+def _package_edge(
+    lock: LockBuilder,
+    item: Locked,
+    dep_name: str,
+    spec: Any,
+    extra_of: dict[str, list[str]],
+) -> None:
+    if isinstance(spec, str):
+        spec = {"version": spec}
+    if not isinstance(spec, dict):
+        lock.error(
+            item.line,
+            f"package {item.component.name!r}: dependency {dep_name!r}: cannot read {spec!r}",
+        )
+        return
+    optional = spec.get("optional") is True
+    version = spec.get("version")
+    constraint = poetry_constraints.constraint(version) if isinstance(version, str) else None
+    targets = pick(lock.by_name.get(canonicalize_name(dep_name), []), constraint)
+    markers = spec.get("markers")
+    if not targets:
+        lock.missing(item, dep_name, conditional=optional or isinstance(markers, str))
+        return
+    extras = spec.get("extras")
+    for target in targets:
+        lock.edge(
+            item,
+            target,
+            optional=optional,
+            marker=markers if isinstance(markers, str) else None,
+            extras=tuple(str(e) for e in extras) if isinstance(extras, list) else (),
+            groups=tuple(extra_of.get(canonicalize_name(dep_name), [])) if optional else (),
+        )
+
+
+def _extras_by_dependency(extras: Any) -> dict[str, list[str]]:
+    """``[package.extras]`` turned round: the extras that name each dependency."""
+    out: dict[str, list[str]] = {}
+    for extra, requirements in extras.items() if isinstance(extras, dict) else ():
+        for text in requirements if isinstance(requirements, list) else []:
+            m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", str(text))
+            if m:
+                out.setdefault(canonicalize_name(m.group(1)), []).append(str(extra))
+    return out
