@@ -44,6 +44,36 @@ print(json.dumps({
 """
 
 
+FLOOR = r"""
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+from cyclonedx.model import HashAlgorithm, HashType
+from cyclonedx.model.bom import Bom
+from cyclonedx.model.component import Component
+from cyclonedx.model.dependency import Dependency
+from cyclonedx.output import make_outputter
+from cyclonedx.schema import OutputFormat, SchemaVersion
+from packageurl import PackageURL
+from depchain.export.cyclonedx import _index_dependencies
+n = int(sys.argv[1])
+t0 = time.perf_counter()
+comps = [Component(name=f"pkg-{i}", version="1.0", bom_ref=f"pkg:pypi/pkg-{i}@1.0",
+                   purl=PackageURL("pypi", None, f"pkg-{i}", "1.0"),
+                   hashes=[HashType(alg=HashAlgorithm.SHA_256, content=f"{i:064x}")])
+         for i in range(n)]
+bom = Bom(components=comps)
+bom.dependencies.update(Dependency(ref=c.bom_ref) for c in comps)
+_index_dependencies(bom)
+t1 = time.perf_counter()
+make_outputter(bom, OutputFormat.JSON, SchemaVersion.V1_6).output_as_string()
+t2 = time.perf_counter()
+print(json.dumps({"model": t1 - t0, "serialise": t2 - t1,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+"""cyclonedx-python-lib alone: n bare components (name, version, purl, one hash), no
+edges, no properties, no validation. The floor under any export through the library."""
+
+
 def generate_uv_lock(n: int, folder: Path) -> Path:
     """A uv.lock of ``n`` registry packages, each with an sdist, two wheels and up to
     four dependencies on earlier packages: the shape of a real one, at scale."""
@@ -134,6 +164,22 @@ def main() -> None:
                 "(scan + export, imports excluded)"
             )
     print("targets: 10k packages scanned and exported in < 5 s and < 500 MB")
+    print()
+    print("cyclonedx-python-lib floor (bare components, no validation):")
+    for n in sizes:
+        out = subprocess.run(
+            [sys.executable, "-c", FLOOR, str(n)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
+        f = json.loads(out.stdout)
+        print(
+            f"  {n:>6} components: model {f['model']:.2f} s, serialise {f['serialise']:.2f} s, "
+            f"RSS {f['rss_mb']:.0f} MB",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

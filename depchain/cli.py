@@ -65,7 +65,7 @@ def _progress() -> object:
         return None
 
     def show(done: int, total: int, path: str) -> None:
-        if total < 20:
+        if total < 10:
             return
         end = "\n" if done == total else ""
         sys.stderr.write(f"\r\x1b[2K[{done}/{total}] {path[:60]}{end}")

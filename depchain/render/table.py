@@ -24,17 +24,25 @@ def _cut_left(text: str, width: int) -> str:
     return text if len(text) <= width else "~" + text[len(text) - width + 1 :]
 
 
-def _row(dep: Dependency, result: ScanResult) -> str:
+def _row(deps: list[Dependency], result: ScanResult) -> str:
+    """One row for every edge between one pair in one kind (a manifest and a lockfile
+    may both say that the project needs flask)."""
+    dep = deps[0]
     node = result.graph.node(dep.target)
     name = node.name
     version = getattr(node, "version", None) or dep.specifier or "*"
+    groups = sorted({g for d in deps for g in d.groups})
+    scopes = sorted({d.scope.value for d in deps})
     scope = (
-        dep.scope.value
-        if not dep.groups
-        else dep.groups[0] + (f"+{len(dep.groups) - 1}" if len(dep.groups) > 1 else "")
+        "/".join(scopes)
+        if not groups
+        else groups[0] + (f"+{len(groups) - 1}" if len(groups) > 1 else "")
     )
-    where = dep.evidence[0] if dep.evidence else None
+    evidence = sorted({e for d in deps for e in d.evidence}, key=lambda e: (e.path, e.line or 0))
+    where = evidence[0] if evidence else None
     place = f"{where.path}:{where.line}" if where and where.line else (where.path if where else "?")
+    if len(evidence) > 1:
+        place += f" +{len(evidence) - 1}"
     left = f"  {_cut(name, 24):<24} {_cut(version, 12):<12} {_cut(scope, 12):<12} "
     return left + _cut_left(place, WIDTH - len(left))
 
@@ -56,8 +64,11 @@ def render(result: ScanResult, show_all: bool = False) -> str:
             out.append("  none found")
             continue
         out.append(f"  {'name':<24} {'version':<12} {'scope/group':<12} evidence")
+        rows: dict[tuple[str, str], list[Dependency]] = {}
         for dep in direct:
-            out.append(_row(dep, result))
+            rows.setdefault((dep.source, dep.target), []).append(dep)
+        for pair in sorted(rows, key=lambda p: (result.graph.node(p[1]).name.lower(), p)):
+            out.append(_row(rows[pair], result))
         hidden = len(of_kind) - len(direct)
         if hidden:
             out.append(f"  ... and {hidden} between other components (--all shows them)")
@@ -72,8 +83,8 @@ def render(result: ScanResult, show_all: bool = False) -> str:
     counts = {k: sum(1 for d in deps if d.kind is k) for k in DependencyKind}
     out.append("")
     out.append(
-        f"{len(graph.components())} components, {len(graph.services())} services; "
-        + ", ".join(f"{k.value} {n}" for k, n in counts.items())
-        + f"; {len(result.errors)} unreadable"
+        f"{len(graph.components())} components, {len(graph.services())} services, "
+        f"{len(result.errors)} unreadable inputs"
     )
+    out.append("edges: " + ", ".join(f"{k.value} {n}" for k, n in counts.items()))
     return "\n".join(out) + "\n"

@@ -382,7 +382,11 @@ def _direct(
 def _local(
     state: _State, path: Path, location: str, evidence: Evidence, editable: bool
 ) -> Component:
+    # pip reads a local project path relative to where it runs, which tools that write
+    # requirements files take to be the project root; try the file's folder first.
     folder = path.parent / location
+    if not _is_project(folder) and _is_project(state.ctx.root / location):
+        folder = state.ctx.root / location
     project = state.ctx.subject_for(folder / "pyproject.toml")
     display = _relative_or(folder, state.ctx.root)
     for source in project.sources:
@@ -392,6 +396,10 @@ def _local(
     source = Source(SourceKind.PATH, url=display, editable=editable)
     component = pypi_component(name, None, evidence, sources=(source,))
     return replace(component, properties=(("depchain:name-inferred", "from folder name"),))
+
+
+def _is_project(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in ("pyproject.toml", "setup.py", "setup.cfg"))
 
 
 def _relative_or(folder: Path, root: Path) -> str:

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import depchain
+from depchain.render import table
+from tests.conftest import REPO
+
+
+def test_table_fits_80_columns_and_groups_by_kind() -> None:
+    text = table.render(depchain.scan(REPO / "examples" / "webapp"))
+    assert max(len(line) for line in text.splitlines()) <= 80
+    headers = [line.split(" ")[0] for line in text.splitlines() if line[:1].isupper()]
+    assert headers == ["BUILD", "STATIC", "DYNAMIC", "SERVICE"]
+
+
+def test_one_row_per_pair_with_all_its_evidence_counted() -> None:
+    text = table.render(depchain.scan(REPO / "examples" / "webapp"))
+    flask = [line for line in text.splitlines() if line.split()[:1] == ["flask"]]
+    # pyproject.toml, uv.lock and requirements/prod.txt all say the project needs flask
+    assert len(flask) == 1 and flask[0].rstrip().endswith("pyproject.toml:11 +2")
+
+
+def test_editable_dot_in_a_subfolder_means_the_project_root(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "1"\n')
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "prod.txt").write_text("-e .\nsix==1.16.0\n")
+    result = depchain.scan(tmp_path)
+    assert {c.name for c in result.graph.components()} == {"app", "six", "setuptools"}
+    assert not result.errors

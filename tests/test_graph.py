@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+
+from depchain.graph import DependencyGraph
+from depchain.ids import pypi_component
+from depchain.model import Dependency, DependencyKind, Evidence, Scope
+
+A = Evidence("a.txt", 1, "t")
+B = Evidence("b/b.txt", 2, "t")
+
+
+def edge(
+    src: str, dst: str, kind: DependencyKind, ev: Evidence = A, scope: Scope = Scope.REQUIRED
+) -> Dependency:
+    return Dependency(src, dst, kind, scope, "requirement", evidence=(ev,))
+
+
+def graph_with(*names_versions: tuple[str, str | None, Evidence]) -> DependencyGraph:
+    g = DependencyGraph()
+    for name, version, ev in names_versions:
+        g.add_node(pypi_component(name, version, ev))
+    return g
+
+
+def test_same_pair_keeps_one_edge_per_kind_and_merges_evidence() -> None:
+    g = graph_with(("app", "1", A), ("lib", "2", A))
+    g.add_dependency(edge("pkg:pypi/app@1", "pkg:pypi/lib@2", DependencyKind.BUILD))
+    g.add_dependency(edge("pkg:pypi/app@1", "pkg:pypi/lib@2", DependencyKind.DYNAMIC))
+    g.add_dependency(edge("pkg:pypi/app@1", "pkg:pypi/lib@2", DependencyKind.DYNAMIC, B))
+    deps = g.dependencies()
+    assert [d.kind for d in deps] == [DependencyKind.BUILD, DependencyKind.DYNAMIC]
+    assert deps[1].evidence == (A, B)
+    assert len(g.dependencies(DependencyKind.BUILD)) == 1
+    assert list(g.view([DependencyKind.BUILD]).edges()) == [("pkg:pypi/app@1", "pkg:pypi/lib@2")]
+
+
+def test_edges_need_known_nodes_and_self_loops_are_dropped() -> None:
+    g = graph_with(("app", "1", A))
+    with pytest.raises(KeyError):
+        g.add_dependency(edge("pkg:pypi/app@1", "pkg:pypi/ghost@1", DependencyKind.DYNAMIC))
+    g.add_dependency(edge("pkg:pypi/app@1", "pkg:pypi/app@1", DependencyKind.DYNAMIC))
+    assert g.dependencies() == []
+
+
+def test_node_merge_unions_evidence() -> None:
+    g = graph_with(("lib", "2", A), ("lib", "2", B))
+    (lib,) = g.components()
+    assert lib.evidence == (A, B)
+
+
+def test_unversioned_requirement_joins_its_single_pin() -> None:
+    g = graph_with(("app", "1", A), ("requests", None, A), ("requests", "2.32.3", B))
+    g.add_dependency(edge("pkg:pypi/app@1", "pkg:pypi/requests", DependencyKind.DYNAMIC))
+    g.resolve_unversioned()
+    assert "pkg:pypi/requests" not in g
+    assert g.canonical("pkg:pypi/requests") == "pkg:pypi/requests@2.32.3"
+    (dep,) = g.dependencies()
+    assert dep.target == "pkg:pypi/requests@2.32.3"
+    assert g.why("pkg:pypi/requests@2.32.3") == [["pkg:pypi/app@1", "pkg:pypi/requests@2.32.3"]]
+
+
+def test_ambiguous_pins_are_left_apart_unless_one_shares_the_folder() -> None:
+    other = Evidence("c/c.txt", 1, "t")
+    g = graph_with(("six", None, other), ("six", "1.0", A), ("six", "2.0", B))
+    g.resolve_unversioned()
+    assert "pkg:pypi/six" in g  # two pins, neither in folder c/
+    g2 = graph_with(
+        ("six", None, Evidence("b/req.in", 1, "t")), ("six", "1.0", A), ("six", "2.0", B)
+    )
+    g2.resolve_unversioned()
+    assert "pkg:pypi/six" not in g2 and g2.canonical("pkg:pypi/six") == "pkg:pypi/six@2.0"
+
+
+def test_copy_keeps_model_objects() -> None:
+    g = graph_with(("app", "1", A), ("lib", "2", A))
+    g.add_dependency(edge("pkg:pypi/app@1", "pkg:pypi/lib@2", DependencyKind.STATIC))
+    c = g.copy()
+    assert c.dependencies() == g.dependencies() and c.components() == g.components()
