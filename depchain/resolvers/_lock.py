@@ -53,8 +53,26 @@ class Locked:
         return every
 
 
+class LockReport:
+    """Evidence and error lines for one lock file; mixed into each lock's own state,
+    which provides ``display``, ``resolver`` and ``errors``."""
+
+    display: str
+    resolver: str
+    errors: list[InputError]
+    table = "package"
+    """The array of tables the lock's entries live in (``[[package]]``)."""
+
+    def evidence(self, line: int | None) -> Evidence:
+        return Evidence(self.display, line, self.resolver)
+
+    def error(self, line: int | None, message: str) -> None:
+        where = f"line {line}" if line else f"[[{self.table}]]"
+        self.errors.append(InputError(self.display, f"{where}: {message}"))
+
+
 @dataclass
-class LockBuilder:
+class LockBuilder(LockReport):
     """Components, edges and errors of one lock, and the packages by name."""
 
     display: str
@@ -66,9 +84,6 @@ class LockBuilder:
     roots: frozenset[str] = frozenset()
     """Normalised names of the project the lock is for (never locked in it)."""
 
-    def evidence(self, line: int | None) -> Evidence:
-        return Evidence(self.display, line, self.resolver)
-
     def missing(self, item: Locked, name: str, conditional: bool) -> None:
         """A dependency on a package that is not locked: an error unless it names the
         project itself, or holds only under a marker or an extra (the locker leaves out
@@ -78,10 +93,6 @@ class LockBuilder:
                 item.line,
                 f"package {item.component.name!r} depends on {name!r}, which is not in the lock",
             )
-
-    def error(self, line: int | None, message: str) -> None:
-        where = f"line {line}" if line else "[[package]]"
-        self.errors.append(InputError(self.display, f"{where}: {message}"))
 
     def add(self, item: Locked) -> None:
         self.locked.append(item)

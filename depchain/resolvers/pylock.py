@@ -23,7 +23,6 @@ from depchain.model import (
     Component,
     Dependency,
     DependencyKind,
-    Evidence,
     Fragment,
     Hash,
     InputError,
@@ -31,7 +30,7 @@ from depchain.model import (
     Source,
     SourceKind,
 )
-from depchain.resolvers._lock import hashes, local_path, package_lines
+from depchain.resolvers._lock import LockReport, hashes, local_path, package_lines
 from depchain.resolvers.base import ResolveContext, is_full_commit
 
 NAME = "pylock"
@@ -48,7 +47,7 @@ class _Locked:
 
 
 @dataclass
-class _Lock:
+class _Lock(LockReport):
     display: str
     folder: str
     default_groups: frozenset[str]
@@ -56,13 +55,8 @@ class _Lock:
     by_name: dict[str, list[_Locked]] = field(default_factory=dict)
     dependencies: list[Dependency] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
-
-    def evidence(self, line: int | None) -> Evidence:
-        return Evidence(self.display, line, NAME)
-
-    def error(self, line: int | None, message: str) -> None:
-        where = f"line {line}" if line else "[[packages]]"
-        self.errors.append(InputError(self.display, f"{where}: {message}"))
+    resolver: str = NAME
+    table = "packages"
 
 
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:

@@ -32,7 +32,7 @@ from depchain.model import (
     Source,
     SourceKind,
 )
-from depchain.resolvers._lock import hashes, local_path, package_lines
+from depchain.resolvers._lock import LockReport, hashes, local_path, package_lines
 from depchain.resolvers.base import ResolveContext, is_full_commit
 
 NAME = "uv-lock"
@@ -73,7 +73,7 @@ class _Locked:
 
 
 @dataclass
-class _Lock:
+class _Lock(LockReport):
     display: str
     folder: str
     """The lock's folder relative to the scan root (``.`` for the root)."""
@@ -81,13 +81,8 @@ class _Lock:
     by_name: dict[str, list[_Locked]] = field(default_factory=dict)
     dependencies: list[Dependency] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
-
-    def evidence(self, line: int | None) -> Evidence:
-        return Evidence(self.display, line, NAME)
-
-    def error(self, line: int | None, message: str) -> None:
-        where = f"line {line}" if line else "[[package]]"
-        self.errors.append(InputError(self.display, f"{where}: {message}"))
+    resolver: str = NAME
+    table = "package"
 
 
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:
