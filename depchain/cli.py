@@ -9,12 +9,15 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from depchain import __version__
 from depchain.errors import DepchainError, UsageError
+
+if TYPE_CHECKING:
+    from depchain.scanner import ScanResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -55,6 +58,13 @@ OutputOpt = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write here (atomically) instead of to stdout."),
 ]
+PythonOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--python",
+        help="Scan the installed environment of this interpreter (read, never run).",
+    ),
+]
 MaxSizeOpt = Annotated[
     int, typer.Option("--max-file-size", help="Largest input file read, in MiB.", min=1)
 ]
@@ -74,10 +84,15 @@ def _progress() -> object:
     return show
 
 
-def _scan(path: Path, max_file_size: int):  # type: ignore[no-untyped-def]
+def _scan(path: Path, max_file_size: int, python: Path | None = None) -> ScanResult:
     from depchain.scanner import scan
 
-    return scan(path, max_file_size=max_file_size * 1024 * 1024, progress=_progress())  # type: ignore[arg-type]
+    return scan(
+        path,
+        python=python,
+        max_file_size=max_file_size * 1024 * 1024,
+        progress=_progress(),  # type: ignore[arg-type]
+    )
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -90,8 +105,8 @@ def _emit(text: str, output: Path | None) -> None:
         write_text_atomic(output, text)
 
 
-def _report_errors(result: object) -> int:
-    errors = getattr(result, "errors", [])
+def _report_errors(result: ScanResult) -> int:
+    errors = result.errors
     for error in errors:
         typer.echo(f"depchain: cannot read {error}", err=True)
     return EXIT_INCOMPLETE if errors else EXIT_OK
@@ -109,9 +124,11 @@ def scan(
         bool, typer.Option("--all", help="Table: list every edge, not only direct ones.")
     ] = False,
     max_file_size: MaxSizeOpt = 32,
+    python: PythonOpt = None,
 ) -> None:
-    """Scan a repository or a manifest and report its dependency graph."""
-    result = _scan(path, max_file_size)
+    """Scan a repository, a manifest or lock file, a wheel, or an installed environment
+    (a virtual environment or site-packages folder) and report its dependency graph."""
+    result = _scan(path, max_file_size, python)
     if format is ScanFormat.json:
         from depchain.export import json_report
 
@@ -132,6 +149,7 @@ def sbom(
     ] = "1.6",
     output: OutputOpt = None,
     max_file_size: MaxSizeOpt = 32,
+    python: PythonOpt = None,
 ) -> None:
     """Export a validated SBOM (CycloneDX JSON or XML)."""
     from depchain.export import cyclonedx
@@ -140,7 +158,7 @@ def sbom(
         raise UsageError(
             f"--spec-version {spec_version}: choose one of {', '.join(cyclonedx.SPEC_VERSIONS)}"
         )
-    result = _scan(path, max_file_size)
+    result = _scan(path, max_file_size, python)
     fmt = cyclonedx.Format(format.value)
     _emit(cyclonedx.render(result, fmt, spec_version), output)
     raise typer.Exit(_report_errors(result))

@@ -40,14 +40,24 @@ class ScanResult:
 
 
 def scan(
-    target: str | Path,
+    target: str | Path | None = None,
     *,
+    python: str | Path | None = None,
     max_file_size: int = MAX_FILE_SIZE,
     progress: Progress | None = None,
 ) -> ScanResult:
-    """Scan a folder or a single manifest or lock file. Prints nothing; never runs the
-    code it reads. Files that cannot be read are listed in ``errors``."""
-    target = Path(target)
+    """Scan a folder, a single manifest, lock file or wheel, an installed environment
+    (a folder with ``pyvenv.cfg`` or a ``site-packages`` folder), or the environment of
+    the interpreter at ``python``. Prints nothing; never runs the code it reads, nor the
+    environment's interpreter. Files that cannot be read are listed in ``errors``."""
+    if python is not None:
+        from depchain.resolvers.environment import locate_interpreter
+
+        env = locate_interpreter(Path(python))
+        return _scan_environment(env.root, env, max_file_size)
+    target = Path("." if target is None else target)
+    if target.is_dir() and _is_environment(target):
+        return _scan_environment(target, None, max_file_size)
     if target.is_dir():
         root = target
         inputs, errors = discover(root)
@@ -78,6 +88,7 @@ def scan(
     ctx = ResolveContext(root=root, subject_for=subject_for, max_file_size=max_file_size)
     result = ScanResult(root=root, target=target, graph=graph, subject=fallback.id)
     ordered = sorted(inputs, key=lambda i: (not i.spec.defines_projects, i.path.as_posix()))
+    single_subject: str | None = None
     for done, item in enumerate(ordered):
         display = ctx.display(item.path)
         if progress:
@@ -88,6 +99,8 @@ def scan(
             errors.append(InputError(exc.path, exc.message))
             continue
         result.inputs.append((display, item.spec.name))
+        if fragment.subjects and single_subject is None:
+            single_subject = fragment.subjects[0]
         if item.spec.defines_projects and fragment.subjects:
             first = next(c for c in fragment.components if c.id == fragment.subjects[0])
             projects.setdefault(item.path.parent, first)
@@ -99,9 +112,40 @@ def scan(
 
     graph.resolve_unversioned()
     top = projects.get(root)
-    if top is not None:
+    if not target.is_dir() and single_subject is not None:
+        result.subject = graph.canonical(single_subject)
+    elif top is not None:
         result.subject = graph.canonical(top.id)  # it may have merged into its locked version
     elif fallback.id not in graph:
         graph.add_node(fallback)
     result.errors = sorted(set(errors))
     return result
+
+
+def _is_environment(folder: Path) -> bool:
+    from depchain.resolvers.environment import is_environment
+
+    return is_environment(folder)
+
+
+def _scan_environment(root: Path, env: object, max_file_size: int) -> ScanResult:
+    """One installed environment: every distribution, its links and what they need."""
+    from depchain.resolvers import environment
+
+    located = env if isinstance(env, environment.Environment) else environment.locate(root)
+    graph = DependencyGraph()
+    fallback = generic_component(
+        root.resolve().name or "environment", Evidence(".", None, "scan"), ComponentType.APPLICATION
+    )
+    ctx = ResolveContext(root=root, subject_for=lambda _: fallback, max_file_size=max_file_size)
+    fragment = environment.resolve_environment(located, ctx)
+    graph.add_fragment(fragment)
+    return ScanResult(
+        root=root,
+        target=root,
+        graph=graph,
+        subject=fragment.subjects[0],
+        inputs=[(ctx.display(sp), environment.NAME) for sp in located.site_packages],
+        errors=sorted(set(fragment.errors)),
+        notes=list(fragment.notes),
+    )

@@ -63,7 +63,10 @@ REGISTRY: tuple[ResolverSpec, ...] = (
     ResolverSpec("pdm-lock", "depchain.resolvers.pdmlock", _named("pdm.lock")),
     ResolverSpec("pipfile-lock", "depchain.resolvers.pipfilelock", _named("Pipfile.lock")),
     ResolverSpec("pylock", "depchain.resolvers.pylock", _named("pylock.toml", "pylock.*.toml")),
+    ResolverSpec("wheel", "depchain.resolvers.wheel", _named("*.whl")),
 )
+ENVIRONMENT = ResolverSpec("environment", "depchain.resolvers.environment", lambda _: False, True)
+"""Not matched by file name: the scanner chooses it for a folder that is an environment."""
 
 
 def resolver_for(path: PurePath) -> ResolverSpec | None:

@@ -1,0 +1,455 @@
+"""The native layer of distributions: their shared objects, what each needs, and where
+the needed library comes from.
+
+- found inside the distribution (auditwheel's ``<name>.libs/``, or through the object's
+  RPATH/RUNPATH with ``$ORIGIN``) → a bundled-library component, joined by a ``static``
+  edge (mechanism ``bundled``), and analysed in turn;
+- found inside another installed distribution → a ``dynamic`` edge to it (``elf``);
+- otherwise where the system loader finds it (``ld.so.cache``, default folders) → a
+  ``dynamic`` edge (``elf``) to the OS package that owns the file, or to an explicit
+  unowned-library component when no package does;
+- not found anywhere → an unresolved-library component (a fact, never a crash).
+
+cargo-auditable and Go build info inside a binary, and PEP 770 SBOMs in
+``.dist-info/sboms/``, add ``static`` edges to what was linked in.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+
+from depchain.ids import purl
+from depchain.model import (
+    Component,
+    ComponentType,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Hash,
+    InputError,
+    Scope,
+)
+from depchain.native import buildinfo
+from depchain.native.distribution import DistError, Distribution, FileSource
+from depchain.native.elf import BinaryFormat, ElfError, ElfInfo, read_elf, sniff
+from depchain.native.loader import SystemLoader, search_paths
+from depchain.native.ospkg import DpkgDatabase, OsPackage
+
+_SHARED = re.compile(r"\.(so(\.\d+)*|pyd|dylib)$")
+_SCRIPTS = re.compile(r"(^|/)(\.\./)*bin/[^/]+$|\.data/scripts/[^/]+$")
+_HASHES = {
+    "SHA-256": "sha256",
+    "SHA-512": "sha512",
+    "SHA-1": "sha1",
+    "MD5": "md5",
+    "SHA-384": "sha384",
+}
+
+
+@dataclass
+class NativeOutput:
+    """What the analysis of one or more distributions adds to the graph."""
+
+    components: dict[str, Component] = field(default_factory=dict)
+    dependencies: list[Dependency] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, component: Component) -> str:
+        known = self.components.get(component.id)
+        self.components[component.id] = component if known is None else known.merged(component)
+        return component.id
+
+    def edge(
+        self, source: str, target: str, kind: DependencyKind, mechanism: str, evidence: Evidence
+    ) -> None:
+        self.dependencies.append(
+            Dependency(source, target, kind, Scope.REQUIRED, mechanism, evidence=(evidence,))
+        )
+
+
+@dataclass
+class NativeContext:
+    loader: SystemLoader
+    dpkg: DpkgDatabase
+    file_owners: dict[str, tuple[Distribution, str]] = field(default_factory=dict)
+    """Every RECORD path of every distribution in this install root → (dist, id)."""
+    _owner_cache: dict[str, OsPackage | None] = field(default_factory=dict)
+    _dpkg_noted: bool = False
+
+    def owner(self, path: Path) -> OsPackage | None:
+        key = str(path)
+        if key not in self._owner_cache:
+            self._owner_cache[key] = self.dpkg.owner(path)
+        return self._owner_cache[key]
+
+
+def is_binary_candidate(path: str) -> bool:
+    """Files whose links matter: shared objects, and executables installed as scripts."""
+    return bool(_SHARED.search(path) or _SCRIPTS.search(path))
+
+
+def analyse(
+    dist: Distribution,
+    dist_id: str,
+    files: FileSource,
+    ctx: NativeContext,
+    out: NativeOutput,
+) -> None:
+    """Add the native dependencies of one distribution to ``out``."""
+    record = dist.files()
+    queue: list[tuple[str, str]] = [
+        (p, dist_id) for p in sorted(record) if is_binary_candidate(p) and files.exists(p)
+    ]
+    seen: set[str] = set()
+    while queue:
+        path, owner = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        info = _read(files, path, out)
+        if info is None:
+            continue
+        evidence = Evidence(files.display(path), None, "elf")
+        _linked_metadata(info, dist_id, evidence, out)
+        origin = posixpath.dirname(path)
+        for needed in info.needed:
+            bundled = _in_distribution(needed, info, origin, record, files, out, evidence)
+            if bundled is not None:
+                lib_id = out.add(_bundled_component(bundled, dist, files))
+                out.edge(dist_id, lib_id, DependencyKind.STATIC, "bundled", evidence)
+                queue.append((bundled, lib_id))
+                continue
+            elsewhere = _in_other_distribution(needed, info, origin, record, ctx)
+            if elsewhere is not None:
+                out.edge(owner, elsewhere, DependencyKind.DYNAMIC, "elf", evidence)
+                continue
+            target = _system_library(needed, info, origin, files, ctx, out)
+            out.edge(owner, target, DependencyKind.DYNAMIC, "elf", evidence)
+    for sbom in dist.sboms:
+        _pep770(sbom, dist, dist_id, files, out)
+
+
+def _read(files: FileSource, path: str, out: NativeOutput) -> ElfInfo | None:
+    display = files.display(path)
+    try:
+        with files.open(path) as handle:
+            kind = sniff(handle.read(4))
+            if kind is BinaryFormat.MACHO or kind is BinaryFormat.PE:
+                out.notes.append(
+                    (
+                        display,
+                        f"{kind.value} binary: recognised, not analysed (depchain analyses ELF)",
+                    )
+                )
+                return None
+            if kind is not BinaryFormat.ELF:
+                if _SHARED.search(path) and ".so" in path:
+                    out.errors.append(
+                        InputError(display, "named like a shared object but not an ELF file")
+                    )
+                return None
+            return read_elf(handle)
+    except ElfError as exc:
+        out.errors.append(InputError(display, str(exc)))
+    except (OSError, DistError) as exc:
+        message = getattr(exc, "strerror", None) or str(exc)
+        if "loop" in str(message).lower() or getattr(exc, "errno", None) == 40:
+            message = "symbolic link loop"
+        out.errors.append(InputError(display, f"cannot read: {message}"))
+    return None
+
+
+def _in_distribution(
+    needed: str,
+    info: ElfInfo,
+    origin: str,
+    record: set[str],
+    files: FileSource,
+    out: NativeOutput,
+    evidence: Evidence,
+) -> str | None:
+    """The distribution's own file that satisfies ``needed`` through RPATH/RUNPATH."""
+    for folder in search_paths(info.rpath, info.runpath, origin or "."):
+        if folder.startswith("/"):
+            continue  # an absolute folder: the system's, looked at later
+        candidate = posixpath.normpath(posixpath.join(folder, needed))
+        if candidate in record or (not candidate.startswith("../") and files.exists(candidate)):
+            return candidate
+    for folder in search_paths(info.rpath, info.runpath, origin or "."):
+        if (
+            not folder.startswith("/")
+            and not folder.startswith("../")
+            and not _folder_exists(files, folder, record)
+        ):
+            out.notes.append((evidence.path, f"RPATH/RUNPATH folder {folder} does not exist"))
+    return None
+
+
+def _folder_exists(files: FileSource, folder: str, record: set[str]) -> bool:
+    prefix = folder.rstrip("/") + "/"
+    if any(p.startswith(prefix) for p in record):
+        return True
+    real = files.real_path(folder)
+    return real is not None and real.is_dir()
+
+
+def _in_other_distribution(
+    needed: str, info: ElfInfo, origin: str, record: set[str], ctx: NativeContext
+) -> str | None:
+    for folder in search_paths(info.rpath, info.runpath, origin or "."):
+        if folder.startswith("/"):
+            continue
+        candidate = posixpath.normpath(posixpath.join(folder, needed))
+        owner = ctx.file_owners.get(candidate)
+        if owner is not None and candidate not in record:
+            return owner[1]
+    return None
+
+
+def _system_library(
+    needed: str,
+    info: ElfInfo,
+    origin: str,
+    files: FileSource,
+    ctx: NativeContext,
+    out: NativeOutput,
+) -> str:
+    found: Path | None = None
+    for folder in search_paths(info.rpath, info.runpath, origin or "."):
+        if folder.startswith("/"):
+            candidate = Path(folder) / needed
+        else:  # relative to the install root, but outside every distribution
+            base = files.real_path(folder)
+            candidate = base / needed if base is not None else Path("/nonexistent")
+        if candidate.is_file():
+            found = candidate
+            break
+    if found is None:
+        found = ctx.loader.find(needed, info.machine, info.elfclass)
+    if found is None:
+        return out.add(
+            Component(
+                id=purl("generic", needed),
+                name=needed,
+                ecosystem="generic",
+                purl=purl("generic", needed),
+                evidence=(Evidence(needed, None, "elf"),),
+                properties=(
+                    (
+                        "depchain:unresolved",
+                        "not found in RPATH/RUNPATH, ld.so.cache or the default folders",
+                    ),
+                ),
+            )
+        )
+    where = Evidence(str(found), None, "dpkg")
+    if not ctx.dpkg.available:
+        if not ctx._dpkg_noted:
+            ctx._dpkg_noted = True
+            out.notes.append(
+                (str(ctx.dpkg.root), f"{ctx.dpkg.problem}: owners of system libraries are unknown")
+            )
+        return out.add(_library_file(found, needed, "unknown (no package database read)"))
+    package = ctx.owner(found)
+    if package is None:
+        return out.add(_library_file(found, needed, "none: no OS package owns this file"))
+    props = [("depchain:os-package-source", package.source)] if package.source else []
+    if package.maintainer:
+        props.append(("depchain:maintainer", package.maintainer))
+    return out.add(
+        Component(
+            id=package.purl,
+            name=package.name,
+            ecosystem="deb",
+            version=package.version,
+            type=ComponentType.LIBRARY,
+            purl=package.purl,
+            evidence=(where,),
+            properties=tuple(sorted(props)),
+        )
+    )
+
+
+def _library_file(found: Path, needed: str, owner: str) -> Component:
+    ident = purl("generic", found.name, qualifiers=(("file", str(found)),))
+    return Component(
+        id=ident,
+        name=found.name,
+        ecosystem="generic",
+        type=ComponentType.FILE,
+        purl=ident,
+        evidence=(Evidence(str(found), None, "elf"),),
+        properties=(("depchain:owner", owner), ("depchain:needed-as", needed)),
+    )
+
+
+def _bundled_component(path: str, dist: Distribution, files: FileSource) -> Component:
+    name = PurePosixPath(path).name
+    hashes: tuple[Hash, ...] = tuple(e.hash for e in dist.record if e.path == path and e.hash)
+    ident = purl("generic", name)
+    return Component(
+        id=ident,
+        name=name,
+        ecosystem="generic",
+        type=ComponentType.LIBRARY,
+        purl=ident,
+        hashes=hashes,
+        evidence=(Evidence(files.display(path), None, "elf"),),
+        properties=(("depchain:bundled-in", f"{dist.name} {dist.version}"),),
+    )
+
+
+def _linked_metadata(info: ElfInfo, dist_id: str, evidence: Evidence, out: NativeOutput) -> None:
+    packages: list[buildinfo.LinkedPackage] = []
+    mechanism = "auditable"
+    try:
+        if info.auditable is not None:
+            packages = buildinfo.read_auditable(info.auditable)
+        if info.go_buildinfo is not None:
+            _, modules = buildinfo.read_go_buildinfo(info.go_buildinfo)
+            packages += modules
+            mechanism = "auditable" if info.auditable is not None else "go-buildinfo"
+    except buildinfo.BuildInfoError as exc:
+        out.errors.append(InputError(evidence.path, str(exc)))
+        return
+    for p in packages:
+        namespace, name = (None, p.name)
+        if p.ecosystem == "golang" and "/" in p.name:
+            namespace, name = p.name.rsplit("/", 1)
+        ident = purl(p.ecosystem, name, p.version, namespace=namespace)
+        props = [("depchain:linked-source", p.source)] if p.source else []
+        out.add(
+            Component(
+                id=ident,
+                name=p.name,
+                ecosystem=p.ecosystem,
+                version=p.version,
+                purl=ident,
+                evidence=(evidence,),
+                properties=tuple(props),
+            )
+        )
+        kind = DependencyKind.BUILD if p.build_only else DependencyKind.STATIC
+        mech = "go-buildinfo" if p.ecosystem == "golang" else mechanism
+        out.edge(dist_id, ident, kind, mech, evidence)
+
+
+def _pep770(
+    sbom: str, dist: Distribution, dist_id: str, files: FileSource, out: NativeOutput
+) -> None:
+    """Components a PEP 770 SBOM declares (CycloneDX or SPDX JSON), as static
+    dependencies of the distribution that carries them."""
+    display = files.display(sbom)
+    try:
+        with files.open(sbom) as handle:
+            data = json.loads(handle.read(32 * 1024 * 1024))
+    except (OSError, ValueError, DistError) as exc:
+        out.errors.append(InputError(display, f"unreadable SBOM: {str(exc).splitlines()[0]}"))
+        return
+    evidence = Evidence(display, None, "pep770")
+    declared = (
+        _cyclonedx_components(data)
+        if isinstance(data, dict) and data.get("bomFormat") == "CycloneDX"
+        else _spdx_packages(data)
+    )
+    if declared is None:
+        out.notes.append((display, "neither CycloneDX nor SPDX JSON: not read"))
+        return
+    bundled = {
+        c.name: c
+        for c in out.components.values()
+        if ("depchain:bundled-in", f"{dist.name} {dist.version}") in c.properties
+    }
+    for name, version, ident, hashes in declared:
+        if ident.startswith("pkg:pypi/") and name.lower().replace(
+            "_", "-"
+        ) == dist.name.lower().replace("_", "-"):
+            continue  # the distribution itself
+        match = _bundled_match(name, bundled)
+        if match is not None:  # auditwheel's SBOM names the package a bundled file came from
+            out.components[match.id] = replace(
+                match,
+                properties=tuple(sorted({*match.properties, ("depchain:provided-by", ident)})),
+            )
+            continue
+        ecosystem = ident[4:].split("/", 1)[0] if ident.startswith("pkg:") else "generic"
+        out.add(
+            Component(
+                id=ident,
+                name=name,
+                ecosystem=ecosystem,
+                version=version,
+                purl=ident if ident.startswith("pkg:") else None,
+                hashes=hashes,
+                evidence=(evidence,),
+            )
+        )
+        out.edge(dist_id, ident, DependencyKind.STATIC, "pep770", evidence)
+
+
+def _bundled_match(name: str, bundled: dict[str, Component]) -> Component | None:
+    stem = re.sub(r"^lib", "", name.lower())
+    stem = re.sub(r"[\d.-]+$", "", stem)
+    if len(stem) < 3:
+        return None
+    for file_name, component in bundled.items():
+        base = re.sub(r"^lib", "", file_name.lower()).split("-")[0].split(".so")[0]
+        if base.rstrip("0123456789") == stem or base == stem:
+            return component
+    return None
+
+
+SbomEntry = tuple[str, str | None, str, tuple[Hash, ...]]
+
+
+def _cyclonedx_components(data: dict[str, object]) -> list[SbomEntry]:
+    out: list[SbomEntry] = []
+    stack: list[object] = list(data.get("components") or [])  # type: ignore[call-overload]
+    metadata = data.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("component"), dict):
+        stack.insert(0, metadata["component"])
+    while stack:
+        item = stack.pop(0)
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        version = item.get("version") if isinstance(item.get("version"), str) else None
+        written = item.get("purl") if isinstance(item.get("purl"), str) else None
+        ident = written.split("#")[0] if written else purl("generic", item["name"], version)
+        hashes = tuple(
+            Hash(_HASHES[h["alg"]], str(h["content"]).lower())
+            for h in item.get("hashes") or []
+            if isinstance(h, dict) and h.get("alg") in _HASHES
+        )
+        if not any(e[2] == ident for e in out):
+            out.append((item["name"], version, ident, hashes))
+        stack.extend(item.get("components") or [])
+    return out
+
+
+def _spdx_packages(data: object) -> list[SbomEntry] | None:
+    if not isinstance(data, dict) or "spdxVersion" not in data:
+        return None
+    out: list[SbomEntry] = []
+    for package in data.get("packages") or []:
+        if not isinstance(package, dict) or not isinstance(package.get("name"), str):
+            continue
+        version = (
+            package.get("versionInfo") if isinstance(package.get("versionInfo"), str) else None
+        )
+        ident = next(
+            (
+                str(r.get("referenceLocator"))
+                for r in package.get("externalRefs") or []
+                if isinstance(r, dict) and r.get("referenceType") == "purl"
+            ),
+            None,
+        )
+        out.append(
+            (package["name"], version, ident or purl("generic", package["name"], version), ())
+        )
+    return out

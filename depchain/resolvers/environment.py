@@ -1,0 +1,275 @@
+"""An installed Python environment: a virtual environment (a folder with
+``pyvenv.cfg``), a ``site-packages`` folder, or the environment of an interpreter named
+with ``--python``. Every ``*.dist-info`` is read; the environment's interpreter is never
+run: its version comes from ``pyvenv.cfg`` or the ``lib/pythonX.Y`` folder name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from depchain.errors import UsageError
+from depchain.ids import generic_component
+from depchain.model import (
+    Component,
+    ComponentType,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Fragment,
+    InputError,
+    Scope,
+)
+from depchain.native.analysis import NativeContext, NativeOutput, analyse
+from depchain.native.distribution import (
+    DistError,
+    Distribution,
+    FolderSource,
+    read_distribution,
+)
+from depchain.native.loader import host_loader
+from depchain.native.ospkg import DpkgDatabase
+from depchain.native.requires import dist_component, requires_edges
+from depchain.resolvers.base import ResolveContext
+
+NAME = "environment"
+_PYDIR = re.compile(r"^python(\d+)\.(\d+)t?$")
+
+
+@dataclass(frozen=True)
+class Environment:
+    root: Path
+    """The folder scanned: the virtual environment, or the site-packages folder."""
+    site_packages: tuple[Path, ...]
+    python_version: str | None
+    """``3.11.7`` or ``3.11`` where known."""
+    base_interpreter: Path | None = None
+
+
+def is_environment(folder: Path) -> bool:
+    if (folder / "pyvenv.cfg").is_file():
+        return True
+    if folder.name in {"site-packages", "dist-packages"}:
+        return True
+    try:
+        return any(e.name.endswith(".dist-info") and e.is_dir() for e in os.scandir(folder))
+    except OSError:
+        return False
+
+
+def _pyvenv(folder: Path) -> dict[str, str]:
+    try:
+        text = (folder / "pyvenv.cfg").read_text("utf-8", "replace")
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip().lower()] = value.strip()
+    return out
+
+
+def locate(folder: Path) -> Environment:
+    """Where the distributions of the environment at ``folder`` live."""
+    config = _pyvenv(folder)
+    if (
+        config
+        or not is_environment(folder)
+        or folder.name not in {"site-packages", "dist-packages"}
+    ):
+        found = sorted(
+            {
+                p.resolve(): p
+                for pattern in (
+                    "lib/python*/site-packages",
+                    "lib64/python*/site-packages",
+                    "Lib/site-packages",
+                )
+                for p in folder.glob(pattern)
+                if p.is_dir()
+            }.values()
+        )
+        if not found and is_environment(folder):
+            found = [folder]
+    else:
+        found = [folder]
+    version = config.get("version_info") or config.get("version")
+    if version:
+        version = ".".join(version.split(".")[:3])
+    else:
+        for sp in found:
+            m = _PYDIR.match(sp.parent.name)
+            if m:
+                version = f"{m.group(1)}.{m.group(2)}"
+                break
+    home = config.get("home")
+    base = None
+    if home and version:
+        major_minor = ".".join(version.split(".")[:2])
+        for name in (f"python{major_minor}", "python3", "python"):
+            if (Path(home) / name).exists():
+                base = Path(home) / name
+                break
+    return Environment(folder, tuple(found), version, base)
+
+
+def locate_interpreter(python: Path) -> Environment:
+    """The environment an interpreter path belongs to, found from the path alone."""
+    if not python.exists():
+        raise UsageError(f"--python {python}: no such file")
+    bindir = python.parent
+    prefix = bindir.parent
+    if (prefix / "pyvenv.cfg").is_file():
+        return locate(prefix)
+    m = re.match(r"^python(\d+)\.(\d+)", python.resolve().name) or re.match(
+        r"^python(\d+)\.(\d+)", python.name
+    )
+    candidates = sorted(prefix.glob("lib/python*/site-packages"))
+    if m:
+        wanted = prefix / "lib" / f"python{m.group(1)}.{m.group(2)}" / "site-packages"
+        candidates = [wanted] if wanted.is_dir() else candidates
+    if len(candidates) != 1:
+        raise UsageError(
+            f"--python {python}: cannot tell its site-packages folder without "
+            f"running it (found {len(candidates)} under {prefix}/lib)"
+        )
+    version = f"{m.group(1)}.{m.group(2)}" if m else None
+    return Environment(candidates[0], (candidates[0],), version)
+
+
+def markers_for(env: Environment) -> dict[str, str]:
+    """Marker values of the environment: this host's platform, the environment's
+    Python version."""
+    from packaging.markers import default_environment
+
+    values: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
+    if env.python_version:
+        parts = env.python_version.split(".")
+        values["python_version"] = ".".join(parts[:2])
+        values["python_full_version"] = (
+            env.python_version if len(parts) > 2 else f"{env.python_version}.0"
+        )
+        values["implementation_version"] = values["python_full_version"]
+    return values
+
+
+def resolve_environment(
+    env: Environment, ctx: ResolveContext, dpkg: DpkgDatabase | None = None
+) -> Fragment:
+    root_display = ctx.display(env.root)
+    subject = generic_component(
+        env.root.resolve().name or "environment",
+        Evidence(root_display, None, NAME),
+        ComponentType.APPLICATION,
+    )
+    if env.python_version:
+        subject = replace(subject, properties=(("depchain:python-version", env.python_version),))
+    out = NativeOutput()
+    out.add(subject)
+    native = NativeContext(loader=host_loader(), dpkg=dpkg or DpkgDatabase())
+    by_name: dict[str, Component] = {}
+    dists: list[tuple[Distribution, Component, FolderSource, Evidence]] = []
+    for sp in env.site_packages:
+        files = FolderSource(sp, ctx.display(sp))
+        for dist_info in files.dist_infos():
+            evidence = Evidence(files.display(f"{dist_info}/METADATA"), None, NAME)
+            try:
+                dist = read_distribution(files, dist_info)
+            except (DistError, OSError) as exc:
+                out.errors.append(InputError(files.display(dist_info), str(exc)))
+                continue
+            for problem in dist.problems:
+                out.notes.append((files.display(dist_info), problem))
+            component = dist_component(dist, evidence)
+            out.add(component)
+            by_name.setdefault(str(canonicalize_name(dist.name)), component)
+            dists.append((dist, component, files, evidence))
+            for entry in dist.record:
+                native.file_owners.setdefault(entry.path, (dist, component.id))
+    markers = markers_for(env)
+    required: set[str] = set()
+    for dist, component, files, evidence in dists:
+        comps, deps, errors = requires_edges(
+            dist, component.id, evidence, markers, by_name.get, "import"
+        )
+        for c in comps:
+            out.add(c)
+        out.dependencies.extend(deps)
+        out.errors.extend(errors)
+        required.update(d.target for d in deps)
+        analyse(dist, component.id, files, native, out)
+    for _dist, component, _files, evidence in dists:
+        if component.id not in required:
+            out.dependencies.append(
+                Dependency(
+                    subject.id,
+                    component.id,
+                    DependencyKind.DYNAMIC,
+                    Scope.REQUIRED,
+                    "installed",
+                    (evidence,),
+                )
+            )
+    if env.base_interpreter is not None:
+        _interpreter(env, subject.id, native, out, ctx)
+    return Fragment(
+        components=tuple(out.components.values()),
+        dependencies=tuple(out.dependencies),
+        errors=tuple(out.errors),
+        subjects=(subject.id,),
+        notes=tuple(out.notes),
+    )
+
+
+def _interpreter(
+    env: Environment, subject: str, native: NativeContext, out: NativeOutput, ctx: ResolveContext
+) -> None:
+    """The base interpreter a virtual environment runs on (``pyvenv.cfg`` ``home``)."""
+    assert env.base_interpreter is not None
+    path = Path(os.path.realpath(env.base_interpreter))
+    evidence = Evidence(ctx.display(env.root / "pyvenv.cfg"), None, NAME)
+    package = native.owner(path) if native.dpkg.available else None
+    if package is not None:
+        component = Component(
+            id=package.purl,
+            name=package.name,
+            ecosystem="deb",
+            version=package.version,
+            purl=package.purl,
+            evidence=(Evidence(str(path), None, "dpkg"),),
+        )
+    else:
+        from depchain.ids import purl
+
+        ident = purl("generic", "cpython", env.python_version, qualifiers=(("file", str(path)),))
+        component = Component(
+            id=ident,
+            name="cpython",
+            ecosystem="generic",
+            version=env.python_version,
+            purl=ident,
+            evidence=(Evidence(str(path), None, NAME),),
+            properties=(("depchain:owner", "none: no OS package owns this interpreter"),),
+        )
+    out.add(component)
+    out.dependencies.append(
+        Dependency(
+            subject,
+            component.id,
+            DependencyKind.DYNAMIC,
+            Scope.REQUIRED,
+            "interpreter",
+            (evidence,),
+        )
+    )
+
+
+def resolve(path: Path, ctx: ResolveContext) -> Fragment:
+    """Registry entry: ``path`` is the environment folder."""
+    return resolve_environment(locate(path), ctx)

@@ -1,0 +1,66 @@
+"""A wheel (``.whl``), read as the zip archive it is; never installed. Its
+``Requires-Dist`` become edges as declared, and its shared objects, bundled libraries
+and PEP 770 SBOMs get the same native analysis as an installed distribution."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from depchain.errors import InputFileError
+from depchain.model import Evidence, Fragment
+from depchain.native.analysis import NativeContext, NativeOutput, analyse
+from depchain.native.distribution import DistError, WheelSource, read_distribution
+from depchain.native.loader import host_loader
+from depchain.native.ospkg import DpkgDatabase
+from depchain.native.requires import dist_component, requires_edges
+from depchain.resolvers.base import ResolveContext
+
+NAME = "wheel"
+
+
+def resolve(path: Path, ctx: ResolveContext) -> Fragment:
+    display = ctx.display(path)
+    try:
+        size = path.stat().st_size
+        if size > 4 * ctx.max_file_size:
+            raise InputFileError(display, f"wheel too large ({size} bytes)")
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise InputFileError(display, f"not a wheel: not a zip archive ({exc})") from None
+    except OSError as exc:
+        raise InputFileError(display, exc.strerror or str(exc)) from None
+    with archive:
+        files = WheelSource(archive, display)
+        infos = files.dist_infos()
+        if len(infos) != 1:
+            raise InputFileError(display, f"not a wheel: {len(infos)} .dist-info folders")
+        try:
+            dist = read_distribution(files, infos[0])
+        except DistError as exc:
+            raise InputFileError(display, str(exc)) from None
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise InputFileError(display, f"corrupt wheel ({exc})") from None
+        evidence = Evidence(files.display(f"{infos[0]}/METADATA"), None, NAME)
+        subject = dist_component(dist, evidence)
+        out = NativeOutput()
+        out.add(subject)
+        comps, deps, errors = requires_edges(
+            dist, subject.id, evidence, None, lambda _: None, "requires-dist"
+        )
+        for c in comps:
+            out.add(c)
+        out.dependencies.extend(deps)
+        out.errors.extend(errors)
+        native = NativeContext(loader=host_loader(), dpkg=DpkgDatabase())
+        try:
+            analyse(dist, subject.id, files, native, out)
+        except (zipfile.BadZipFile, EOFError) as exc:
+            raise InputFileError(display, f"corrupt wheel ({exc})") from None
+    return Fragment(
+        components=tuple(out.components.values()),
+        dependencies=tuple(out.dependencies),
+        errors=tuple(out.errors),
+        subjects=(subject.id,),
+        notes=tuple(out.notes),
+    )
