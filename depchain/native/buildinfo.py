@@ -105,18 +105,22 @@ def read_go_buildinfo(section: bytes) -> tuple[str, list[LinkedPackage]]:
                 LinkedPackage(
                     ecosystem="golang",
                     name=parts[1],
-                    version=parts[2] if parts[2] != "(devel)" else None,
-                    source=parts[3] if len(parts) > 3 else None,
+                    version=parts[2] if parts[2] not in {"", "(devel)"} else None,
+                    source=parts[3] if len(parts) > 3 and parts[3] else None,
                     root=parts[0] == "mod",
                 )
             )
         elif parts[0] == "=>" and len(parts) >= 3 and modules:
-            last = modules[-1]  # a replace directive: the module actually linked
+            # a replace directive: the code linked is the replacement's; the module
+            # keeps its name and says where its code really came from
+            last = modules[-1]
+            local = parts[1].startswith((".", "/"))
+            linked = None if local or parts[2] in {"", "(devel)"} else parts[2]
             modules[-1] = LinkedPackage(
                 "golang",
-                parts[1],
-                parts[2] or None,
-                parts[3] if len(parts) > 3 else None,
+                last.name,
+                linked,
+                f"replaced by {parts[1]} {parts[2]}".strip(),
                 root=last.root,
             )
     return version, modules
