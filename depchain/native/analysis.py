@@ -88,6 +88,11 @@ class NativeContext:
         return self._owner_cache[key]
 
 
+def _in_libs_folder(path: str) -> bool:
+    parent = posixpath.dirname(path)
+    return parent.endswith(".libs") and "/" not in parent and bool(_SHARED.search(path))
+
+
 def is_binary_candidate(path: str) -> bool:
     """Files whose links matter: shared objects, and executables installed as scripts."""
     return bool(_SHARED.search(path) or _SCRIPTS.search(path))
@@ -105,6 +110,17 @@ def analyse(
     queue: list[tuple[str, str]] = [
         (p, dist_id) for p in sorted(record) if is_binary_candidate(p) and files.exists(p)
     ]
+    # everything in auditwheel's <name>.libs/ is carried inside, needed or not
+    for path in sorted(p for p in record if _in_libs_folder(p) and files.exists(p)):
+        lib_id = out.add(_bundled_component(path, dist, files))
+        out.edge(
+            dist_id,
+            lib_id,
+            DependencyKind.STATIC,
+            "bundled",
+            Evidence(files.display(path), None, "elf"),
+        )
+        queue = [(p, lib_id) if p == path else (p, o) for p, o in queue]
     seen: set[str] = set()
     while queue:
         path, owner = queue.pop(0)

@@ -28,7 +28,7 @@ def edges(result: depchain.ScanResult, source_name: str) -> dict[str, tuple[str,
     g = result.graph
     source = next(c for c in g.components() if c.name == source_name)
     return {
-        g.node(d.target).name: (d.kind.value, d.mechanism, d.evidence[0].path)
+        g.node(d.target).name: (d.kind.value, d.mechanism, " ".join(e.path for e in d.evidence))
         for d in g.dependencies_of(source.id)
     }
 
@@ -55,7 +55,11 @@ def test_three_kinds_of_link_agree_with_readelf(built_dist: BuiltDist) -> None:
     mine = edges(result, "mypkg")
     # $ORIGIN copy inside the distribution: statically carried, named by its file
     assert mine["libbundled.so.1"][:2] == ("static", "bundled")
-    assert mine["libbundled.so.1"][2].endswith("mypkg/_bundled.so")
+    # evidence: the object that needs it, and the file itself in mypkg.libs/
+    assert mine["libbundled.so.1"][2].split() == [
+        "lib/python3.11/site-packages/mypkg.libs/libbundled.so.1",
+        "lib/python3.11/site-packages/mypkg/_bundled.so",
+    ]
     bundled = next(c for c in result.graph.components() if c.name == "libbundled.so.1")
     assert ("depchain:bundled-in", "mypkg 1.0") in bundled.properties
     assert bundled.hashes and bundled.hashes[0].algorithm == "sha256"
@@ -106,7 +110,7 @@ def test_the_same_distribution_as_a_wheel(built_dist: BuiltDist, tmp_path: Path)
     assert result.subject == "pkg:pypi/mypkg@1.0"
     mine = edges(result, "mypkg")
     assert mine["libbundled.so.1"][:2] == ("static", "bundled")
-    assert mine["libbundled.so.1"][2] == f"{wheel.name}!/mypkg/_bundled.so"
+    assert f"{wheel.name}!/mypkg/_bundled.so" in mine["libbundled.so.1"][2].split()
     assert mine["tomli"][:2] == ("dynamic", "requires-dist")  # as declared: no environment
 
 
@@ -224,3 +228,22 @@ def test_kinds_reach_the_sbom(built_dist: BuiltDist) -> None:
     assert bundled["evidence"]["occurrences"][0]["location"].endswith("mypkg.libs/libbundled.so.1")
     kinds = {d.kind for d in result.graph.dependencies()}
     assert {DependencyKind.STATIC, DependencyKind.DYNAMIC} <= kinds
+
+
+def test_python_option_names_an_interpreters_environment(
+    built_dist: BuiltDist, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from depchain.cli import main
+
+    venv = built_dist.site.parents[2]
+    (venv / "bin").mkdir()
+    marker = tmp_path / "ran"
+    interpreter = venv / "bin" / "python3.11"
+    interpreter.write_text(f"#!/bin/sh\ntouch {marker}\n")  # would betray being run
+    interpreter.chmod(0o755)
+    result = depchain.scan(python=interpreter)
+    assert not marker.exists()
+    assert "libbundled.so.1" in edges(result, "mypkg")
+    assert main(["scan", "--python", str(interpreter), "-f", "json"]) == 0
+    assert '"libbundled.so.1"' in capsys.readouterr().out
+    assert main(["scan", "--python", str(tmp_path / "nope")]) == 2
