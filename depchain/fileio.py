@@ -63,6 +63,8 @@ def parse_toml(text: str, display: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputFileError(display, f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise InputFileError(display, "invalid TOML: nested too deeply") from None
 
 
 def load_toml(path: Path, display: str) -> dict[str, Any]:

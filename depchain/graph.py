@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 Node = Component | Service
 
 
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))
+
+
 class DependencyGraph:
     def __init__(self) -> None:
         import networkx as nx
@@ -96,9 +102,9 @@ class DependencyGraph:
             if c.version is None:
                 unversioned.append(c)
             else:
-                versioned[(c.ecosystem, c.name.lower().replace("_", "-"))].append(c)
+                versioned[(c.ecosystem, _canonical(c.name))].append(c)
         for c in unversioned:
-            candidates = versioned.get((c.ecosystem, c.name.lower().replace("_", "-")), [])
+            candidates = versioned.get((c.ecosystem, _canonical(c.name)), [])
             if len(candidates) > 1:
                 folders = {PurePosixPath(e.path).parent for e in c.evidence}
                 candidates = [

@@ -39,9 +39,24 @@ def purl(
     )
 
 
+@lru_cache(maxsize=65536)
+def normalize_version(version: str) -> str:
+    """PEP 440 normal form (``3.2.0.dev`` is ``3.2.0.dev0``), so that a manifest and its
+    lockfile name one release the same way; left as written when it is not PEP 440."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return str(Version(version))
+    except InvalidVersion:
+        return version
+
+
+_HASH = re.compile(r"\s*([A-Za-z0-9-]+)[:=]([0-9A-Fa-f]{16,})\s*")
+
+
 def parse_hash(text: str) -> Hash | None:
     """``sha256:abc...`` or ``sha256=abc...`` as a :class:`Hash`; None when malformed."""
-    m = re.fullmatch(r"\s*([A-Za-z0-9-]+)[:=]([0-9A-Fa-f]{16,})\s*", text)
+    m = _HASH.fullmatch(text)
     if not m:
         return None
     algorithm = m.group(1).lower()
@@ -69,6 +84,7 @@ def pypi_component(
         if source.kind is SourceKind.URL and source.url:
             qualifiers = (("download_url", source.url),)
             break
+    version = normalize_version(version) if version else version
     ident = purl("pypi", name, version, qualifiers=qualifiers)
     return Component(
         id=ident,

@@ -7,6 +7,7 @@ returns can be shared, hashed and merged without copies going stale.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, TypeVar
 
@@ -70,6 +71,39 @@ class Hash:
     value: str
 
 
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@\s:]*)(?::[^/@\s]*)?@")
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the credentials of every URL in it replaced by ``***``.
+
+    ``https://user:token@host`` and ``https://token@host`` become ``https://***@host``;
+    the plain ``git@`` user of an SSH URL, which is no secret, stays.
+    """
+    if "@" not in text or "://" not in text:
+        return text
+
+    def hide(m: re.Match[str]) -> str:
+        if "ssh" in m.group("scheme") and m.group(0).count(":") == 1:
+            return m.group(0)  # ssh://git@host: a user name, no password
+        return f"{m.group('scheme')}***@"
+
+    return _USERINFO.sub(hide, text)
+
+
+@dataclass(frozen=True, order=True)
+class IndexRef:
+    """A package index or link location a requirement may be fetched from."""
+
+    role: str
+    """``primary`` (replaces the default index), ``extra`` (consulted besides it),
+    ``find-links``, or ``pinned`` (this name is pinned to this index)."""
+    url: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", redact_url(self.url))
+
+
 @dataclass(frozen=True, order=True)
 class Source:
     """One origin of a component's bytes.
@@ -86,6 +120,10 @@ class Source:
     commit: str | None = None
     editable: bool = False
     subdirectory: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.url is not None:  # credentials never enter the model
+            object.__setattr__(self, "url", redact_url(self.url))
 
 
 @dataclass(frozen=True)
@@ -153,10 +191,15 @@ class Dependency:
     extras: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     """The extras or dependency groups that bring it in, if any."""
-    index_urls: tuple[str, ...] = ()
-    """Indexes the requirement may be fetched from, as its manifest declares them."""
+    indexes: tuple[IndexRef, ...] = ()
+    """Indexes the requirement may be fetched from, as its manifest declares them
+    (empty: the default index)."""
     hashes: tuple[Hash, ...] = ()
     """Hashes the manifest requires for this requirement."""
+
+    def __post_init__(self) -> None:
+        if self.specifier is not None:  # a direct URL written as the specifier
+            object.__setattr__(self, "specifier", redact_url(self.specifier))
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -171,7 +214,7 @@ class Dependency:
             marker=self.marker or other.marker,
             extras=_union(self.extras, other.extras),
             groups=_union(self.groups, other.groups),
-            index_urls=_union(self.index_urls, other.index_urls),
+            indexes=_union(self.indexes, other.indexes),
             hashes=_union(self.hashes, other.hashes),
         )
 

@@ -98,6 +98,15 @@ def scan(
         except InputFileError as exc:
             errors.append(InputError(exc.path, exc.message))
             continue
+        except Exception as exc:  # a resolver bug or an input nobody foresaw: go on
+            said = (str(exc).strip().splitlines() or [""])[0][:160]
+            errors.append(
+                InputError(
+                    display,
+                    f"could not be read ({type(exc).__name__}: {said}); please report this input",
+                )
+            )
+            continue
         result.inputs.append((display, item.spec.name))
         if fragment.subjects and single_subject is None:
             single_subject = fragment.subjects[0]

@@ -69,11 +69,15 @@ def scopes(result: ScanResult) -> dict[str, str]:
     graph = result.graph
     best: dict[str, str] = {}
     queue: deque[tuple[str, str]] = deque()
-    starts = {result.subject, *graph.roots()}
-    for node in sorted(starts):
-        if node in graph:
-            best[node] = "required"
-            queue.append((node, "required"))
+    # The subject's own needs decide; other projects in the tree (examples, tools)
+    # are not part of what it ships, so what only they reach is excluded.
+    starts = [(result.subject, "required")] + [
+        (root, "excluded") for root in graph.roots() if root != result.subject
+    ]
+    for node, state in starts:
+        if node in graph and node not in best:
+            best[node] = state
+            queue.append((node, state))
     while queue:
         node, state = queue.popleft()
         if best.get(node) != state:
@@ -263,13 +267,17 @@ def _source_text(s: object) -> str:
 
 
 def _serial(result: ScanResult) -> uuid.UUID:
-    """Same graph, same serial number: a UUID derived from the content."""
-    digest = hashlib.sha256()
-    for c in result.graph.components():
-        digest.update(c.id.encode() + b"\0")
-    for d in result.graph.dependencies():
-        digest.update(f"{d.source}>{d.target}>{'|'.join(d.key)}\0".encode())
-    return uuid.UUID(bytes=digest.digest()[:16], version=5)
+    """Same content, same serial number; any change (a hash, an evidence line), another:
+    a name-based UUID (version 5) of the scan's whole content, without its timestamp."""
+    import json
+
+    from depchain.export import json_report
+
+    content = json_report.build(result)
+    for volatile in ("generated", "target"):
+        content.pop(volatile, None)
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"urn:depchain:scan:{digest}")
 
 
 def render(result: ScanResult, fmt: Format = Format.JSON, spec_version: str = DEFAULT_SPEC) -> str:

@@ -57,7 +57,7 @@ def dependency_dict(d: Dependency) -> dict[str, Any]:
         "marker": d.marker,
         "extras": list(d.extras),
         "groups": list(d.groups),
-        "index_urls": list(d.index_urls),
+        "indexes": [{"role": i.role, "url": i.url} for i in d.indexes],
         "hashes": [{"algorithm": h.algorithm, "value": h.value} for h in d.hashes],
         "evidence": _evidence(d.evidence),
     }

@@ -17,6 +17,7 @@ from depchain.model import (
     DependencyKind,
     Evidence,
     Hash,
+    IndexRef,
     Scope,
     Source,
     SourceKind,
@@ -122,7 +123,7 @@ def requirement(
     scope: Scope,
     mechanism: str,
     group: str | None = None,
-    index_urls: tuple[str, ...] = (),
+    indexes: tuple[IndexRef, ...] = (),
     hashes: tuple[Hash, ...] = (),
     editable: bool = False,
 ) -> tuple[Component, Dependency]:
@@ -153,23 +154,10 @@ def requirement(
         marker=str(req.marker) if req.marker else None,
         extras=tuple(sorted(req.extras)),
         groups=(group,) if group else (),
-        index_urls=index_urls,
+        indexes=indexes,
         hashes=hashes,
     )
     return component, dep
-
-
-def find_line(lines: list[str], *needles: str, start: int = 0) -> int | None:
-    """1-based number of the first line (from ``start``) that holds every needle.
-
-    TOML and JSON parsers give values, not positions: evidence lines are found back in
-    the text, which is exact for the unique keys and strings that manifests use.
-    """
-    for i in range(start, len(lines)):
-        line = lines[i]
-        if all(n in line for n in needles):
-            return i + 1
-    return None
 
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
@@ -210,21 +198,26 @@ class LineIndex:
     ) -> int | None:
         """1-based line: of the quoted ``value`` after ``key`` inside the first of
         ``tables`` found; of the key when no value is given; None when not found."""
-        start = self.table(*tables) if tables else 0
-        if start is None:
-            start = 0
-        end = self._end(start) if tables else len(self.lines)
+        found_table = self.table(*tables) if tables else 0
+        start = found_table or 0
+        end = self._end(start) if tables and found_table is not None else len(self.lines)
+        key_line = None
         if key is not None:
             for i in range(start, end):
                 stripped = self.lines[i].lstrip().replace('"', "").replace("'", "")
                 if stripped.startswith(key) and stripped[len(key) :].lstrip().startswith("="):
-                    start = i
+                    key_line = start = i
                     break
         if value is None:
-            return start + 1
+            if key is not None:
+                return None if key_line is None else key_line + 1
+            return None if found_table is None else start + 1
+        # as written in a basic string, where quotes and backslashes are escaped
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        quoted = (f'"{value}"', f"'{value}'", f'"{escaped}"')
         for lo, hi in ((start, end), (0, len(self.lines))):
             for i in range(lo, hi):
                 line = self.lines[i]
-                if value in line and (f'"{value}"' in line or f"'{value}'" in line):
+                if any(q in line for q in quoted):
                     return i + 1
         return None

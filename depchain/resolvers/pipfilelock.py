@@ -21,6 +21,7 @@ from depchain.model import (
     DependencyKind,
     Evidence,
     Fragment,
+    IndexRef,
     InputError,
     Scope,
     Source,
@@ -144,7 +145,7 @@ def _package(lock: _Lock, section: str, name: str, spec: Any) -> None:
         return
     version = spec.get("version")
     evidence = Evidence(lock.display, line, NAME)
-    source, index_urls = _source(lock, spec, line)
+    source, indexes = _source(lock, spec, line)
     hash_list = spec.get("hashes")
     component = pypi_component(
         name,
@@ -169,14 +170,14 @@ def _package(lock: _Lock, section: str, name: str, spec: Any) -> None:
             marker=markers if isinstance(markers, str) else None,
             extras=tuple(str(e) for e in extras) if isinstance(extras, list) else (),
             groups=() if main else (section,),
-            index_urls=index_urls,
+            indexes=indexes,
         )
     )
 
 
 def _source(
     lock: _Lock, spec: dict[str, Any], line: int | None
-) -> tuple[Source | None, tuple[str, ...]]:
+) -> tuple[Source | None, tuple[IndexRef, ...]]:
     """Where a package comes from, and the indexes its edge may use."""
     for vcs in _VCS:
         url = spec.get(vcs)
@@ -205,6 +206,8 @@ def _source(
         if url is None:
             lock.error(line, f"index {index!r} is not one of _meta.sources")
             return Source(SourceKind.REGISTRY), ()
-        return Source(SourceKind.REGISTRY, url=url), (url,)
+        return Source(SourceKind.REGISTRY, url=url), (IndexRef("pinned", url),)
     urls = tuple(lock.indexes.values())
-    return Source(SourceKind.REGISTRY, url=urls[0] if len(urls) == 1 else None), urls
+    # Pipfile sources: the first is where pipenv looks first, the others besides it
+    refs = tuple(IndexRef("primary" if i == 0 else "extra", u) for i, u in enumerate(urls))
+    return Source(SourceKind.REGISTRY, url=urls[0] if len(urls) == 1 else None), refs

@@ -32,7 +32,8 @@ def _tilde(version: str) -> str:
 
 def constraint(text: str) -> str | None:
     """A Poetry version constraint as a PEP 440 specifier ('' for any); None for a
-    union (``||``), which PEP 440 cannot express."""
+    union (``||``), which PEP 440 cannot express. Raises ``ValueError`` for text that
+    is no constraint at all (``latest``, ``v1.2``)."""
     text = text.strip()
     if "||" in text or "|" in text:
         return None
@@ -49,7 +50,14 @@ def constraint(text: str) -> str | None:
             out.append(f"=={part}")
         else:
             out.append(part.replace(" ", ""))
-    return ",".join(out)
+    joined = ",".join(out)
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(joined)
+    except InvalidSpecifier:
+        raise ValueError(f"{text!r} is not a version constraint") from None
+    return joined
 
 
 def to_pep508(
@@ -57,11 +65,16 @@ def to_pep508(
 ) -> tuple[str | None, Source | None, bool]:
     """(PEP 508 string, declared source, optional?) for one Poetry dependency entry."""
     if isinstance(spec, str):
-        version = constraint(spec)
+        try:
+            version = constraint(spec)
+        except ValueError:
+            return None, None, False
         return (f"{name}{version or ''}" if version is not None else name), None, False
     if not isinstance(spec, dict):
         return None, None, False
     extras = spec.get("extras") or []
+    if not isinstance(extras, list):
+        return None, None, False
     head = name + (f"[{','.join(str(e) for e in extras)}]" if extras else "")
     source: Source | None = None
     if "git" in spec:
@@ -74,7 +87,10 @@ def to_pep508(
         source = source_from_url(str(spec["url"]))
     elif isinstance(spec.get("source"), str):
         source = Source(SourceKind.REGISTRY, url=indexes.get(spec["source"], spec["source"]))
-    version = constraint(str(spec.get("version", ""))) if "version" in spec else ""
+    try:
+        version = constraint(str(spec.get("version", ""))) if "version" in spec else ""
+    except ValueError:
+        return None, None, False
     marker = spec.get("markers")
     text = head + (version or "") + (f"; {marker}" if isinstance(marker, str) else "")
     return text, source, bool(spec.get("optional"))

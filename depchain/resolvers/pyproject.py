@@ -7,6 +7,7 @@ Nothing here runs a build backend: the file is only parsed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from depchain.model import (
     DependencyKind,
     Evidence,
     Fragment,
+    IndexRef,
     InputError,
     Scope,
     Source,
@@ -60,7 +62,7 @@ class _Builder:
     components: list[Component] = field(default_factory=list)
     dependencies: list[Dependency] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
-    index_urls: tuple[str, ...] = ()
+    indexes: tuple[IndexRef, ...] = ()
     sources: dict[str, Source] = field(default_factory=dict)
 
     def evidence(self, line: int | None) -> Evidence:
@@ -92,7 +94,7 @@ class _Builder:
                 scope=scope,
                 mechanism=mechanism,
                 group=group,
-                index_urls=self.index_urls,
+                indexes=self.indexes,
             )
         except ValueError as exc:
             where = f"line {line}" if line else "?"
@@ -111,8 +113,8 @@ class _Builder:
         source = self.sources.get(canonicalize_name(component.name))
         if source is None or component.sources:
             return component, dep
-        if source.kind is SourceKind.REGISTRY:
-            return component, replace(dep, index_urls=(source.url or "",))
+        if source.kind is SourceKind.REGISTRY:  # pinned to one named index, and only it
+            return component, replace(dep, indexes=(IndexRef("pinned", source.url or ""),))
         evidence = component.evidence[0]
         sourced = pypi_component(component.name, component.version, evidence, sources=(source,))
         return sourced, replace(dep, target=sourced.id)
@@ -124,10 +126,12 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     data = _parse(text, display)
     lines = LineIndex(text)
     project = data.get("project")
+    if project is not None and not isinstance(project, dict):
+        raise InputFileError(display, "[project] is not a table")
     poetry = _table(data, "tool", "poetry")
     subject, is_project = _subject(path, ctx, display, lines, project, poetry)
     b = _Builder(path, display, lines, subject)
-    b.index_urls, b.sources = _indexes_and_sources(data, display, b.errors)
+    b.indexes, b.sources = _indexes_and_sources(data, display, b.errors)
     b.components.append(subject)
 
     if isinstance(project, dict):
@@ -158,6 +162,9 @@ def _table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
+_VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
 def _subject(
     path: Path,
     ctx: ResolveContext,
@@ -171,6 +178,13 @@ def _subject(
         name = project["name"]
         version = project.get("version") if isinstance(project.get("version"), str) else None
         line = lines.find(name, tables=("project",), key="name")
+        if not _VALID_NAME.match(name):
+            raise InputFileError(
+                display,
+                f"line {line}: [project] name {name!r} is not a valid project name (PEP 508)",
+            )
+        if "version" in project and version is None:
+            raise InputFileError(display, "[project] version is not a string")
     elif isinstance(poetry.get("name"), str):
         name = poetry["name"]
         version = poetry.get("version") if isinstance(poetry.get("version"), str) else None
@@ -319,6 +333,8 @@ def _build_system(b: _Builder, data: dict[str, Any], declares_project: bool) -> 
         b.errors.append(InputError(b.display, "[build-system] is not a table"))
         return
     backend = build.get("build-backend")
+    if backend is not None and not isinstance(backend, str):
+        b.errors.append(InputError(b.display, "[build-system] build-backend is not a string"))
     provider = BACKEND_PROVIDERS.get(backend) if isinstance(backend, str) else None
     if isinstance(backend, str):
         b.subject = replace(
@@ -335,31 +351,70 @@ def _build_system(b: _Builder, data: dict[str, Any], declares_project: bool) -> 
             tables=("build-system",),
             key="requires",
         )
-        if dep is not None and provider and dep.target.startswith(f"pkg:pypi/{provider}"):
+        if (
+            dep is not None
+            and provider
+            and canonicalize_name(b.components[-1].name) == canonicalize_name(provider)
+        ):
             b.dependencies[-1] = replace(dep, mechanism="build-backend")
+
+
+_POETRY_ROLES = {
+    "primary": "primary",
+    "default": "primary",
+    "secondary": "extra",
+    "supplemental": "extra",
+    "explicit": None,
+}
 
 
 def _indexes_and_sources(
     data: dict[str, Any], display: str, errors: list[InputError]
-) -> tuple[tuple[str, ...], dict[str, Source]]:
-    """Indexes the project declares (uv, Poetry, PDM) and per-name sources."""
-    indexes: dict[str, str] = {}
-    for key in (("tool", "uv", "index"), ("tool", "poetry", "source"), ("tool", "pdm", "source")):
+) -> tuple[tuple[IndexRef, ...], dict[str, Source]]:
+    """The indexes every requirement of the project may come from (uv, Poetry, PDM),
+    and the sources pinned per name. An explicit index serves only the names pinned
+    to it, so it is not among the first."""
+    named: dict[str, str] = {}
+    general: list[IndexRef] = []
+    keys: tuple[tuple[str, str, str], ...] = (
+        ("tool", "uv", "index"),
+        ("tool", "poetry", "source"),
+        ("tool", "pdm", "source"),
+    )
+    for key in keys:
         node: Any = data
         for k in key:
             node = node.get(k) if isinstance(node, dict) else None
-        for entry in node if isinstance(node, list) else []:
-            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-                indexes[str(entry.get("name", entry["url"]))] = entry["url"]
+        if node is not None and not isinstance(node, list):
+            errors.append(InputError(display, f"{'.'.join(key)}: not an array of tables"))
+            continue
+        for entry in node or []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+                errors.append(InputError(display, f"{'.'.join(key)}: an entry without a url"))
+                continue
+            url = entry["url"]
+            named[str(entry.get("name", url))] = url
+            if key[1] == "uv":
+                role = (
+                    None
+                    if entry.get("explicit")
+                    else ("primary" if entry.get("default") else "extra")
+                )
+            elif key[1] == "poetry":
+                role = _POETRY_ROLES.get(str(entry.get("priority", "primary")), "extra")
+            else:  # PDM: a source named pypi replaces the default index
+                role = "primary" if entry.get("name") == "pypi" else "extra"
+            if role is not None:
+                general.append(IndexRef(role, url))
     sources: dict[str, Source] = {}
     uv_sources = _table(data, "tool", "uv", "sources")
     for name, spec in uv_sources.items():
-        source = _source_table(spec, indexes)
+        source = _source_table(spec, named)
         if source is not None:
             sources[canonicalize_name(name)] = source
-        elif not isinstance(spec, (dict, list)):
-            errors.append(InputError(display, f"tool.uv.sources.{name}: not a table"))
-    return tuple(sorted(set(indexes.values()))), sources
+        else:
+            errors.append(InputError(display, f"tool.uv.sources.{name}: not a source table"))
+    return tuple(dict.fromkeys(general)), sources
 
 
 def _source_table(spec: Any, indexes: dict[str, str]) -> Source | None:
@@ -368,18 +423,18 @@ def _source_table(spec: Any, indexes: dict[str, str]) -> Source | None:
         spec = spec[0] if spec else None
     if not isinstance(spec, dict):
         return None
-    if "git" in spec:
+    if isinstance(spec.get("git"), str):
         ref = spec.get("rev") or spec.get("tag") or spec.get("branch")
-        url = str(spec["git"])
-        return source_from_url(f"git+{url}" + (f"@{ref}" if ref else ""))
-    if "path" in spec:
+        url = spec["git"]
+        return source_from_url(f"git+{url}" + (f"@{ref}" if isinstance(ref, str) else ""))
+    if isinstance(spec.get("path"), str):
         return Source(
             SourceKind.PATH,
             url=str(spec["path"]),
             editable=bool(spec.get("editable") or spec.get("develop")),
         )
-    if "url" in spec:
-        return source_from_url(str(spec["url"]))
+    if isinstance(spec.get("url"), str):
+        return source_from_url(spec["url"])
     if spec.get("workspace"):
         return Source(SourceKind.PATH, url="workspace", editable=True)
     index = spec.get("index") or spec.get("source")
@@ -390,7 +445,11 @@ def _source_table(spec: Any, indexes: dict[str, str]) -> Source | None:
 
 def _poetry(b: _Builder, poetry: dict[str, Any]) -> None:
     """Poetry's own tables: dependencies, legacy dev-dependencies, groups, extras."""
-    indexes = {e.get("name"): e.get("url") for e in poetry.get("source", []) if isinstance(e, dict)}
+    declared = poetry.get("source", [])
+    if not isinstance(declared, list):
+        b.errors.append(InputError(b.display, "tool.poetry.source is not an array of tables"))
+        declared = []
+    indexes = {e.get("name"): e.get("url") for e in declared if isinstance(e, dict)}
     extras_of: dict[str, str] = {}
     for extra, names in sorted(_table(poetry, "extras").items()):
         for n in names if isinstance(names, list) else []:
@@ -441,6 +500,9 @@ def _poetry(b: _Builder, poetry: dict[str, Any]) -> None:
                 if source is not None:
                     b.sources[canonicalize_name(name)] = source
                 line = b.lines.find(tables=(table_name,), key=name)
+                if line is None:  # written as its own table: [tool.poetry.dependencies.foo]
+                    header = b.lines.table(f"{table_name}.{name}")
+                    line = None if header is None else header + 1
                 dep = b.add(pep508, kind=kind, scope=scope, mechanism=mech, group=grp)
                 if dep is not None and line is not None:
                     b.dependencies[-1] = replace(dep, evidence=(b.evidence(line),))

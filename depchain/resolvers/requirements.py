@@ -27,6 +27,7 @@ from depchain.model import (
     Evidence,
     Fragment,
     Hash,
+    IndexRef,
     InputError,
     Scope,
     Source,
@@ -87,9 +88,9 @@ _ARCHIVE = (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz")
 
 
 def kind_of(display: str) -> tuple[DependencyKind, Scope]:
-    """What a requirements file is for, from the words in its path."""
-    words = {w for w in re.split(r"[/\\_.\-]+", display.lower()) if w}
-    words -= {"requirements", "requirement", "reqs", "txt", "in", "constraints"}
+    """What a requirements file is for, from the words in its path (``ci32`` is ``ci``)."""
+    words = {w.rstrip("0123456789") for w in re.split(r"[/\\_.\-]+", display.lower()) if w}
+    words -= {"requirements", "requirement", "reqs", "txt", "in", "constraints", ""}
     if words & DEV_WORDS:
         return DependencyKind.BUILD, Scope.DEV
     if "build" in words:
@@ -110,14 +111,15 @@ class _State:
     components: list[Component] = field(default_factory=list)
     dependencies: list[Dependency] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
-    indexes: list[str] = field(default_factory=list)
+    indexes: list[IndexRef] = field(default_factory=list)
     constraints: dict[str, tuple[str, Evidence]] = field(default_factory=dict)
 
 
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     subject = ctx.subject_for(path)
     state = _State(ctx, subject, components=[subject])
-    _read_file(state, path, stack=(), constraint=False)
+    # a constraints file pins versions; on its own it installs nothing
+    _read_file(state, path, stack=(), constraint="constraints" in path.name.lower())
     components = [_pin_from_constraints(state, c) for c in state.components]
     deps = [_with_index(state, d) for d in state.dependencies]
     return Fragment(
@@ -151,11 +153,26 @@ def logical_lines(text: str) -> list[_Line]:
     return out
 
 
+def project_root(path: Path, limit: int = 12) -> Path:
+    """The nearest folder above ``path`` that holds a project (``pyproject.toml``,
+    ``setup.py``, ``setup.cfg``) or a repository (``.git``); only names are looked at."""
+    folder = path.resolve().parent
+    for _ in range(limit):
+        if any((folder / n).exists() for n in ("pyproject.toml", "setup.py", "setup.cfg", ".git")):
+            return folder
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return path.resolve().parent
+
+
 def _read_file(state: _State, path: Path, stack: tuple[Path, ...], constraint: bool) -> None:
     text = state.ctx.read_text(path)
     display = state.ctx.display(path)
-    kind, scope = kind_of(display)
-    for line in logical_lines(text):
+    lines = logical_lines(text)
+    # the words of its path inside its project say what the file is for
+    kind, scope = kind_of(path.resolve().relative_to(project_root(path)).as_posix())
+    for line in lines:
         evidence = Evidence(display, line.number, NAME)
         try:
             if line.text.startswith("-"):
@@ -176,6 +193,13 @@ def _split_option(text: str) -> tuple[str, str]:
     return m.group(1), m.group(2).strip()
 
 
+_INDEX_ROLES = {
+    "-i": "primary",
+    "--index-url": "primary",
+    "--extra-index-url": "extra",
+    "-f": "find-links",
+    "--find-links": "find-links",
+}
 _FLAGS = frozenset(
     {
         "--pre",
@@ -214,10 +238,10 @@ def _option(
         if not value:
             raise ValueError("-e needs a path or URL")
         _requirement(state, path, value, evidence, constraint, kind, scope, editable=True)
-    elif option in {"-i", "--index-url", "--extra-index-url", "-f", "--find-links"}:
+    elif option in _INDEX_ROLES:
         if not value:
             raise ValueError(f"{option} needs a URL")
-        state.indexes.append(value.split()[0])
+        state.indexes.append(IndexRef(_INDEX_ROLES[option], value.split()[0]))
     elif option not in _FLAGS:
         raise ValueError(f"unknown option {option}")
 
@@ -235,22 +259,28 @@ def _include(
     target = (path.parent / value).resolve()
     here = path.resolve()
     chain = (*stack, here)
+    root = state.ctx.root.resolve()
+    allowed = (root, project_root(path))
+    if not any(target.is_relative_to(a) for a in allowed):
+        raise ValueError(f"included file {value} is outside the scanned tree; not read")
     if target in chain:
-        names = " -> ".join(state.ctx.display(p) for p in (*chain, target))
+        names = " -> ".join(_shown(state, p) for p in (*chain, target))
         raise ValueError(f"include cycle: {names}")
     if not target.is_file():
         raise ValueError(f"included file {value} does not exist")
     try:
-        _read_file(
-            state,
-            target
-            if not target.is_relative_to(state.ctx.root.resolve())
-            else state.ctx.root / target.relative_to(state.ctx.root.resolve()),
-            chain,
-            constraint,
-        )
+        shown = state.ctx.root / target.relative_to(root) if target.is_relative_to(root) else target
+        _read_file(state, shown, chain, constraint)
     except InputFileError as exc:
         raise ValueError(f"included file {value}: {exc.message}") from None
+
+
+def _shown(state: _State, path: Path) -> str:
+    root = state.ctx.root.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+
+_NAMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 
 
 def _requirement(
@@ -273,7 +303,18 @@ def _requirement(
             state.constraints[name] = (spec, evidence)
         return
     group = Path(evidence.path).stem if kind is DependencyKind.BUILD else None
-    if _URLISH.match(req_text) or req_text.lower().endswith(_ARCHIVE):
+    if "${" in req_text:
+        raise ValueError(
+            f"{req_text!r} names an environment variable; scans do not read the "
+            "environment, so it is not expanded"
+        )
+    location = req_text.split(";")[0].strip()
+    direct = not _NAMED.match(req_text) and (
+        _URLISH.match(req_text)
+        or location.lower().endswith(_ARCHIVE)
+        or (editable and "/" in location)
+    )
+    if direct:
         component, dep = _direct(state, path, req_text, evidence, kind, scope, editable, hashes)
     else:
         component, dep = requirement(
@@ -359,9 +400,17 @@ def _direct(
         name = name_from_url(location)
         if name is None:
             raise ValueError(f"cannot tell the project name of {location}; add #egg=<name>")
-        component = pypi_component(name, None, evidence, sources=(source,), hashes=hashes)
+        component = pypi_component(
+            name, archive_version(location), evidence, sources=(source,), hashes=hashes
+        )
         if "egg=" not in location:
             component = replace(component, properties=(("depchain:name-inferred", "from URL"),))
+    elif location.lower().endswith(_ARCHIVE):  # a local wheel or sdist: named by its file
+        name = name_from_url(location) or Path(location).name
+        source = Source(SourceKind.PATH, url=_relative_or(path.parent / location, state.ctx.root))
+        component = pypi_component(
+            name, archive_version(location), evidence, sources=(source,), hashes=hashes
+        )
     else:
         component = _local(state, path, location, evidence, editable)
     dep = Dependency(
@@ -398,6 +447,19 @@ def _local(
     return replace(component, properties=(("depchain:name-inferred", "from folder name"),))
 
 
+def archive_version(location: str) -> str | None:
+    """The version in a wheel or sdist file name (``foo-1.0-py3-none-any.whl``)."""
+    name = location.rstrip("/").rsplit("/", 1)[-1]
+    if name.endswith(".whl"):
+        parts = name[:-4].split("-")
+        return parts[1] if len(parts) >= 5 else None
+    for suffix in _ARCHIVE:
+        if name.endswith(suffix):
+            m = re.match(r"^(.+?)-(\d[^-]*)$", name[: -len(suffix)])
+            return m.group(2) if m else None
+    return None
+
+
 def _is_project(folder: Path) -> bool:
     return any((folder / name).is_file() for name in ("pyproject.toml", "setup.py", "setup.cfg"))
 
@@ -412,7 +474,7 @@ def _relative_or(folder: Path, root: Path) -> str:
 
 def _with_index(state: _State, dep: Dependency) -> Dependency:
     if state.indexes:
-        dep = replace(dep, index_urls=tuple(dict.fromkeys(state.indexes)))
+        dep = replace(dep, indexes=tuple(dict.fromkeys(state.indexes)))
     return dep
 
 

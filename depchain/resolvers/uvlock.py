@@ -129,7 +129,9 @@ def _entries(data: dict[str, Any], display: str) -> tuple[list[Any], set[str]]:
         raise InputFileError(display, "'package' is not an array of tables")
     manifest = data.get("manifest")
     members = manifest.get("members") if isinstance(manifest, dict) else None
-    names = {str(canonicalize_name(m)) for m in members or [] if isinstance(m, str)}
+    if not isinstance(members, list):
+        members = []  # absent, or not the array uv writes: no declared workspace members
+    names = {str(canonicalize_name(m)) for m in members if isinstance(m, str)}
     return packages, names
 
 

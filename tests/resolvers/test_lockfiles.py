@@ -301,7 +301,9 @@ def test_pipfile_lock_develop_is_dev_build_and_default_is_required() -> None:
     kinds: dict[str, set[tuple[DependencyKind, Scope, tuple[str, ...]]]] = {}
     for d in fragment.dependencies:
         assert d.source == subject.id and d.mechanism == "lock"
-        assert d.index_urls == ("https://pypi.org/simple",)
+        # the one source of the lock: named by the entry ("pinned"), or the only index
+        assert [i.url for i in d.indexes] == ["https://pypi.org/simple"]
+        assert d.indexes[0].role in {"pinned", "primary"}
         kinds.setdefault(normalize(by_id[d.target].name), set()).add((d.kind, d.scope, d.groups))
     for name in data["develop"]:
         assert (DependencyKind.BUILD, Scope.DEV, ("develop",)) in kinds[normalize(name)]

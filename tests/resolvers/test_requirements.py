@@ -78,10 +78,10 @@ def test_pip_format_options_continuations_and_comments(tmp_path: Path) -> None:
     assert req.marker == 'python_version >= "3.8"'
     assert [h.value[0] for h in req.hashes] == ["a", "b"]
     assert req.evidence[0].line == 6
-    assert req.index_urls == (
-        "https://pypi.example.org/simple",
-        "https://mirror.example.org/simple",
-    )
+    assert [(i.role, i.url) for i in req.indexes] == [
+        ("primary", "https://pypi.example.org/simple"),
+        ("extra", "https://mirror.example.org/simple"),
+    ]
     assert edges["six"].evidence[0].path == "base.txt"
     # the constraint pins what the open requirement installs
     assert g.node(edges["attrs"].target).version == "23.2.0"  # type: ignore[union-attr]
