@@ -231,7 +231,11 @@ def _package_edge(
         return
     optional = spec.get("optional") is True
     version = spec.get("version")
-    constraint = poetry_constraints.constraint(version) if isinstance(version, str) else None
+    try:
+        constraint = poetry_constraints.constraint(version) if isinstance(version, str) else None
+    except ValueError as exc:
+        lock.error(item.line, f"package {item.component.name!r}: dependency {dep_name!r}: {exc}")
+        return
     targets = pick(lock.by_name.get(canonicalize_name(dep_name), []), constraint)
     markers = spec.get("markers")
     if not targets:
