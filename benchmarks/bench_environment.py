@@ -55,8 +55,9 @@ def _venv(path: Path, *packages: str, requirements: Path | None = None) -> Path:
     print(f"creating {path} (needs the package index once)...", flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
     args = ["-r", str(requirements)] if requirements else list(packages)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--only-binary", ":all:", *args],
-                   check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--only-binary", ":all:", *args], check=True
+    )
     return python
 
 
@@ -87,25 +88,41 @@ def main() -> None:
 
     runs = []
     for _ in range(2):  # the second run is warm
-        out = subprocess.run([sys.executable, "-c", CHILD, str(venv)], check=True,
-                             capture_output=True, text=True, cwd=REPO)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(venv)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
         runs.append(json.loads(out.stdout))
     warm = runs[-1]
-    process = _timed([sys.executable, "-c", "import depchain; depchain.scan(%r)" % str(venv)])
-    print(f"depchain scan, warm: {warm['seconds']:.2f} s in-process, {process:.2f} s as a "
-          f"process (with imports), {warm['rss_mb']:.0f} MB RSS; target < {TARGET_S:.0f} s")
-    print(f"  {warm['components']} components ({warm['pypi']} distributions), "
-          f"{warm['errors']} unreadable inputs")
+    process = _timed([sys.executable, "-c", f"import depchain; depchain.scan({str(venv)!r})"])
+    print(
+        f"depchain scan, warm: {warm['seconds']:.2f} s in-process, {process:.2f} s as a "
+        f"process (with imports), {warm['rss_mb']:.0f} MB RSS; target < {TARGET_S:.0f} s"
+    )
+    print(
+        f"  {warm['components']} components ({warm['pypi']} distributions), "
+        f"{warm['errors']} unreadable inputs"
+    )
     for key, n in sorted(warm["kinds"].items()):
         print(f"  {key:<28} {n:>6}")
 
     tool = _venv(_bench_dir() / "cdx-tool", "cyclonedx-bom")
-    cdx = [str(tool.parent / "cyclonedx-py"), "environment", str(venv / "bin" / "python"),
-           "-o", os.devnull]
+    cdx = [
+        str(tool.parent / "cyclonedx-py"),
+        "environment",
+        str(venv / "bin" / "python"),
+        "-o",
+        os.devnull,
+    ]
     _timed(cdx)
     cdx_time = _timed(cdx)
-    print(f"cyclonedx-py environment, warm: {cdx_time:.2f} s (Python metadata only, no native "
-          "analysis)")
+    print(
+        f"cyclonedx-py environment, warm: {cdx_time:.2f} s (Python metadata only, no native "
+        "analysis)"
+    )
     print(f"ratio depchain / cyclonedx-py: {process / cdx_time:.2f}")
 
 

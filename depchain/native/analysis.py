@@ -37,7 +37,7 @@ from depchain.native import buildinfo
 from depchain.native.distribution import DistError, Distribution, FileSource
 from depchain.native.elf import BinaryFormat, ElfError, ElfInfo, read_elf, sniff
 from depchain.native.loader import SystemLoader, search_paths
-from depchain.native.ospkg import DpkgDatabase, OsPackage
+from depchain.native.ospkg import OsPackage, PackageDatabases
 
 _SHARED = re.compile(r"\.(so(\.\d+)*|pyd|dylib)$")
 _SCRIPTS = re.compile(r"(^|/)(\.\./)*bin/[^/]+$|\.data/scripts/[^/]+$")
@@ -75,16 +75,16 @@ class NativeOutput:
 @dataclass
 class NativeContext:
     loader: SystemLoader
-    dpkg: DpkgDatabase
+    packages: PackageDatabases
     file_owners: dict[str, tuple[Distribution, str]] = field(default_factory=dict)
     """Every RECORD path of every distribution in this install root → (dist, id)."""
     _owner_cache: dict[str, OsPackage | None] = field(default_factory=dict)
-    _dpkg_noted: bool = False
+    _db_noted: bool = False
 
     def owner(self, path: Path) -> OsPackage | None:
         key = str(path)
         if key not in self._owner_cache:
-            self._owner_cache[key] = self.dpkg.owner(path)
+            self._owner_cache[key] = self.packages.owner(path)
         return self._owner_cache[key]
 
 
@@ -263,31 +263,38 @@ def _system_library(
                 ),
             )
         )
-    where = Evidence(str(found), None, "dpkg")
-    if not ctx.dpkg.available:
-        if not ctx._dpkg_noted:
-            ctx._dpkg_noted = True
+    if not ctx.packages.available:
+        if not ctx._db_noted:
+            ctx._db_noted = True
             out.notes.append(
-                (str(ctx.dpkg.root), f"{ctx.dpkg.problem}: owners of system libraries are unknown")
+                (
+                    str(ctx.packages.root),
+                    f"{ctx.packages.problem}: owners of system libraries are unknown",
+                )
             )
         return out.add(_library_file(found, needed, "unknown (no package database read)"))
     package = ctx.owner(found)
     if package is None:
-        return out.add(_library_file(found, needed, "none: no OS package owns this file"))
+        unread = ctx.packages.unread()
+        owner = f"unknown ({unread})" if unread else "none: no OS package owns this file"
+        return out.add(_library_file(found, needed, owner))
+    return out.add(os_package_component(package, Evidence(str(found), None, package.ptype)))
+
+
+def os_package_component(package: OsPackage, evidence: Evidence) -> Component:
+    """An operating-system package (deb or rpm) as a component."""
     props = [("depchain:os-package-source", package.source)] if package.source else []
     if package.maintainer:
         props.append(("depchain:maintainer", package.maintainer))
-    return out.add(
-        Component(
-            id=package.purl,
-            name=package.name,
-            ecosystem="deb",
-            version=package.version,
-            type=ComponentType.LIBRARY,
-            purl=package.purl,
-            evidence=(where,),
-            properties=tuple(sorted(props)),
-        )
+    return Component(
+        id=package.purl,
+        name=package.name,
+        ecosystem=package.ptype,
+        version=package.version,
+        type=ComponentType.LIBRARY,
+        purl=package.purl,
+        evidence=(evidence,),
+        properties=tuple(sorted(props)),
     )
 
 

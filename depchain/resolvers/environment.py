@@ -25,7 +25,12 @@ from depchain.model import (
     InputError,
     Scope,
 )
-from depchain.native.analysis import NativeContext, NativeOutput, analyse
+from depchain.native.analysis import (
+    NativeContext,
+    NativeOutput,
+    analyse,
+    os_package_component,
+)
 from depchain.native.distribution import (
     DistError,
     Distribution,
@@ -33,7 +38,7 @@ from depchain.native.distribution import (
     read_distribution,
 )
 from depchain.native.loader import host_loader
-from depchain.native.ospkg import DpkgDatabase
+from depchain.native.ospkg import PackageDatabases
 from depchain.native.requires import dist_component, requires_edges
 from depchain.resolvers.base import ResolveContext
 
@@ -160,7 +165,7 @@ def markers_for(env: Environment) -> dict[str, str]:
 
 
 def resolve_environment(
-    env: Environment, ctx: ResolveContext, dpkg: DpkgDatabase | None = None
+    env: Environment, ctx: ResolveContext, packages: PackageDatabases | None = None
 ) -> Fragment:
     root_display = ctx.display(env.root)
     subject = generic_component(
@@ -172,7 +177,7 @@ def resolve_environment(
         subject = replace(subject, properties=(("depchain:python-version", env.python_version),))
     out = NativeOutput()
     out.add(subject)
-    native = NativeContext(loader=host_loader(), dpkg=dpkg or DpkgDatabase())
+    native = NativeContext(loader=host_loader(), packages=packages or PackageDatabases())
     by_name: dict[str, Component] = {}
     dists: list[tuple[Distribution, Component, FolderSource, Evidence]] = []
     for sp in env.site_packages:
@@ -234,16 +239,9 @@ def _interpreter(
     assert env.base_interpreter is not None
     path = Path(os.path.realpath(env.base_interpreter))
     evidence = Evidence(ctx.display(env.root / "pyvenv.cfg"), None, NAME)
-    package = native.owner(path) if native.dpkg.available else None
+    package = native.owner(path) if native.packages.available else None
     if package is not None:
-        component = Component(
-            id=package.purl,
-            name=package.name,
-            ecosystem="deb",
-            version=package.version,
-            purl=package.purl,
-            evidence=(Evidence(str(path), None, "dpkg"),),
-        )
+        component = os_package_component(package, Evidence(str(path), None, package.ptype))
     else:
         from depchain.ids import purl
 
@@ -255,7 +253,14 @@ def _interpreter(
             version=env.python_version,
             purl=ident,
             evidence=(Evidence(str(path), None, NAME),),
-            properties=(("depchain:owner", "none: no OS package owns this interpreter"),),
+            properties=(
+                (
+                    "depchain:owner",
+                    "none: no OS package owns this interpreter"
+                    if native.packages.available
+                    else "unknown (no package database read)",
+                ),
+            ),
         )
     out.add(component)
     out.dependencies.append(

@@ -12,7 +12,7 @@ from depchain.model import Evidence, Fragment
 from depchain.native.analysis import NativeContext, NativeOutput, analyse
 from depchain.native.distribution import DistError, WheelSource, read_distribution
 from depchain.native.loader import host_loader
-from depchain.native.ospkg import DpkgDatabase
+from depchain.native.ospkg import PackageDatabases
 from depchain.native.requires import dist_component, requires_edges
 from depchain.resolvers.base import ResolveContext
 
@@ -52,7 +52,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
             out.add(c)
         out.dependencies.extend(deps)
         out.errors.extend(errors)
-        native = NativeContext(loader=host_loader(), dpkg=DpkgDatabase())
+        native = NativeContext(loader=host_loader(), packages=PackageDatabases())
         try:
             analyse(dist, subject.id, files, native, out)
         except (zipfile.BadZipFile, EOFError) as exc:

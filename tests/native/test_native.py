@@ -13,7 +13,7 @@ import pytest
 
 import depchain
 from depchain.model import DependencyKind
-from depchain.native.ospkg import DpkgDatabase
+from depchain.native.ospkg import PackageDatabases
 from tests.native.conftest import (
     BuiltDist,
     dpkg_owner,
@@ -190,8 +190,8 @@ def test_missing_dpkg_database_means_owner_unknown(
     empty.mkdir()
     original = environment.resolve_environment
 
-    def without_dpkg(env, ctx, dpkg=None):  # type: ignore[no-untyped-def]
-        return original(env, ctx, DpkgDatabase(root=empty))
+    def without_dpkg(env, ctx, packages=None):  # type: ignore[no-untyped-def]
+        return original(env, ctx, PackageDatabases(root=empty))
 
     monkeypatch.setattr(environment, "resolve_environment", without_dpkg)
     result = depchain.scan(built_dist.site)
