@@ -393,12 +393,14 @@ def _pep770(
             "_", "-"
         ) == dist.name.lower().replace("_", "-"):
             continue  # the distribution itself
-        match = _bundled_match(name, bundled)
-        if match is not None:  # auditwheel's SBOM names the package a bundled file came from
+        matches = bundled_matches(name, bundled)
+        for match in matches:  # the SBOM names where a bundled file came from: one node
+            known = out.components[match.id]
             out.components[match.id] = replace(
-                match,
-                properties=tuple(sorted({*match.properties, ("depchain:provided-by", ident)})),
+                known,
+                properties=tuple(sorted({*known.properties, ("depchain:provided-by", ident)})),
             )
+        if matches:
             continue
         ecosystem = ident[4:].split("/", 1)[0] if ident.startswith("pkg:") else "generic"
         out.add(
@@ -415,16 +417,30 @@ def _pep770(
         out.edge(dist_id, ident, DependencyKind.STATIC, "pep770", evidence)
 
 
-def _bundled_match(name: str, bundled: dict[str, Component]) -> Component | None:
-    stem = re.sub(r"^lib", "", name.lower())
-    stem = re.sub(r"[\d.-]+$", "", stem)
-    if len(stem) < 3:
-        return None
-    for file_name, component in bundled.items():
-        base = re.sub(r"^lib", "", file_name.lower()).split("-")[0].split(".so")[0]
-        if base.rstrip("0123456789") == stem or base == stem:
-            return component
-    return None
+def _stem(name: str) -> str:
+    """``libkrb5-fcafa220.so.3.3`` → ``krb5``; ``krb5-libs`` → ``krb5``; ``Little CMS 2``
+    → ``littlecms``: the part of a library or package name that names the code."""
+    name = name.lower().split(".so")[0]
+    name = re.sub(r"-[0-9a-f]{8}$", "", name)  # auditwheel's hash
+    name = re.sub(r"^lib", "", name)
+    name = re.sub(r"[-_](libs?|devel|shim)$", "", name)
+    return re.sub(r"[^a-z0-9]", "", name).rstrip("0123456789")
+
+
+def bundled_matches(package: str, bundled: dict[str, Component]) -> list[Component]:
+    """The bundled files a package named in a PEP 770 SBOM (auditwheel's OS packages,
+    or the upstream projects a wheel declares) provides: one package, several files."""
+    want = _stem(package)
+    if len(want) < 3:
+        return []
+    found = []
+    for file_name, component in sorted(bundled.items()):
+        have = _stem(file_name)
+        # libkrb5support and libgssapi_krb5 come from krb5-libs; libjpeg does not come
+        # from OpenJPEG: a file's name may extend the package's, not the other way
+        if len(have) >= 3 and (have == want or have.startswith(want) or have.endswith(want)):
+            found.append(component)
+    return found
 
 
 SbomEntry = tuple[str, str | None, str, tuple[Hash, ...]]

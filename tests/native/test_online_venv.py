@@ -163,3 +163,34 @@ def test_cryptography_pep770_crates_and_openssl(venv: Path, scanned: depchain.Sc
     assert any(
         t.startswith("pkg:generic/openssl@") or t.startswith("pkg:cargo/openssl@") for t in static
     )
+
+
+def test_auditwheel_sbom_packages_land_on_the_bundled_files(
+    venv: Path, scanned: depchain.ScanResult
+) -> None:
+    version, info = _dists(venv)["psycopg2-binary"]
+    sbom = info / "sboms" / "auditwheel.cdx.json"
+    if not sbom.exists():
+        pytest.skip(f"psycopg2-binary {version} carries no auditwheel SBOM")
+    declared = {
+        c["purl"]
+        for c in json.loads(sbom.read_text())["components"]
+        if not c["purl"].startswith("pkg:pypi/")
+    }
+    g = scanned.graph
+    node = _node(scanned, "psycopg2-binary", version)
+    attached: set[str] = set()
+    for d in g.dependencies_of(node):
+        if d.mechanism == "bundled":
+            attached |= {v for k, v in g.node(d.target).properties if k == "depchain:provided-by"}
+    as_edges = {d.target for d in g.dependencies_of(node) if d.mechanism == "pep770"}
+    assert declared == attached | as_edges  # each declared package, once, nothing invented
+    assert not attached & as_edges
+    krb5 = next(p for p in declared if "/krb5-libs@" in p)
+    providers = [
+        g.node(d.target).name
+        for d in g.dependencies_of(node)
+        if d.mechanism == "bundled"
+        and ("depchain:provided-by", krb5) in g.node(d.target).properties
+    ]
+    assert any(name.startswith("libkrb5-") for name in providers)
