@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from depchain import __version__
 from depchain.model import Dependency, DependencyKind
 from depchain.scanner import ScanResult
 
 WIDTH = 80
+INDIRECT_SHOWN = 30
+"""Rows shown for a kind that only other components have, without --all."""
 _TITLES = {
     DependencyKind.BUILD: "build-time (needed to build, test or package; not shipped)",
     DependencyKind.STATIC: "statically linked (carried inside the artifact)",
@@ -30,6 +34,8 @@ def _row(deps: list[Dependency], result: ScanResult) -> str:
     dep = deps[0]
     node = result.graph.node(dep.target)
     name = node.name
+    if dep.source != result.subject:  # not the subject's own: say whose it is
+        name = f"{result.graph.node(dep.source).name} > {name}"
     version = getattr(node, "version", None) or dep.specifier or "*"
     groups = sorted({g for d in deps for g in d.groups})
     scopes = sorted({d.scope.value for d in deps})
@@ -47,12 +53,33 @@ def _row(deps: list[Dependency], result: ScanResult) -> str:
     return left + _cut_left(place, WIDTH - len(left))
 
 
+def _by_dependent(deps: list[Dependency], result: ScanResult) -> list[str]:
+    """One line per component that has edges of this kind: how many, and how."""
+    counts: dict[str, Counter[str]] = {}
+    for dep in deps:
+        counts.setdefault(dep.source, Counter())[dep.mechanism] += 1
+    order = sorted(counts, key=lambda s: (-sum(counts[s].values()), result.graph.node(s).name))
+    lines = [f"  {'dependent':<32} {'edges':>5}  how"]
+    for source in order[:INDIRECT_SHOWN]:
+        how = ", ".join(f"{m} {n}" for m, n in sorted(counts[source].items()))
+        lines.append(
+            _cut(
+                f"  {_cut(result.graph.node(source).name, 32):<32} "
+                f"{sum(counts[source].values()):>5}  {how}",
+                WIDTH,
+            )
+        )
+    if len(order) > INDIRECT_SHOWN:
+        lines.append(f"  ... and {len(order) - INDIRECT_SHOWN} more (--all lists every edge)")
+    return lines
+
+
 def render(result: ScanResult, show_all: bool = False) -> str:
     graph = result.graph
     deps = graph.dependencies()
     out: list[str] = []
     out.append(
-        f"depchain {__version__}: {result.target.as_posix()} ({len(result.inputs)} files read)"
+        f"depchain {__version__}: {result.target.as_posix()} ({len(result.inputs)} inputs read)"
     )
     out.append(f"subject: {result.subject}")
     for kind in DependencyKind:
@@ -62,6 +89,9 @@ def render(result: ScanResult, show_all: bool = False) -> str:
         out.append(_cut(f"{kind.value.upper()} ({len(of_kind)}) {_TITLES[kind]}", WIDTH))
         if not of_kind:
             out.append("  none found")
+            continue
+        if not direct:  # an environment: its distributions, not the subject, link things
+            out.extend(_by_dependent(of_kind, result))
             continue
         out.append(f"  {'name':<24} {'version':<12} {'scope/group':<12} evidence")
         rows: dict[tuple[str, str], list[Dependency]] = {}

@@ -28,3 +28,35 @@ def test_editable_dot_in_a_subfolder_means_the_project_root(tmp_path: Path) -> N
     result = depchain.scan(tmp_path)
     assert {c.name for c in result.graph.components()} == {"app", "six", "setuptools"}
     assert not result.errors
+
+
+def test_kinds_only_other_components_have_are_summed_up_per_dependent(tmp_path: Path) -> None:
+    from depchain.graph import DependencyGraph
+    from depchain.ids import generic_component, pypi_component
+    from depchain.model import Dependency, DependencyKind, Evidence, Scope
+    from depchain.scanner import ScanResult
+
+    ev = Evidence("x", None, "t")
+    g = DependencyGraph()
+    env, numpy = generic_component("env", ev), pypi_component("numpy", "2.0", ev)
+    libs = [pypi_component(f"lib{i}", "1", ev) for i in range(3)]
+    for c in (env, numpy, *libs):
+        g.add_node(c)
+    g.add_dependency(
+        Dependency(env.id, numpy.id, DependencyKind.DYNAMIC, Scope.REQUIRED, "installed", (ev,))
+    )
+    for i, lib in enumerate(libs):
+        g.add_dependency(
+            Dependency(
+                numpy.id,
+                lib.id,
+                DependencyKind.STATIC,
+                Scope.REQUIRED,
+                "bundled" if i else "pep770",
+                (ev,),
+            )
+        )
+    text = table.render(ScanResult(root=tmp_path, target=tmp_path, graph=g, subject=env.id))
+    static = text.split("STATIC (3)")[1].split("\n\n")[0].splitlines()
+    assert static[1].split() == ["dependent", "edges", "how"]
+    assert static[2].split() == ["numpy", "3", "bundled", "2,", "pep770", "1"]
