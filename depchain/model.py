@@ -158,18 +158,37 @@ class Component:
 
 @dataclass(frozen=True)
 class Service:
-    """Something contacted over an API: not a component (CycloneDX ``services``)."""
+    """Something contacted over an API: not a component (CycloneDX ``services``).
+
+    ``id`` is ``service:<kind>:<where>`` (``service:postgresql:db:5432``,
+    ``service:compose:redis``); endpoints never carry credentials.
+    """
 
     id: str
     name: str
     endpoints: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    image: str | None = None
+    """The container image that runs it, where one does (compose, Kubernetes)."""
+    trust_boundary: bool | None = None
+    """True: reached across a trust boundary (an external host); False: inside the
+    deployment (a service of this repository's compose file); None: not known."""
+    properties: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "endpoints", tuple(redact_url(e) for e in self.endpoints))
 
     def merged(self, other: Service) -> Service:
+        boundary = self.trust_boundary
+        if boundary is None or other.trust_boundary is True:
+            boundary = other.trust_boundary if other.trust_boundary is not None else boundary
         return replace(
             self,
             endpoints=_union(self.endpoints, other.endpoints),
             evidence=_union(self.evidence, other.evidence),
+            image=self.image or other.image,
+            trust_boundary=boundary,
+            properties=_union(self.properties, other.properties),
         )
 
 
