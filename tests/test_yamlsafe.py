@@ -7,8 +7,15 @@ import pytest
 from depchain.errors import InputFileError
 from depchain.yamlsafe import load, load_all
 
-LAUGHS = "a: &a [" + ",".join(['"lol"'] * 9) + "]\n" + "".join(
-    f"{b}: &{b} [" + ",".join([f"*{a}"] * 9) + "]\n" for a, b in zip("abcdefgh", "bcdefghi"))
+LAUGHS = (
+    "a: &a ["
+    + ",".join(['"lol"'] * 9)
+    + "]\n"
+    + "".join(
+        f"{b}: &{b} [" + ",".join([f"*{a}"] * 9) + "]\n"
+        for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+)
 
 
 def test_billion_laughs_is_refused_quickly() -> None:
@@ -18,10 +25,7 @@ def test_billion_laughs_is_refused_quickly() -> None:
     assert time.perf_counter() - start < 2
 
 
-def test_too_many_aliases_and_too_deep() -> None:
-    many = "x: &x 1\ny: [" + ",".join(["*x"] * 1200) + "]\n"
-    with pytest.raises(InputFileError, match="more than 1000 aliases"):
-        load(many, "a.yml")
+def test_too_deep() -> None:
     with pytest.raises(InputFileError, match="nested deeper than 200"):
         load("x: " + "[" * 300 + "]" * 300, "deep.yml")
 
