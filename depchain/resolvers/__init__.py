@@ -53,10 +53,86 @@ def _is_requirements(path: PurePath) -> bool:
     return path.parent.name.lower() in _REQUIREMENT_DIRS
 
 
+def _is_workflow(path: PurePath) -> bool:
+    if path.suffix not in {".yml", ".yaml"}:
+        return False
+    if path.parent.name == "workflows" and path.parent.parent.name == ".github":
+        return True
+    return path.name in {"action.yml", "action.yaml"}
+
+
+def _is_dockerfile(path: PurePath) -> bool:
+    name = path.name
+    lower = name.lower()
+    return (
+        name in {"Dockerfile", "Containerfile"}
+        or name.startswith(("Dockerfile.", "Containerfile."))
+        or lower.endswith((".dockerfile", ".containerfile"))
+    )
+
+
+_COMPOSE = (
+    "docker-compose.yml",
+    "docker-compose.yaml",
+    "compose.yml",
+    "compose.yaml",
+    "docker-compose.*.yml",
+    "docker-compose.*.yaml",
+    "compose.*.yml",
+    "compose.*.yaml",
+    "docker-compose-*.yml",
+    "docker-compose-*.yaml",
+)
+_K8S_DIRS = {
+    "k8s",
+    "kubernetes",
+    "manifests",
+    "deploy",
+    "deployment",
+    "deployments",
+    "kustomize",
+    "charts",
+    "templates",
+    "overlays",
+    "base",
+}
+
+
+def _is_kubernetes(path: PurePath) -> bool:
+    if path.suffix not in {".yml", ".yaml"}:
+        return False
+    return bool(_K8S_DIRS & {p.lower() for p in path.parts[:-1]})
+
+
+def _is_config(path: PurePath) -> bool:
+    """Files where connection URLs live: ``.env`` files and configuration files."""
+    name = path.name.lower()
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        return True
+    stem, _, suffix = name.rpartition(".")
+    if suffix not in {"yml", "yaml", "toml", "ini", "cfg", "conf", "json"}:
+        return False
+    return stem.startswith(
+        (
+            "config",
+            "settings",
+            "application",
+            "appsettings",
+            "database",
+            "production",
+            "development",
+            "staging",
+            "local",
+            "alembic",
+        )
+    )
+
+
 REGISTRY: tuple[ResolverSpec, ...] = (
     ResolverSpec("pyproject", "depchain.resolvers.pyproject", _named("pyproject.toml"), True),
     ResolverSpec("setup-cfg", "depchain.resolvers.setupcfg", _named("setup.cfg"), True),
     ResolverSpec("setup-py", "depchain.resolvers.setuppy", _named("setup.py")),
+    ResolverSpec("vendor-txt", "depchain.resolvers.vendortxt", _named("vendor.txt")),
     ResolverSpec("requirements", "depchain.resolvers.requirements", _is_requirements),
     ResolverSpec("uv-lock", "depchain.resolvers.uvlock", _named("uv.lock")),
     ResolverSpec("poetry-lock", "depchain.resolvers.poetrylock", _named("poetry.lock")),
@@ -64,6 +140,25 @@ REGISTRY: tuple[ResolverSpec, ...] = (
     ResolverSpec("pipfile-lock", "depchain.resolvers.pipfilelock", _named("Pipfile.lock")),
     ResolverSpec("pylock", "depchain.resolvers.pylock", _named("pylock.toml", "pylock.*.toml")),
     ResolverSpec("wheel", "depchain.resolvers.wheel", _named("*.whl")),
+    # static: code carried inside what is shipped
+    ResolverSpec("gitmodules", "depchain.resolvers.gitmodules", _named(".gitmodules")),
+    ResolverSpec("cargo-lock", "depchain.resolvers.cargolock", _named("Cargo.lock")),
+    ResolverSpec("go-mod", "depchain.resolvers.gomod", _named("go.mod")),
+    ResolverSpec("vcpkg", "depchain.resolvers.cmanifests", _named("vcpkg.json")),
+    ResolverSpec("conan", "depchain.resolvers.cmanifests", _named("conanfile.txt")),
+    # build-time: CI, hooks, images and tools
+    ResolverSpec("github-actions", "depchain.resolvers.actions", _is_workflow),
+    ResolverSpec(
+        "pre-commit",
+        "depchain.resolvers.precommit",
+        _named(".pre-commit-config.yaml", ".pre-commit-config.yml"),
+    ),
+    ResolverSpec("dockerfile", "depchain.resolvers.dockerfile", _is_dockerfile),
+    ResolverSpec("tox", "depchain.resolvers.tox", _named("tox.ini")),
+    # services: what the code talks to at run time
+    ResolverSpec("compose", "depchain.resolvers.compose", _named(*_COMPOSE)),
+    ResolverSpec("kubernetes", "depchain.resolvers.kubernetes", _is_kubernetes),
+    ResolverSpec("config-urls", "depchain.resolvers.configurls", _is_config),
 )
 ENVIRONMENT = ResolverSpec("environment", "depchain.resolvers.environment", lambda _: False, True)
 """Not matched by file name: the scanner chooses it for a folder that is an environment."""
