@@ -1,0 +1,121 @@
+"""``.gitmodules``: git submodules, source trees compiled into (or shipped with) the
+project: each a component with its URL and path, joined by a ``static`` edge
+(mechanism ``git-submodule``); the pinned commit comes from the git index when the
+repository is there (``.git/index``, read as a file)."""
+
+from __future__ import annotations
+
+import configparser
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from depchain.errors import InputFileError
+from depchain.ids import purl
+from depchain.model import (
+    Component,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Fragment,
+    InputError,
+    Scope,
+    Source,
+    SourceKind,
+)
+from depchain.native.gitindex import GitIndexError, git_dir, gitlinks
+from depchain.resolvers.base import LineIndex, ResolveContext
+
+NAME = "gitmodules"
+
+
+def resolve(path: Path, ctx: ResolveContext) -> Fragment:
+    display = ctx.display(path)
+    text = ctx.read_text(path)
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text, source=display)
+    except configparser.Error as exc:
+        message = " ".join(str(exc).split()).replace(f"'{display}'", "").strip()
+        raise InputFileError(display, f"invalid .gitmodules: {message}") from None
+    subject = ctx.subject_for(path)
+    lines = LineIndex(text)
+    errors: list[InputError] = []
+    pins, note = _pins(path.parent)
+    if note:
+        errors.append(InputError(display, note))
+    components: list[Component] = [subject]
+    deps: list[Dependency] = []
+    for section in parser.sections():
+        m = re.match(r'^submodule\s+"(.+)"$', section)
+        if not m:
+            continue
+        name = m.group(1)
+        header = next(
+            (
+                i + 1
+                for i, line in enumerate(lines.lines)
+                if line.strip().startswith("[submodule") and f'"{name}"' in line
+            ),
+            None,
+        )
+        url = parser.get(section, "url", fallback=None)
+        sub_path = parser.get(section, "path", fallback=None)
+        if not url or not sub_path:
+            errors.append(
+                InputError(
+                    display,
+                    f"line {header}: submodule {name!r} has no {'url' if not url else 'path'}",
+                )
+            )
+            continue
+        commit = pins.get(sub_path.strip("/"))
+        branch = parser.get(section, "branch", fallback=None)
+        component = _component(url, sub_path, commit, branch, Evidence(display, header, NAME))
+        components.append(component)
+        deps.append(
+            Dependency(
+                subject.id,
+                component.id,
+                DependencyKind.STATIC,
+                Scope.REQUIRED,
+                "git-submodule",
+                (Evidence(display, header, NAME),),
+            )
+        )
+    return Fragment(components=tuple(components), dependencies=tuple(deps), errors=tuple(errors))
+
+
+def _pins(worktree: Path) -> tuple[dict[str, str], str | None]:
+    repo = git_dir(worktree)
+    if repo is None or not (repo / "index").is_file():
+        return {}, None  # no repository here (an exported tree): commits unknown
+    try:
+        return gitlinks((repo / "index").read_bytes()), None
+    except (GitIndexError, OSError) as exc:
+        return {}, f"pinned commits unknown: {exc}"
+
+
+def _component(
+    url: str, sub_path: str, commit: str | None, branch: str | None, evidence: Evidence
+) -> Component:
+    parts = urlsplit(url if "://" in url else f"ssh://{url.replace(':', '/', 1)}")
+    segments = [s for s in parts.path.split("/") if s]
+    repo = segments[-1].removesuffix(".git") if segments else sub_path.rsplit("/", 1)[-1]
+    if parts.hostname == "github.com" and len(segments) >= 2:
+        ident = purl("github", repo, commit, namespace=segments[-2])
+    else:
+        ident = purl("generic", repo, commit, qualifiers=(("vcs_url", f"git+{url}"),))
+    props = [("depchain:submodule-path", sub_path)]
+    if commit is None:
+        props.append(("depchain:commit", "unknown: no git index to read"))
+    return Component(
+        id=ident,
+        name=repo,
+        ecosystem=ident[4:].split("/", 1)[0],
+        version=commit,
+        purl=ident,
+        sources=(Source(SourceKind.VCS, url=f"git+{url}", ref=branch, commit=commit),),
+        evidence=(evidence,),
+        properties=tuple(props),
+    )

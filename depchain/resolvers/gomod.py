@@ -1,0 +1,117 @@
+"""``go.mod`` (and the ``go.sum`` beside it): the Go modules linked into a Go binary
+the project ships: ``require`` entries as ``static`` dependencies (mechanism
+``go-mod``), ``// indirect`` marked, ``replace`` directives applied, and the module
+hashes from ``go.sum``."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+from depchain.errors import InputFileError
+from depchain.ids import purl
+from depchain.model import (
+    Component,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Fragment,
+    Hash,
+    InputError,
+    Scope,
+)
+from depchain.resolvers.base import ResolveContext
+
+NAME = "go-mod"
+_REQUIRE = re.compile(r"^\s*(?:require\s+)?(\S+)\s+(v\S+)\s*(//.*)?$")
+_REPLACE = re.compile(r"^\s*(?:replace\s+)?(\S+)(?:\s+(v\S+))?\s+=>\s+(\S+)(?:\s+(v\S+))?\s*$")
+
+
+def _golang(path: str, version: str | None) -> str:
+    namespace, _, name = path.rpartition("/")
+    return purl("golang", name, version, namespace=namespace or None)
+
+
+def resolve(path: Path, ctx: ResolveContext) -> Fragment:
+    display = ctx.display(path)
+    text = ctx.read_text(path)
+    subject = ctx.subject_for(path)
+    errors: list[InputError] = []
+    requires: list[tuple[str, str, bool, int]] = []
+    replaces: dict[str, tuple[str, str | None]] = {}
+    block = None
+    if not re.search(r"^\s*module\s+\S+", text, re.M):
+        raise InputFileError(display, "no module directive: not a go.mod file")
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("//"):
+            continue
+        if line.endswith("(") and line.split()[0] in {"require", "replace", "exclude", "retract"}:
+            block = line.split()[0]
+            continue
+        if line == ")":
+            block = None
+            continue
+        kind = block or line.split()[0]
+        if kind == "require":
+            m = _REQUIRE.match(line)
+            if not m:
+                errors.append(InputError(display, f"line {number}: cannot read require {line!r}"))
+                continue
+            requires.append((m.group(1), m.group(2), "indirect" in (m.group(3) or ""), number))
+        elif kind == "replace":
+            m = _REPLACE.match(line)
+            if m:
+                replaces[m.group(1)] = (m.group(3), m.group(4))
+    sums = _go_sum(path.parent / "go.sum", ctx)
+    components: list[Component] = [subject]
+    deps: list[Dependency] = []
+    for module, version, indirect, number in requires:
+        evidence = Evidence(display, number, NAME)
+        props: list[tuple[str, str]] = []
+        if indirect:
+            props.append(("depchain:go-indirect", "true"))
+        linked, linked_version = module, version
+        if module in replaces:
+            target, target_version = replaces[module]
+            props.append(("depchain:replaced-by", f"{target} {target_version or ''}".strip()))
+            if not target.startswith((".", "/")):
+                linked, linked_version = target, target_version or version
+        ident = _golang(linked, linked_version)
+        hashes = tuple(sums.get((linked, linked_version), ()))
+        components.append(
+            Component(
+                id=ident,
+                name=linked,
+                ecosystem="golang",
+                version=linked_version,
+                purl=ident,
+                hashes=hashes,
+                evidence=(evidence,),
+                properties=tuple(props),
+            )
+        )
+        deps.append(
+            Dependency(
+                subject.id, ident, DependencyKind.STATIC, Scope.REQUIRED, "go-mod", (evidence,)
+            )
+        )
+    return Fragment(components=tuple(components), dependencies=tuple(deps), errors=tuple(errors))
+
+
+def _go_sum(path: Path, ctx: ResolveContext) -> dict[tuple[str, str], list[Hash]]:
+    """``h1:`` hashes of module zips (not of their go.mod files), as hex."""
+    if not path.is_file():
+        return {}
+    found: dict[tuple[str, str], list[Hash]] = {}
+    for line in ctx.read_text(path).splitlines():
+        parts = line.split()
+        if len(parts) != 3 or parts[1].endswith("/go.mod") or not parts[2].startswith("h1:"):
+            continue
+        try:
+            digest = base64.b64decode(parts[2][3:], validate=True).hex()
+        except ValueError:
+            continue
+        found.setdefault((parts[0], parts[1]), []).append(Hash("go-h1", digest))
+    return found
