@@ -28,12 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from depchain import __version__
 from depchain.errors import DepchainError
-from depchain.model import Component, Dependency, DependencyKind, Scope, SourceKind
+from depchain.model import Component, Dependency, DependencyKind, Scope, Service, SourceKind
 from depchain.scanner import ScanResult
 from depchain.timestamps import now
 
 if TYPE_CHECKING:
     from cyclonedx.model.bom import Bom
+
+    from depchain.graph import DependencyGraph
 
 
 class Format(str, enum.Enum):
@@ -190,15 +192,17 @@ def build_bom(result: ScanResult) -> Bom:
         converted.values(),
         key=lambda c: (c.type.value, c.group or "", c.name, c.version or "", c.bom_ref.value),
     )
+    services = {sv.id: _service(sv, graph) for sv in graph.services()}
     tool = Tool(vendor="depchain", name="depchain", version=__version__)
     bom = Bom(
         components=ordered,
+        services=services.values(),
         metadata=BomMetaData(
             component=subject, timestamp=now(), tools=ToolRepository(tools=[tool])
         ),
         serial_number=_serial(result),
     )
-    every = {**converted, result.subject: subject}
+    every: dict[str, Any] = {**converted, **services, result.subject: subject}
     # Bom.register_dependency searches every registered dependency on each call
     # (quadratic); building the Dependency objects directly keeps export linear.
     bom.dependencies.update(
@@ -214,6 +218,40 @@ def build_bom(result: ScanResult) -> Bom:
     )
     _index_dependencies(bom)
     return bom
+
+
+def _service(service: Service, graph: DependencyGraph) -> Any:
+    """A depchain service as a CycloneDX service: endpoints (credentials already
+    redacted), the trust boundary, and depchain's facts as properties."""
+    from cyclonedx.model import Property, XsUri
+    from cyclonedx.model.service import Service as CdxService
+
+    props = [Property(name=k, value=v) for k, v in service.properties]
+    if service.image:
+        props.append(Property(name="depchain:image", value=service.image))
+    props.extend(
+        Property(name="depchain:evidence", value=f"{e.path}:{e.line}" if e.line else e.path)
+        for e in service.evidence
+    )
+    props.extend(
+        Property(name="depchain:dependency", value=_edge_property(d))
+        for d in graph.dependents(service.id)
+    )
+    endpoints = []
+    for endpoint in service.endpoints:
+        try:
+            endpoints.append(XsUri(endpoint))
+        except Exception:  # not a URI the schema takes: keep it as a property
+            props.append(Property(name="depchain:endpoint", value=endpoint))
+    authenticated = dict(service.properties).get("depchain:credentials")
+    return CdxService(
+        bom_ref=service.id,
+        name=service.name,
+        endpoints=endpoints,
+        x_trust_boundary=service.trust_boundary,
+        authenticated=None if authenticated is None else authenticated == "present",
+        properties=props,
+    )
 
 
 def _index_dependencies(bom: Bom) -> None:

@@ -68,6 +68,9 @@ def service_dict(s: Service) -> dict[str, Any]:
         "id": s.id,
         "name": s.name,
         "endpoints": list(s.endpoints),
+        "image": s.image,
+        "x_trust_boundary": s.trust_boundary,
+        "properties": dict(s.properties),
         "evidence": _evidence(s.evidence),
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from depchain import __version__
-from depchain.model import Dependency, DependencyKind
+from depchain.model import Dependency, DependencyKind, Service
 from depchain.scanner import ScanResult
 
 WIDTH = 80
@@ -37,6 +37,8 @@ def _row(deps: list[Dependency], result: ScanResult) -> str:
     if dep.source != result.subject:  # not the subject's own: say whose it is
         name = f"{result.graph.node(dep.source).name} > {name}"
     version = getattr(node, "version", None) or dep.specifier or "*"
+    if isinstance(node, Service):  # where it runs or is reached, and across what
+        version = node.image or (node.endpoints[0].split("://")[-1] if node.endpoints else "?")
     groups = sorted({g for d in deps for g in d.groups})
     scopes = sorted({d.scope.value for d in deps})
     scope = (
