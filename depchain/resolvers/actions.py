@@ -1,0 +1,477 @@
+"""GitHub Actions: workflows (``.github/workflows/*.yml``) and actions (``action.yml``).
+
+Read: every ``uses:`` of ``jobs.<id>.steps[*]``, of ``jobs.<id>`` (reusable workflows)
+and of a composite action's ``runs.steps[*]``; a Docker action's ``runs.image`` when it
+is ``docker://``; job ``container:`` and ``services:`` images.
+
+- ``owner/repo[/path]@ref``: ``pkg:githubactions/<owner>/<repo>@<ref>`` with the path as
+  the purl subpath, a VCS source, ``depchain:ref-type`` (``sha`` for a full commit,
+  ``tag`` for a version-looking ref, ``branch`` for anything else) and
+  ``depchain:claimed-version`` from a trailing ``# v4.1.0`` comment; edge ``build``,
+  mechanism ``github-action`` (``github-workflow`` for a reusable workflow);
+- ``docker://image``, ``container:`` and ``services:`` images: ``pkg:docker/...``
+  (see :mod:`depchain.resolvers.dockerfile`), mechanism ``ci-container``
+  (``github-action`` for a ``docker://`` step); images written as ``${{ }}``
+  expressions are not known statically and are skipped;
+- ``./path`` (a local action or reusable workflow): its ``action.yml`` (or the workflow
+  file) is read from the repository, and what *it* uses is this repository's too, with
+  evidence in that file.
+
+Every edge starts at the project that holds the file; its evidence is the line of the
+``uses:`` or ``image:`` key. A value of the wrong type is an error naming its line, and
+the rest of the file is still read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from depchain import yamlsafe
+from depchain.errors import InputFileError
+from depchain.model import (
+    Component,
+    ComponentType,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Fragment,
+    InputError,
+    Scope,
+    Source,
+    SourceKind,
+)
+from depchain.resolvers.base import ResolveContext, is_full_commit
+from depchain.resolvers.dockerfile import image_component, parse_image
+
+NAME = "github-actions"
+
+_MAX_LOCAL_DEPTH = 8
+
+# -- shared with the pre-commit resolver ------------------------------------------------
+
+_SHA = re.compile(r"[0-9a-fA-F]{40}")
+_VERSION_LIKE = re.compile(r"v?\d+(?:\.\d+)*(?:[-+._]?[0-9A-Za-z][0-9A-Za-z.+_-]*)?")
+_CLAIMED = re.compile(
+    r"(?:frozen:\s*|tag\s*[=:]\s*|pin\s*@?\s*|ratchet:\S*@|@)?"
+    r"(v?\d+(?:\.\d+)*(?:[-+.]?[0-9A-Za-z][0-9A-Za-z.+-]*)?)(?=$|[\s,;)])"
+)
+
+
+def ref_type(ref: str) -> str:
+    """``sha`` (a full 40-hex commit), ``tag`` (looks like a version: v1, v1.2.3, 1.2),
+    or ``branch`` (anything else: main, stable, release/v1)."""
+    if _SHA.fullmatch(ref):
+        return "sha"
+    if _VERSION_LIKE.fullmatch(ref):
+        return "tag"
+    return "branch"
+
+
+def claimed_version(comment: str | None) -> str | None:
+    """The version a pin's comment claims: ``v4.1.0``, ``frozen: v0.15.9``, ``tag=v3``."""
+    if not comment:
+        return None
+    m = _CLAIMED.match(comment.strip())
+    return m.group(1) if m else None
+
+
+def type_name(value: object) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def where(path: tuple[str | int, ...]) -> str:
+    """``jobs.build.steps[2].uses``."""
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+class YamlPositions:
+    """Where values sit in a YAML text, found by their path of keys and indexes.
+
+    Built from the same text :func:`depchain.yamlsafe.load` already accepted (so it is
+    bounded); only the nodes along a path are visited.
+    """
+
+    def __init__(self, text: str) -> None:
+        import yaml
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        self.lines = text.splitlines()
+        self._cache: dict[int, tuple[dict[str, tuple[Any, Any]], list[Any]]] = {}
+        try:
+            self._root: Any = yaml.compose(text, Loader=loader)  # a SafeLoader subclass
+        except (yaml.YAMLError, RecursionError):
+            self._root = None
+
+    def _keys(self, node: Any) -> tuple[dict[str, tuple[Any, Any]], list[Any]]:
+        """A mapping node's plain keys (the first of each) and its merged mappings."""
+        cached = self._cache.get(id(node))
+        if cached is None:
+            keys: dict[str, tuple[Any, Any]] = {}
+            merges: list[Any] = []
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    merges.append(value_node)
+                elif getattr(key_node, "id", None) == "scalar":
+                    keys.setdefault(key_node.value, (key_node, value_node))
+            cached = self._cache[id(node)] = (keys, merges)
+        return cached
+
+    def _lookup(self, node: Any, key: str | int, depth: int = 0) -> tuple[Any, Any] | None:
+        if getattr(node, "id", None) != "mapping" or depth > 16:
+            return None
+        keys, merges = self._keys(node)
+        found = keys.get(key if isinstance(key, str) else str(key))
+        if found is not None:
+            return found
+        for merged in merges:
+            for sub in merged.value if merged.id == "sequence" else [merged]:
+                found = self._lookup(sub, key, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def find(self, path: tuple[str | int, ...]) -> tuple[Any, Any] | None:
+        """(key node or None, value node) at ``path``."""
+        node, key = self._root, None
+        for step in path:
+            if node is None:
+                return None
+            if isinstance(step, int) and getattr(node, "id", None) == "sequence":
+                if not 0 <= step < len(node.value):
+                    return None
+                key, node = None, node.value[step]
+            else:
+                found = self._lookup(node, step)
+                if found is None:
+                    return None
+                key, node = found
+        return (key, node) if node is not None else None
+
+    def line(self, path: tuple[str | int, ...]) -> int | None:
+        """1-based line of the key at ``path`` (of the item, for a list index)."""
+        found = self.find(path)
+        if found is None:
+            return None
+        key, node = found
+        return int((key or node).start_mark.line) + 1
+
+    def comment(self, path: tuple[str | int, ...]) -> str | None:
+        """The comment that follows the value at ``path`` on its line."""
+        found = self.find(path)
+        if found is None:
+            return None
+        node = found[1]
+        index = int(node.end_mark.line)
+        if index >= len(self.lines):
+            return None
+        text = self.lines[index]
+        tail = text[int(node.end_mark.column) :] if node.start_mark.line == index else text
+        m = re.match(r"\s*#\s?(.*)$", tail) or re.search(r"\s#\s?(.*)$", text)
+        return m.group(1).strip() if m else None
+
+
+# -- the resolver -----------------------------------------------------------------------
+
+_ACTION = re.compile(
+    r"(?P<owner>[A-Za-z0-9][A-Za-z0-9_.-]*)/(?P<repo>[A-Za-z0-9_.-]+)"
+    r"(?:/(?P<path>[^@\s]+))?@(?P<ref>[^\s@]+)"
+)
+
+
+@dataclass
+class _Doc:
+    path: Path
+    display: str
+    positions: YamlPositions
+
+    def evidence(self, path: tuple[str | int, ...]) -> Evidence:
+        return Evidence(self.display, self.positions.line(path), NAME)
+
+    def at(self, path: tuple[str | int, ...]) -> str:
+        line = self.positions.line(path)
+        return f"line {line}: {where(path)}" if line else where(path)
+
+
+@dataclass
+class _State:
+    ctx: ResolveContext
+    subject: Component
+    repo_root: Path
+    components: list[Component] = field(default_factory=list)
+    dependencies: list[Dependency] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    visited: set[Path] = field(default_factory=set)
+
+    def error(self, doc: _Doc, path: tuple[str | int, ...], message: str) -> None:
+        self.errors.append(InputError(doc.display, f"{doc.at(path)} {message}"))
+
+    def link(self, component: Component, mechanism: str, evidence: Evidence) -> None:
+        self.components.append(component)
+        self.dependencies.append(
+            Dependency(
+                source=self.subject.id,
+                target=component.id,
+                kind=DependencyKind.BUILD,
+                scope=Scope.REQUIRED,
+                mechanism=mechanism,
+                evidence=(evidence,),
+            )
+        )
+
+
+def resolve(path: Path, ctx: ResolveContext) -> Fragment:
+    display = ctx.display(path)
+    text = ctx.read_text(path)
+    data = yamlsafe.load(text, display)
+    if not isinstance(data, dict):
+        raise InputFileError(
+            display, f"expected a workflow or action (a mapping), found {type_name(data)}"
+        )
+    subject = ctx.subject_for(path)
+    state = _State(ctx, subject, _repository_root(path, ctx), components=[subject])
+    state.visited.add(path.resolve())
+    doc = _Doc(path, display, YamlPositions(text))
+    if "jobs" not in data and "runs" not in data:
+        state.notes.append((display, "no jobs: and no runs: (not a workflow or an action)"))
+    _document(state, doc, data, depth=0)
+    return Fragment(
+        components=tuple(state.components),
+        dependencies=tuple(state.dependencies),
+        errors=tuple(state.errors),
+        notes=tuple(state.notes),
+    )
+
+
+def _repository_root(path: Path, ctx: ResolveContext) -> Path:
+    """Where ``./path`` in ``uses:`` is read from: the checkout's root."""
+    if path.parent.name == "workflows" and path.parent.parent.name == ".github":
+        return path.parent.parent.parent
+    folder = path.parent
+    root = ctx.root.resolve()
+    for _ in range(32):
+        if (folder / ".github").is_dir() or (folder / ".git").exists():
+            return folder
+        if folder.resolve() == root or folder.parent == folder:
+            break
+        folder = folder.parent
+    return ctx.root
+
+
+def _document(state: _State, doc: _Doc, data: dict[Any, Any], depth: int) -> None:
+    jobs = data.get("jobs")
+    if jobs is not None:
+        if not isinstance(jobs, dict):
+            state.error(doc, ("jobs",), f"is {type_name(jobs)}, expected a mapping of jobs")
+        else:
+            for job_id, job in jobs.items():
+                _job(state, doc, job_id, job, depth)
+    runs = data.get("runs")
+    if runs is not None:
+        if not isinstance(runs, dict):
+            state.error(doc, ("runs",), f"is {type_name(runs)}, expected a mapping")
+            return
+        if "steps" in runs:
+            _steps(state, doc, runs["steps"], ("runs", "steps"), depth)
+        image = runs.get("image")
+        if isinstance(image, str) and image.startswith("docker://"):
+            _image(state, doc, image[len("docker://") :], ("runs", "image"), "ci-container")
+
+
+def _job(state: _State, doc: _Doc, job_id: Any, job: Any, depth: int) -> None:
+    base: tuple[str | int, ...] = ("jobs", str(job_id))
+    if not isinstance(job, dict):
+        state.error(doc, base, f"is {type_name(job)}, expected a mapping")
+        return
+    if "uses" in job:
+        _uses(state, doc, job["uses"], (*base, "uses"), depth, workflow=True)
+    if "steps" in job:
+        _steps(state, doc, job["steps"], (*base, "steps"), depth)
+    if "container" in job:
+        _container(state, doc, job["container"], (*base, "container"))
+    services = job.get("services")
+    if services is not None:
+        if not isinstance(services, dict):
+            state.error(doc, (*base, "services"), f"is {type_name(services)}, expected a mapping")
+        else:
+            for name, service in services.items():
+                _container(state, doc, service, (*base, "services", str(name)))
+
+
+def _steps(state: _State, doc: _Doc, steps: Any, path: tuple[str | int, ...], depth: int) -> None:
+    if not isinstance(steps, list):
+        state.error(doc, path, f"is {type_name(steps)}, expected a list of steps")
+        return
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict):
+            state.error(doc, (*path, index), f"is {type_name(step)}, expected a mapping")
+            continue
+        if "uses" in step:
+            _uses(state, doc, step["uses"], (*path, index, "uses"), depth, workflow=False)
+
+
+def _container(state: _State, doc: _Doc, spec: Any, path: tuple[str | int, ...]) -> None:
+    image_path = path
+    if isinstance(spec, dict):
+        spec, image_path = spec.get("image"), (*path, "image")
+    if spec is None or spec == "":
+        return
+    if not isinstance(spec, str):
+        state.error(doc, image_path, f"is {type_name(spec)}, expected an image name")
+        return
+    if "${{" in spec:
+        return  # an expression: which image runs is only known when the workflow runs
+    _image(state, doc, spec.removeprefix("docker://"), image_path, "ci-container")
+
+
+def _image(
+    state: _State, doc: _Doc, reference: str, path: tuple[str | int, ...], mechanism: str
+) -> None:
+    try:
+        image = parse_image(reference)
+    except ValueError as exc:
+        state.error(doc, path, str(exc))
+        return
+    evidence = doc.evidence(path)
+    state.link(image_component(image, evidence), mechanism, evidence)
+
+
+def _uses(
+    state: _State,
+    doc: _Doc,
+    value: Any,
+    path: tuple[str | int, ...],
+    depth: int,
+    workflow: bool,
+) -> None:
+    if not isinstance(value, str):
+        state.error(doc, path, f"is {type_name(value)}, expected a string")
+        return
+    value = value.strip()
+    if value.startswith("docker://"):
+        _image(state, doc, value[len("docker://") :], path, "github-action")
+        return
+    if value.startswith("./"):
+        _local(state, doc, value, path, depth)
+        return
+    m = _ACTION.fullmatch(value)
+    subpath = m.group("path") if m else None
+    if not m or "${{" in value or (subpath and ({"", ".", ".."} & set(subpath.split("/")))):
+        state.error(doc, path, f"{value!r} is not owner/repo[/path]@ref, ./path or docker://image")
+        return
+    owner, repo, ref = m.group("owner").lower(), m.group("repo").lower(), m.group("ref")
+    claimed = claimed_version(doc.positions.comment(path))
+    evidence = doc.evidence(path)
+    reusable = workflow or bool(subpath and re.match(r"\.github/workflows/[^/]+\.ya?ml$", subpath))
+    state.link(
+        action_component(owner, repo, subpath, ref, evidence, claimed),
+        "github-workflow" if reusable else "github-action",
+        evidence,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _action_purl(owner: str, repo: str, ref: str, subpath: str | None) -> str:
+    from packageurl import PackageURL  # deferred: not needed on the fast path
+
+    purl = PackageURL(
+        type="githubactions", namespace=owner, name=repo, version=ref, subpath=subpath
+    )
+    return str(purl.to_string())
+
+
+def action_component(
+    owner: str,
+    repo: str,
+    subpath: str | None,
+    ref: str,
+    evidence: Evidence,
+    claimed: str | None = None,
+) -> Component:
+    """``pkg:githubactions/<owner>/<repo>@<ref>#<subpath>`` with its ref's type."""
+    ident = _action_purl(owner, repo, ref, subpath or None)
+    properties = [("depchain:ref-type", ref_type(ref))]
+    if claimed:
+        properties.append(("depchain:claimed-version", claimed))
+    source = Source(
+        SourceKind.VCS,
+        url=f"https://github.com/{owner}/{repo}",
+        ref=ref,
+        commit=ref.lower() if is_full_commit(ref.lower()) else None,
+        subdirectory=subpath or None,
+    )
+    return Component(
+        id=ident,
+        name=f"{owner}/{repo}" + (f"/{subpath}" if subpath else ""),
+        ecosystem="githubactions",
+        version=ref,
+        type=ComponentType.APPLICATION,
+        purl=ident,
+        sources=(source,),
+        evidence=(evidence,),
+        properties=tuple(sorted(properties)),
+    )
+
+
+def _local(state: _State, doc: _Doc, value: str, path: tuple[str | int, ...], depth: int) -> None:
+    """``./path``: a local action (its ``action.yml``) or a local reusable workflow."""
+    target = state.repo_root / value
+    if value.rstrip("/").endswith((".yml", ".yaml")):
+        candidates = [target]
+    else:
+        candidates = [target / "action.yml", target / "action.yaml"]
+    found = next((c for c in candidates if c.is_file()), None)
+    line = doc.positions.line(path)
+    at = f"line {line}: " if line else ""
+    if found is None:
+        state.notes.append(
+            (doc.display, f"{at}local action {value} not found in the repository; not read")
+        )
+        return
+    root = state.repo_root.resolve()
+    resolved = found.resolve()
+    if not resolved.is_relative_to(root):
+        state.errors.append(
+            InputError(doc.display, f"{at}local action {value} is outside the repository")
+        )
+        return
+    if resolved in state.visited:
+        return
+    if depth >= _MAX_LOCAL_DEPTH:
+        state.errors.append(
+            InputError(doc.display, f"{at}local actions nested deeper than {_MAX_LOCAL_DEPTH}")
+        )
+        return
+    state.visited.add(resolved)
+    display = state.ctx.display(found)
+    try:
+        text = state.ctx.read_text(found)
+        data = yamlsafe.load(text, display)
+    except InputFileError as exc:
+        state.errors.append(InputError(doc.display, f"{at}local action {value}: {exc}"))
+        return
+    if not isinstance(data, dict):
+        state.errors.append(
+            InputError(doc.display, f"{at}local action {value} is {type_name(data)}")
+        )
+        return
+    _document(state, _Doc(found, display, YamlPositions(text)), data, depth + 1)
