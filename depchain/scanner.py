@@ -66,8 +66,9 @@ def scan(
         spec = resolver_for(target)
         if spec is None:
             raise UsageError(
-                f"{target}: not a file depchain reads (pyproject.toml, requirements files, "
-                "setup.cfg, setup.py, uv.lock, poetry.lock, pdm.lock, Pipfile.lock, pylock.toml)"
+                f"{target}: not a file depchain reads (Python manifests and lockfiles, wheels, "
+                "workflows, Dockerfiles, compose and Kubernetes files, Cargo.lock, go.mod, "
+                ".gitmodules, vendor.txt, ...; the README lists them)"
             )
         inputs, errors = [Input(target, spec)], []
     else:
@@ -128,6 +129,7 @@ def scan(
     elif fallback.id not in graph:
         graph.add_node(fallback)
     result.errors = sorted(set(errors))
+    result.notes = sorted(set(result.notes))
     return result
 
 
