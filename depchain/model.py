@@ -71,7 +71,8 @@ class Hash:
     value: str
 
 
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@\s:]*)(?::[^/@\s]*)?@")
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@\s:]*)(?::[^/\s]*)?@")
+"""Greedy up to the last ``@`` before the path: a password may hold an ``@``."""
 
 
 def redact_url(text: str) -> str:
@@ -84,7 +85,7 @@ def redact_url(text: str) -> str:
         return text
 
     def hide(m: re.Match[str]) -> str:
-        if "ssh" in m.group("scheme") and m.group(0).count(":") == 1:
+        if "ssh" in m.group("scheme") and m.group(0).count(":") == 1 and m.group(0).count("@") == 1:
             return m.group(0)  # ssh://git@host: a user name, no password
         return f"{m.group('scheme')}***@"
 

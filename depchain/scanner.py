@@ -128,9 +128,19 @@ def scan(
         result.subject = graph.canonical(top.id)  # it may have merged into its locked version
     elif fallback.id not in graph:
         graph.add_node(fallback)
+    _link_services(graph, result.subject)
     result.errors = sorted(set(errors))
     result.notes = sorted(set(result.notes))
     return result
+
+
+def _link_services(graph: DependencyGraph, subject: str) -> None:
+    """Client libraries to the servers they imply; URL services folded into the
+    deployment's own (before any export: ids of folded services disappear)."""
+    from depchain.services import link_client_libraries
+
+    if graph.services() or any(c.ecosystem == "pypi" for c in graph.components()):
+        link_client_libraries(graph, subject)
 
 
 def _is_environment(folder: Path) -> bool:
@@ -151,6 +161,7 @@ def _scan_environment(root: Path, env: object, max_file_size: int) -> ScanResult
     ctx = ResolveContext(root=root, subject_for=lambda _: fallback, max_file_size=max_file_size)
     fragment = environment.resolve_environment(located, ctx)
     graph.add_fragment(fragment)
+    _link_services(graph, fragment.subjects[0])
     return ScanResult(
         root=root,
         target=root,

@@ -48,6 +48,13 @@ def load_all(text: str, display: str) -> list[Any]:
 
     try:
         documents = list(yaml.load_all(text, Loader=BoundedLoader))  # a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        # the problem and its position only: the parser's quote of the source line could
+        # carry a secret from the file
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = exc.problem or exc.context or "cannot be parsed"
+        raise InputFileError(display, f"invalid YAML: {problem}{where}") from None
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         raise InputFileError(display, f"invalid YAML: {message}") from None

@@ -243,13 +243,14 @@ def _service(service: Service, graph: DependencyGraph) -> Any:
             endpoints.append(XsUri(endpoint))
         except Exception:  # not a URI the schema takes: keep it as a property
             props.append(Property(name="depchain:endpoint", value=endpoint))
-    authenticated = dict(service.properties).get("depchain:credentials")
+    authentication = {v for k, v in service.properties if k == "depchain:authentication"}
+    authenticated = None if not authentication else authentication != {"none"}
     return CdxService(
         bom_ref=service.id,
         name=service.name,
         endpoints=endpoints,
         x_trust_boundary=service.trust_boundary,
-        authenticated=None if authenticated is None else authenticated == "present",
+        authenticated=authenticated,
         properties=props,
     )
 

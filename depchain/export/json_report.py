@@ -31,6 +31,14 @@ def _source(s: Source) -> dict[str, Any]:
     return out
 
 
+def _properties(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Properties as an object; a name given several values keeps them all, joined."""
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    return {name: ", ".join(sorted(set(values))) for name, values in grouped.items()}
+
+
 def component_dict(c: Component) -> dict[str, Any]:
     return {
         "id": c.id,
@@ -41,7 +49,7 @@ def component_dict(c: Component) -> dict[str, Any]:
         "ecosystem": c.ecosystem,
         "hashes": [{"algorithm": h.algorithm, "value": h.value} for h in c.hashes],
         "sources": [_source(s) for s in c.sources],
-        "properties": dict(c.properties),
+        "properties": _properties(c.properties),
         "evidence": _evidence(c.evidence),
     }
 
@@ -70,7 +78,7 @@ def service_dict(s: Service) -> dict[str, Any]:
         "endpoints": list(s.endpoints),
         "image": s.image,
         "x_trust_boundary": s.trust_boundary,
-        "properties": dict(s.properties),
+        "properties": _properties(s.properties),
         "evidence": _evidence(s.evidence),
     }
 

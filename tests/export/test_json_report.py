@@ -29,7 +29,7 @@ def test_every_real_world_project_validates(real_world: Path) -> None:
         report = json_report.build(depchain.scan(folder))
         errors = sorted(validator.iter_errors(report), key=str)
         assert not errors, (folder.name, errors[:3])
-        ids = {c["id"] for c in report["components"]}
+        ids = {c["id"] for c in report["components"]} | {s["id"] for s in report["services"]}
         for dep in report["dependencies"]:
             assert dep["from"] in ids and dep["to"] in ids
             assert dep["evidence"], dep

@@ -28,7 +28,11 @@ def _result(tmp_path: Path) -> ScanResult:
         endpoints=("postgresql://alice:hunter2@db.example.com:5432/app",),
         evidence=(ev,),
         trust_boundary=True,
-        properties=(("depchain:credentials", "present"), ("depchain:tls", "false")),
+        properties=(
+            ("depchain:credentials", "present"),
+            ("depchain:tls", "false"),
+            ("depchain:authentication", "password"),
+        ),
     )
     cache = Service(
         "service:compose:redis",

@@ -1,0 +1,377 @@
+"""Kubernetes manifests: the images a cluster runs and the services it offers.
+
+Read, in every document of a (multi-document) YAML file, also inside ``kind: List``:
+
+- workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController,
+  Job, CronJob, Pod): every image of ``containers``, ``initContainers`` and
+  ``ephemeralContainers`` is a ``pkg:docker`` component the project runs (kind
+  ``dynamic``, mechanism ``container-image``); connection URLs in ``env`` values are
+  services (mechanism ``connection-url``);
+- ``Service`` objects: a service ``service:k8s:<namespace>/<name>`` inside the
+  deployment, with endpoints ``<protocol>://<name>.<namespace>:<port>``, the image of
+  the workload its selector picks (when one does), and its type; an ``ExternalName``
+  service is as far away as the host it names;
+- ``ConfigMap`` ``data`` and ``Secret`` ``stringData``/``data``: connection URLs, the
+  credentials never kept.
+
+A YAML file without any manifest (a Helm ``values.yaml``, any configuration in a
+``deploy/`` folder) gives nothing, or, when it is named like a configuration file, is
+read for connection URLs. A Helm template that is not YAML until rendered is one error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from depchain import yamlsafe
+from depchain.errors import InputFileError
+from depchain.model import (
+    Component,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Fragment,
+    Scope,
+    Service,
+    redact_url,
+)
+from depchain.resolvers.base import ResolveContext
+from depchain.resolvers.configurls import UrlCollector
+from depchain.resolvers.dockerfile import ImageRef, image_component, parse_image
+from depchain.services import LineFinder, image_family, trust_boundary
+
+NAME = "kubernetes"
+
+WORKLOADS = frozenset(
+    {
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "Job",
+        "CronJob",
+        "Pod",
+    }
+)
+_CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+_MAX_ITEMS = 100_000
+_SEPARATOR = re.compile(r"^---(?:\s|$)")
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass
+class _Manifest:
+    doc: dict[str, Any]
+    start: int
+    end: int
+    """0-based line range of its document (the whole file when unsure)."""
+
+
+@dataclass
+class _Workload:
+    namespace: str
+    labels: dict[str, str]
+    images: list[str]
+    """The images of its regular containers (not its init containers)."""
+
+
+@dataclass
+class _State:
+    display: str
+    subject: Component
+    lines: LineFinder
+    collector: UrlCollector
+    components: dict[str, Component] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    dependencies: dict[tuple[str, str, str], Dependency] = field(default_factory=dict)
+
+    def evidence(self, line: int | None) -> Evidence:
+        return Evidence(self.display, line, NAME)
+
+    def add_edge(self, dep: Dependency) -> None:
+        key = (dep.source, dep.target, "|".join(dep.key))
+        old = self.dependencies.get(key)
+        self.dependencies[key] = old.merged(dep) if old else dep
+
+
+def resolve(path: Path, ctx: ResolveContext) -> Fragment:
+    display = ctx.display(path)
+    text = ctx.read_text(path)
+    try:
+        documents = yamlsafe.load_all(text, display)
+    except InputFileError as exc:
+        if "{{" in text:
+            raise InputFileError(
+                display,
+                "a Helm template ({{ ... }}): not YAML until it is rendered; not read "
+                "(scan the output of `helm template` instead)",
+            ) from None
+        raise InputFileError(display, exc.message) from None
+    manifests = _manifests(documents, text)
+    if not manifests:
+        from depchain.resolvers import _is_config
+
+        if _is_config(path):
+            from depchain.resolvers import configurls
+
+            return configurls.resolve(path, ctx)
+        return Fragment()
+    subject = ctx.subject_for(path)
+    lines = LineFinder(text)
+    known: set[str] = set()
+    for m in manifests:
+        if m.doc.get("kind") == "Service":
+            name, namespace = _name(m.doc)
+            if name:
+                known.update(_hostnames(name, namespace))
+    state = _State(display, subject, lines, UrlCollector(display, NAME, frozenset(known)))
+    workloads: list[_Workload] = []
+    for m in manifests:
+        kind = m.doc["kind"]
+        if kind in WORKLOADS:
+            workloads.append(_workload(state, m))
+        elif kind == "ConfigMap":
+            _config_values(state, m, _dict(m.doc.get("data")))
+        elif kind == "Secret":
+            _config_values(state, m, _dict(m.doc.get("stringData")))
+            _config_values(state, m, _dict(m.doc.get("data")), encoded=True)
+    for m in manifests:
+        if m.doc["kind"] == "Service":
+            _service(state, m, workloads)
+    for dep in state.collector.dependencies.values():
+        state.add_edge(dep)
+    return Fragment(
+        components=(subject, *state.components.values()),
+        services=(*state.services.values(), *state.collector.services.values()),
+        dependencies=tuple(state.dependencies.values()),
+        errors=tuple(state.collector.errors),
+    )
+
+
+def _manifests(documents: list[Any], text: str) -> list[_Manifest]:
+    """The Kubernetes objects (``apiVersion`` and ``kind``), each with its document's
+    line range; ``kind: List`` items are the list's own objects."""
+    ranges = _document_ranges(text, len(documents))
+    found: list[_Manifest] = []
+    for doc, (start, end) in zip(documents, ranges, strict=True):
+        stack: list[object] = [doc]
+        while stack and len(found) < _MAX_ITEMS:
+            item = stack.pop()
+            if not isinstance(item, dict):
+                continue
+            if not (_str(item.get("apiVersion")) and _str(item.get("kind"))):
+                continue
+            if item["kind"].endswith("List") and isinstance(item.get("items"), list):
+                stack.extend(reversed(item["items"]))
+                continue
+            found.append(_Manifest(item, start, end))
+    return found
+
+
+def _document_ranges(text: str, count: int) -> list[tuple[int, int]]:
+    """Line ranges of the documents, from the ``---`` separators; the whole file for
+    each when they do not line up with what the parser found."""
+    lines = text.splitlines()
+    cuts = [i for i, line in enumerate(lines) if _SEPARATOR.match(line)]
+    bounds: list[tuple[int, int]] = []
+    first_end = cuts[0] if cuts else len(lines)
+    if any(line.strip() and not line.lstrip().startswith(("#", "%")) for line in lines[:first_end]):
+        bounds.append((0, first_end))
+    for n, cut in enumerate(cuts):
+        bounds.append((cut, cuts[n + 1] if n + 1 < len(cuts) else len(lines)))
+    if len(bounds) != count:
+        return [(0, len(lines))] * count
+    return bounds
+
+
+def _name(doc: dict[str, Any]) -> tuple[str | None, str]:
+    meta = _dict(doc.get("metadata"))
+    return _str(meta.get("name")), _str(meta.get("namespace")) or "default"
+
+
+def _hostnames(name: str, namespace: str) -> list[str]:
+    return [
+        name,
+        f"{name}.{namespace}",
+        f"{name}.{namespace}.svc",
+        f"{name}.{namespace}.svc.cluster.local",
+    ]
+
+
+def _pod_spec(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(pod spec, pod template metadata) of a workload."""
+    spec = _dict(doc.get("spec"))
+    if doc.get("kind") == "Pod":
+        return spec, _dict(doc.get("metadata"))
+    if doc.get("kind") == "CronJob":
+        spec = _dict(_dict(spec.get("jobTemplate")).get("spec"))
+    template = _dict(spec.get("template"))
+    return _dict(template.get("spec")), _dict(template.get("metadata"))
+
+
+def _workload(state: _State, m: _Manifest) -> _Workload:
+    _, namespace = _name(m.doc)
+    pod, meta = _pod_spec(m.doc)
+    labels = {str(k): str(v) for k, v in _dict(meta.get("labels")).items()}
+    images: list[str] = []
+    for key in _CONTAINER_LISTS:
+        for container in _list(pod.get(key)):
+            container = _dict(container)
+            image = _str(container.get("image"))
+            if image is not None:
+                if key == "containers":
+                    images.append(image)
+                _image(state, m, image)
+            for env in _list(container.get("env")):
+                env = _dict(env)
+                value, env_name = env.get("value"), _str(env.get("name"))
+                if isinstance(value, str) and "://" in value:
+                    line = state.lines.find(value.strip().split("\n")[0], m.start, m.end)
+                    if line is None and env_name:
+                        line = state.lines.find(env_name, m.start, m.end)
+                    state.collector.add(state.subject.id, value, line)
+    return _Workload(namespace, labels, images)
+
+
+def _image(state: _State, m: _Manifest, image: str) -> None:
+    line = state.lines.find(image, m.start, m.end)
+    evidence = state.evidence(line)
+    ref: ImageRef | None
+    try:
+        ref = parse_image(image)
+        unresolved = False
+    except ValueError:  # a template (``{{ .Values.image }}``), a variable
+        unresolved = True
+        repository = image.split("@")[0]
+        ref = None
+        if ":" in repository.rpartition("/")[2]:
+            try:
+                ref = parse_image(repository.rpartition(":")[0])
+            except ValueError:
+                ref = None
+    if ref is None:
+        return
+    component = image_component(ref, evidence)
+    if unresolved:
+        component = replace(
+            component,
+            properties=tuple(
+                sorted((*component.properties, ("depchain:image-unresolved", redact_url(image))))
+            ),
+        )
+    old = state.components.get(component.id)
+    state.components[component.id] = old.merged(component) if old else component
+    state.add_edge(
+        Dependency(
+            source=state.subject.id,
+            target=component.id,
+            kind=DependencyKind.DYNAMIC,
+            scope=Scope.REQUIRED,
+            mechanism="container-image",
+            evidence=(evidence,),
+        )
+    )
+
+
+def _config_values(
+    state: _State, m: _Manifest, data: dict[str, Any], encoded: bool = False
+) -> None:
+    for key, raw in data.items():
+        if not isinstance(raw, str):
+            continue
+        value = raw
+        if encoded:
+            try:
+                value = base64.b64decode(raw, validate=False).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                continue
+        if "://" not in value:
+            continue
+        line = state.lines.key(str(key), m.start, m.end)
+        state.collector.add(state.subject.id, value, line)
+
+
+def _service(state: _State, m: _Manifest, workloads: list[_Workload]) -> None:
+    name, namespace = _name(m.doc)
+    if name is None:
+        return
+    spec = _dict(m.doc.get("spec"))
+    kind = _str(spec.get("type")) or "ClusterIP"
+    endpoints: list[str] = []
+    for port in _list(spec.get("ports")):
+        port = _dict(port)
+        number = port.get("port")
+        if isinstance(number, bool) or not isinstance(number, int):
+            continue
+        protocol = (_str(port.get("protocol")) or "TCP").lower()
+        endpoints.append(f"{protocol}://{name}.{namespace}:{number}")
+    properties = [
+        ("depchain:deployment", "kubernetes"),
+        ("depchain:k8s-namespace", namespace),
+        ("depchain:k8s-service-type", kind),
+        *(("depchain:hostname", h) for h in _hostnames(name, namespace)),
+    ]
+    boundary: bool | None = False
+    external = _str(spec.get("externalName"))
+    if kind == "ExternalName" and external:
+        properties.append(("depchain:external-name", external))
+        boundary = trust_boundary(external)
+    selector = {str(k): str(v) for k, v in _dict(spec.get("selector")).items()}
+    image = None
+    if selector:
+        picked = [
+            w
+            for w in workloads
+            if w.namespace == namespace
+            and w.images
+            and all(w.labels.get(k) == v for k, v in selector.items())
+        ]
+        if len(picked) == 1:
+            image = picked[0].images[0]  # the first regular container serves
+            try:
+                family = image_family(parse_image(image).display_name)
+            except ValueError:
+                family = None
+            if family:
+                properties.append(("depchain:family", family))
+    line = state.lines.find(f"name: {name}", m.start, m.end)
+    evidence = state.evidence(line)
+    sid = f"service:k8s:{namespace}/{name}"
+    service = Service(
+        id=sid,
+        name=name,
+        endpoints=tuple(sorted(set(endpoints))),
+        evidence=(evidence,),
+        image=redact_url(image) if image else None,
+        trust_boundary=boundary,
+        properties=tuple(sorted({(k, redact_url(v)) for k, v in properties})),
+    )
+    old = state.services.get(sid)
+    state.services[sid] = old.merged(service) if old else service
+    state.add_edge(
+        Dependency(
+            source=state.subject.id,
+            target=sid,
+            kind=DependencyKind.SERVICE,
+            scope=Scope.REQUIRED,
+            mechanism="kubernetes",
+            evidence=(evidence,),
+        )
+    )
