@@ -85,15 +85,7 @@ def render(result: ScanResult, show_all: bool = False) -> str:
     )
     out.append(f"subject: {result.subject}")
     tally = {k: sum(1 for d in deps if d.kind is k) for k in DependencyKind}
-    out.append(
-        _cut(
-            "edges:  "
-            + "   ".join(f"{k.value} {n}" for k, n in tally.items())
-            + f"   | {len(graph.components())} components, {len(graph.services())} "
-            "services",
-            WIDTH,
-        )
-    )
+    out.append("edges:  " + "   ".join(f"{k.value} {n}" for k, n in tally.items()))
     for kind in DependencyKind:
         of_kind = [d for d in deps if d.kind is kind]
         direct = [d for d in of_kind if show_all or d.source == result.subject]
