@@ -7,6 +7,7 @@ are the project's own code and are marked so. Edges between crates follow the lo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     if not isinstance(packages, list):
         raise InputFileError(display, "'package' is not an array of tables")
     subject = ctx.subject_for(path)
+    linked_into = _extension_module(path, ctx)
     components: dict[tuple[str, str], Component] = {}
     errors: list[InputError] = []
     entries: list[tuple[dict[str, Any], Component, int | None]] = []
@@ -53,6 +55,13 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
             )
             continue
         component = _crate(entry, Evidence(display, line, NAME))
+        if linked_into:
+            component = replace(
+                component,
+                properties=tuple(
+                    sorted({*component.properties, ("depchain:linked-into", linked_into)})
+                ),
+            )
         components[(entry["name"], entry["version"])] = component
         entries.append((entry, component, line))
     deps: list[Dependency] = []
@@ -97,6 +106,31 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     return Fragment(
         components=(subject, *components.values()), dependencies=tuple(deps), errors=tuple(errors)
     )
+
+
+def _extension_module(path: Path, ctx: ResolveContext) -> str | None:
+    """The Python extension module these crates are compiled into, from the enclosing
+    project's maturin or setuptools-rust configuration (``None`` when there is none)."""
+    folder = path.parent
+    while True:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                tool = ctx.load_toml(candidate).get("tool", {})
+            except InputFileError:
+                return None  # the pyproject's own scan reports it
+            maturin = tool.get("maturin", {}) if isinstance(tool, dict) else {}
+            if isinstance(maturin, dict) and maturin:
+                name = maturin.get("module-name")
+                return str(name) if name else "maturin extension"
+            rust = tool.get("setuptools-rust", {}) if isinstance(tool, dict) else {}
+            modules = rust.get("ext-modules") if isinstance(rust, dict) else None
+            if isinstance(modules, list) and modules and isinstance(modules[0], dict):
+                return str(modules[0].get("target", "setuptools-rust extension"))
+            return None
+        if folder == ctx.root or folder.parent == folder:
+            return None
+        folder = folder.parent
 
 
 def _crate(entry: dict[str, Any], evidence: Evidence) -> Component:

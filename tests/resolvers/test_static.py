@@ -124,6 +124,8 @@ def test_crates_belong_to_the_extension_project() -> None:
         result.graph.node(t).name for s, t in _static(result, "cargo-lock") if s == result.subject
     }
     assert {"pyo3", "bcrypt", "base64", "subtle"} <= crates
+    pyo3 = next(c for c in result.graph.components() if c.name == "pyo3")
+    assert ("depchain:linked-into", "bcrypt._bcrypt") in pyo3.properties  # setuptools-rust
 
 
 def test_go_modules(tmp_path: Path) -> None:
