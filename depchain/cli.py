@@ -34,6 +34,7 @@ app = typer.Typer(
 class ScanFormat(str, enum.Enum):
     table = "table"
     json = "json"
+    sarif = "sarif"
 
 
 class SbomFormat(str, enum.Enum):
@@ -133,11 +134,48 @@ def scan(
         from depchain.export import json_report
 
         _emit(json_report.render(result), output)
+    elif format is ScanFormat.sarif:
+        from depchain.export import sarif
+
+        _emit(sarif.render(result), output)
     else:
         from depchain.render import table
 
         _emit(table.render(result, show_all=show_all), output)
-    raise typer.Exit(_report_errors(result))
+    code = _report_errors(result)
+    if code == EXIT_OK and _fails(result, fail_on):
+        code = EXIT_FINDINGS
+    raise typer.Exit(code)
+
+
+def _fails(result: ScanResult, fail_on: Severity) -> bool:
+    """Whether any finding is at or above the ``--fail-on`` threshold."""
+    if fail_on is Severity.never:
+        return False
+    order = [s.value for s in Severity if s is not Severity.never]
+    threshold = order.index(fail_on.value)
+    return any(order.index(f.severity) >= threshold for f in result.findings)
+
+
+@app.command()
+def explain(
+    gap: Annotated[str | None, typer.Argument(help="A gap ID (DC001...); none lists all.")] = None,
+) -> None:
+    """Explain a trust-gap ID: what it means, how severe it is, how to close it."""
+    from depchain.trust.catalogue import BY_ID, CATALOGUE
+
+    if gap is None:
+        for entry in CATALOGUE:
+            typer.echo(f"{entry.id}  {entry.severity.value:<8} {entry.title}")
+        return
+    found = BY_ID.get(gap.upper())
+    if found is None:
+        raise UsageError(f"{gap}: no such gap ID (depchain explain lists them)")
+    typer.echo(
+        f"{found.id} {found.title}\nseverity: {found.severity.value}"
+        + (" (found with package-index data)" if found.needs_index else "")
+        + f"\n\n{found.explanation}\n\nfix: {found.fix}"
+    )
 
 
 @app.command()

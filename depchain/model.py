@@ -100,6 +100,8 @@ class IndexRef:
     """``primary`` (replaces the default index), ``extra`` (consulted besides it),
     ``find-links``, or ``pinned`` (this name is pinned to this index)."""
     url: str
+    declared: Evidence | None = None
+    """Where the index was named (the ``--extra-index-url`` line), where known."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "url", redact_url(self.url))
@@ -237,6 +239,20 @@ class Dependency:
             indexes=_union(self.indexes, other.indexes),
             hashes=_union(self.hashes, other.hashes),
         )
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """A trust gap: which catalogue entry, how bad, about what, and where it came in.
+    A finding without evidence is never shown."""
+
+    id: str
+    """The gap's catalogue ID (``DC001``...)."""
+    severity: str
+    message: str
+    component: str
+    """The component or service it is about."""
+    evidence: tuple[Evidence, ...]
 
 
 @dataclass(frozen=True, order=True)

@@ -11,7 +11,7 @@ from depchain.errors import InputFileError, UsageError
 from depchain.fileio import MAX_FILE_SIZE
 from depchain.graph import DependencyGraph
 from depchain.ids import generic_component
-from depchain.model import Component, ComponentType, Evidence, InputError
+from depchain.model import Component, ComponentType, Evidence, Finding, InputError
 from depchain.resolvers import resolver_for
 from depchain.resolvers.base import ResolveContext
 
@@ -33,6 +33,8 @@ class ScanResult:
     errors: list[InputError] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
     """(path, message): inputs seen but deliberately not read, such as ``setup.py``."""
+    findings: list[Finding] = field(default_factory=list)
+    """Trust gaps, most severe first (see :mod:`depchain.trust.catalogue`)."""
 
     @property
     def complete(self) -> bool:
@@ -129,9 +131,16 @@ def scan(
     elif fallback.id not in graph:
         graph.add_node(fallback)
     _link_services(graph, result.subject)
+    result.findings = _gaps(graph)
     result.errors = sorted(set(errors))
     result.notes = sorted(set(result.notes))
     return result
+
+
+def _gaps(graph: DependencyGraph) -> list[Finding]:
+    from depchain.trust.rules import find_gaps
+
+    return find_gaps(graph)
 
 
 def _link_services(graph: DependencyGraph, subject: str) -> None:
@@ -169,5 +178,6 @@ def _scan_environment(root: Path, env: object, max_file_size: int) -> ScanResult
         subject=fragment.subjects[0],
         inputs=[(ctx.display(sp), environment.NAME) for sp in located.site_packages],
         errors=sorted(set(fragment.errors)),
-        notes=list(fragment.notes),
+        notes=sorted(set(fragment.notes)),
+        findings=_gaps(graph),
     )

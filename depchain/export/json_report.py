@@ -65,7 +65,10 @@ def dependency_dict(d: Dependency) -> dict[str, Any]:
         "marker": d.marker,
         "extras": list(d.extras),
         "groups": list(d.groups),
-        "indexes": [{"role": i.role, "url": i.url} for i in d.indexes],
+        "indexes": [
+            {"role": role, "url": url}
+            for role, url in dict.fromkeys((i.role, i.url) for i in d.indexes)
+        ],
         "hashes": [{"algorithm": h.algorithm, "value": h.value} for h in d.hashes],
         "evidence": _evidence(d.evidence),
     }
@@ -98,13 +101,22 @@ def build(result: ScanResult) -> dict[str, Any]:
             "components": len(graph.components()),
             "services": len(graph.services()),
             "dependencies": {k.value: kinds.get(k.value, 0) for k in DependencyKind},
-            "findings": 0,
+            "findings": len(result.findings),
             "errors": len(result.errors),
         },
         "components": [component_dict(c) for c in graph.components()],
         "dependencies": [dependency_dict(d) for d in deps],
         "services": [service_dict(s) for s in graph.services()],
-        "findings": [],
+        "findings": [
+            {
+                "id": f.id,
+                "severity": f.severity,
+                "message": f.message,
+                "component": f.component,
+                "evidence": _evidence(f.evidence),
+            }
+            for f in result.findings
+        ],
         "errors": [{"path": e.path, "message": e.message} for e in result.errors],
         "notes": [{"path": p, "message": m} for p, m in sorted(set(result.notes))],
     }

@@ -76,6 +76,31 @@ def _by_dependent(deps: list[Dependency], result: ScanResult) -> list[str]:
     return lines
 
 
+FINDINGS_SHOWN = 25
+
+
+def _findings(result: ScanResult) -> list[str]:
+    """Trust gaps, most severe first, grouped by gap; ``depchain explain ID`` says more."""
+    by_severity = Counter(f.severity for f in result.findings)
+    order = ["critical", "high", "medium", "low", "info"]
+    lines = [
+        f"TRUST GAPS ({len(result.findings)}): "
+        + ", ".join(f"{s} {by_severity[s]}" for s in order if by_severity[s])
+    ]
+    for finding in result.findings[:FINDINGS_SHOWN]:
+        where = finding.evidence[0]
+        place = f"{where.path}:{where.line}" if where.line else where.path
+        lines.append(_cut(f"  {finding.id} {finding.severity:<6} {finding.message}", WIDTH))
+        lines.append(f"               {_cut_left(place, WIDTH - 15)}")
+    if len(result.findings) > FINDINGS_SHOWN:
+        lines.append(
+            f"  ... and {len(result.findings) - FINDINGS_SHOWN} more "
+            "(--format json or sarif lists them all)"
+        )
+    lines.append("  depchain explain ID says what each gap means and how to close it")
+    return lines
+
+
 def render(result: ScanResult, show_all: bool = False) -> str:
     graph = result.graph
     deps = graph.dependencies()
@@ -106,6 +131,9 @@ def render(result: ScanResult, show_all: bool = False) -> str:
         hidden = len(of_kind) - len(direct)
         if hidden:
             out.append(f"  ... and {hidden} between other components (--all shows them)")
+    if result.findings:
+        out.append("")
+        out.extend(_findings(result))
     if result.notes:
         out.append("")
         out.append("notes:")
@@ -118,7 +146,7 @@ def render(result: ScanResult, show_all: bool = False) -> str:
     out.append("")
     out.append(
         f"{len(graph.components())} components, {len(graph.services())} services, "
-        f"{len(result.errors)} unreadable inputs"
+        f"{len(result.findings)} trust gaps, {len(result.errors)} unreadable inputs"
     )
     out.append("edges: " + ", ".join(f"{k.value} {n}" for k, n in counts.items()))
     return "\n".join(out) + "\n"

@@ -241,7 +241,7 @@ def _option(
     elif option in _INDEX_ROLES:
         if not value:
             raise ValueError(f"{option} needs a URL")
-        state.indexes.append(IndexRef(_INDEX_ROLES[option], value.split()[0]))
+        state.indexes.append(IndexRef(_INDEX_ROLES[option], value.split()[0], evidence))
     elif option not in _FLAGS:
         raise ValueError(f"unknown option {option}")
 

@@ -1,0 +1,185 @@
+"""The gap catalogue: each kind of trust gap has a stable ID, a default severity, a
+title, an explanation and a fix hint. IDs never change meaning; retired ones are not
+reused."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Severity(str, enum.Enum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+@dataclass(frozen=True)
+class Gap:
+    id: str
+    severity: Severity
+    title: str
+    explanation: str
+    fix: str
+    needs_index: bool = False
+    """Found only with package-index data (``--online`` enrichment), not from files."""
+
+
+CATALOGUE: tuple[Gap, ...] = (
+    Gap(
+        "DC001",
+        Severity.MEDIUM,
+        "Unpinned requirement",
+        "The version installed is whatever the index serves on the day: a new release by "
+        "anyone who can publish the name enters without review.",
+        "Pin it (== in a lockfile or a compiled requirements file), or lock the project.",
+    ),
+    Gap(
+        "DC002",
+        Severity.LOW,
+        "No hash",
+        "A pinned version without a hash trusts the index to serve the same bytes forever.",
+        "Record hashes (pip-compile --generate-hashes, uv/poetry/pdm locks) and install "
+        "with --require-hashes.",
+    ),
+    Gap(
+        "DC003",
+        Severity.HIGH,
+        "Extra or second index (dependency confusion)",
+        "With --extra-index-url (or several indexes) pip takes the highest version from any "
+        "of them: a public package with an internal name wins.",
+        "Use a single index that proxies the others, or pin each name to its index "
+        "(uv's explicit indexes, Poetry's source = ...).",
+    ),
+    Gap(
+        "DC004",
+        Severity.HIGH,
+        "Direct URL or VCS reference on a mutable ref",
+        "A branch, tag or archive URL can move: the code behind it changes without a "
+        "change to this repository.",
+        "Pin the full commit SHA (git+https://...@<40-hex>) or a hashed archive.",
+    ),
+    Gap(
+        "DC005",
+        Severity.LOW,
+        "Local or editable path",
+        "The code comes from a folder, not from a release anyone published or reviewed.",
+        "Fine for the project's own packages; otherwise depend on a released version.",
+    ),
+    Gap(
+        "DC006",
+        Severity.MEDIUM,
+        "Sdist-only release",
+        "Installing an sdist runs its build code on the installing machine.",
+        "Prefer releases with wheels, or build wheels once in a controlled place.",
+        needs_index=True,
+    ),
+    Gap(
+        "DC007",
+        Severity.LOW,
+        "No provenance attestation",
+        "Nothing ties the published files to a source repository and a build.",
+        "Ask upstream to publish with PEP 740 attestations (trusted publishing).",
+        needs_index=True,
+    ),
+    Gap(
+        "DC008",
+        Severity.HIGH,
+        "Attestation publisher differs from the declared source",
+        "The files were built somewhere other than the repository the project declares.",
+        "Check with the maintainers before trusting the release.",
+        needs_index=True,
+    ),
+    Gap(
+        "DC009",
+        Severity.MEDIUM,
+        "Action on a tag or branch instead of a full SHA",
+        "A tag or branch can be moved to other code by whoever controls the action's "
+        "repository, and CI runs it with this repository's secrets.",
+        "Pin `uses:` to the full commit SHA and keep the version in a trailing comment.",
+    ),
+    Gap(
+        "DC010",
+        Severity.MEDIUM,
+        "Image without digest",
+        "An image tag can be re-pushed: what runs changes without a change here.",
+        "Pin images by digest (name:tag@sha256:...).",
+    ),
+    Gap(
+        "DC011",
+        Severity.MEDIUM,
+        "System library owned by no package",
+        "No package manager vouches for this file: its origin and updates are unknown.",
+        "Install it from the distribution's packages, or record where it came from.",
+    ),
+    Gap(
+        "DC012",
+        Severity.MEDIUM,
+        "Vendored code without a version record",
+        "Copied code whose version is not written down cannot be matched to advisories.",
+        "Record every vendored package with its exact version (vendor.txt or an SBOM).",
+    ),
+    Gap(
+        "DC013",
+        Severity.HIGH,
+        "Yanked release",
+        "The maintainers withdrew this release.",
+        "Move to a release that is not yanked.",
+        needs_index=True,
+    ),
+    Gap(
+        "DC014",
+        Severity.HIGH,
+        "Name absent from the public index",
+        "An internal name that anyone could register on the public index.",
+        "Register the name (a placeholder) or pin it to the private index.",
+        needs_index=True,
+    ),
+    Gap(
+        "DC015",
+        Severity.MEDIUM,
+        "Owner not in the trusted set",
+        "Whoever can publish this package is not among the owners the policy trusts.",
+        "Review the owners and add them to [tool.depchain] trusted owners, or replace it.",
+        needs_index=True,
+    ),
+    Gap(
+        "DC016",
+        Severity.LOW,
+        "Single owner",
+        "One account can publish a new version: one stolen credential is enough.",
+        "Prefer projects with an organisation or several maintainers.",
+        needs_index=True,
+    ),
+    Gap(
+        "DC017",
+        Severity.HIGH,
+        "Owners changed since the ledger",
+        "Who can publish this package changed since the team accepted it.",
+        "Review the new owners, then update the trust ledger.",
+        needs_index=True,
+    ),
+    Gap(
+        "DC018",
+        Severity.LOW,
+        "No source repository declared",
+        "Nothing says where the code is developed, so it cannot be reviewed there.",
+        "Ask upstream to declare project_urls; prefer projects that do.",
+        needs_index=True,
+    ),
+    Gap(
+        "DC019",
+        Severity.HIGH,
+        "Service reached across a trust boundary without TLS or authentication",
+        "Traffic to a host outside the deployment can be read or changed on the way, or "
+        "the service accepts anyone.",
+        "Use TLS (https, rediss, sslmode=require, ...) and authenticate.",
+    ),
+)
+BY_ID = {gap.id: gap for gap in CATALOGUE}

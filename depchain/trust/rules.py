@@ -1,0 +1,284 @@
+"""One small function per gap that files alone can show. Each looks at the graph and
+yields findings, with the evidence (file and line) of the entry that brought the
+dependency in. Gaps that need package-index data are listed in the catalogue and
+found by enrichment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from depchain.graph import DependencyGraph
+from depchain.model import (
+    Component,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Finding,
+    Service,
+    SourceKind,
+)
+from depchain.trust.catalogue import BY_ID, Severity
+
+Rule = Callable[[DependencyGraph], Iterator[Finding]]
+
+_DECLARED = {
+    "requirement",
+    "dependency-group",
+    "extra",
+    "build-system",
+    "build-backend",
+    "setup-requires",
+    "tests-require",
+    "tox",
+    "pre-commit-dependency",
+    "pip",
+}
+"""Mechanisms of requirements a person wrote (not what a lock or an install recorded)."""
+
+
+def _finding(
+    gap: str,
+    component: str,
+    message: str,
+    dep: Dependency | None,
+    evidence: tuple[Evidence, ...] = (),
+    severity: Severity | None = None,
+) -> Finding:
+    found = evidence or (dep.evidence if dep is not None else ())
+    return Finding(gap, (severity or BY_ID[gap].severity).value, message, component, found)
+
+
+def unpinned(graph: DependencyGraph) -> Iterator[Finding]:
+    """DC001: a written requirement on a Python distribution no pin or lock fixes."""
+    for dep in graph.dependencies():
+        node = graph.node(dep.target)
+        if (
+            dep.mechanism in _DECLARED
+            and isinstance(node, Component)
+            and node.ecosystem == "pypi"
+            and node.version is None
+            and not node.sources
+        ):
+            severity = Severity.LOW if dep.kind is DependencyKind.BUILD else None
+            yield _finding(
+                "DC001",
+                node.id,
+                f"{node.name} {dep.specifier or '(any version)'} "
+                "is not pinned by any lockfile or pin in the scan",
+                dep,
+                severity=severity,
+            )
+
+
+def no_hash(graph: DependencyGraph) -> Iterator[Finding]:
+    """DC002: a pinned requirements-file entry without a hash, where no lock adds one."""
+    for dep in graph.dependencies():
+        node = graph.node(dep.target)
+        if (
+            dep.mechanism == "requirement"
+            and dep.evidence
+            and dep.evidence[0].resolver == "requirements"
+            and isinstance(node, Component)
+            and node.version is not None
+            and not node.hashes
+            and not dep.hashes
+        ):
+            yield _finding(
+                "DC002", node.id, f"{node.name}=={node.version} is installed without a hash", dep
+            )
+
+
+def extra_index(graph: DependencyGraph) -> Iterator[Finding]:
+    """DC003: requirements that may come from an extra index besides the default one;
+    one finding per index and file, not per requirement."""
+    seen: dict[tuple[str, str], list[tuple[Dependency, Evidence]]] = {}
+    for dep in graph.dependencies():
+        for index in dep.indexes:
+            if index.role in {"extra", "find-links"} and dep.evidence:
+                where = index.declared or dep.evidence[0]
+                seen.setdefault((index.url, where.path), []).append((dep, where))
+    for (url, path), uses in sorted(seen.items()):
+        first, where = min(uses, key=lambda u: (u[1].line or 0, u[0].target))
+        yield _finding(
+            "DC003",
+            first.source,
+            f"{len(uses)} requirement(s) from {path} may be "
+            f"served by {url} as well as by the default index",
+            first,
+            evidence=(where,),
+        )
+
+
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+
+def mutable_reference(graph: DependencyGraph) -> Iterator[Finding]:
+    """DC004: a VCS source without an immutable commit, or an archive of a branch."""
+    for component in graph.components():
+        for source in component.sources:
+            moving = (
+                source.kind is SourceKind.VCS
+                and not source.commit
+                and component.ecosystem in {"pypi", "generic"}
+            ) or (
+                source.kind is SourceKind.URL
+                and source.url is not None
+                and "/archive/refs/heads/" in source.url
+            )
+            if moving:
+                dep = _first_edge(graph, component.id)
+                what = source.ref or "its default branch"
+                yield _finding(
+                    "DC004",
+                    component.id,
+                    f"{component.name} comes from {source.url} at {what}, which can move",
+                    dep,
+                    evidence=dep.evidence if dep else component.evidence,
+                )
+                break
+
+
+def local_path(graph: DependencyGraph) -> Iterator[Finding]:
+    """DC005: a dependency installed from a folder (the project's own excepted)."""
+    for dep in graph.dependencies():
+        node = graph.node(dep.target)
+        if not isinstance(node, Component) or node.type.value == "application":
+            continue
+        if any(
+            s.kind is SourceKind.PATH and s.url not in {".", "workspace"} for s in node.sources
+        ) and dep.mechanism in _DECLARED | {"lock"}:
+            yield _finding(
+                "DC005",
+                node.id,
+                f"{node.name} is installed from a local path"
+                + (" (editable)" if any(s.editable for s in node.sources) else ""),
+                dep,
+            )
+
+
+def action_ref(graph: DependencyGraph) -> Iterator[Finding]:
+    """DC009: a CI action (or reusable workflow) used by tag or branch."""
+    for component in graph.components():
+        ref_type = dict(component.properties).get("depchain:ref-type")
+        if component.ecosystem != "githubactions" or ref_type not in {"tag", "branch"}:
+            continue
+        severity = Severity.HIGH if ref_type == "branch" else None
+        for dep in graph.dependents(component.id):
+            yield _finding(
+                "DC009",
+                component.id,
+                f"{component.name}@{component.version} is used by {ref_type}, not by commit SHA",
+                dep,
+                severity=severity,
+            )
+
+
+def image_digest(graph: DependencyGraph) -> Iterator[Finding]:
+    """DC010: a container image referenced without a digest."""
+    for component in graph.components():
+        if component.ecosystem != "docker":
+            continue
+        props = dict(component.properties)
+        if props.get("depchain:image-digest") or "digest=" in component.id:
+            continue
+        if props.get("depchain:image-source") == "local-build":
+            continue
+        for dep in graph.dependents(component.id):
+            yield _finding(
+                "DC010",
+                component.id,
+                f"image {component.name}:{component.version or 'latest'} is not pinned by digest",
+                dep,
+            )
+
+
+def unowned_library(graph: DependencyGraph) -> Iterator[Finding]:
+    """DC011: a system library no OS package owns."""
+    for component in graph.components():
+        owner = dict(component.properties).get("depchain:owner", "")
+        if owner.startswith("none"):
+            for dep in graph.dependents(component.id):
+                yield _finding(
+                    "DC011",
+                    component.id,
+                    f"{component.name} "
+                    f"({component.evidence[0].path if component.evidence else '?'})"
+                    " is owned by no OS package",
+                    dep,
+                )
+
+
+def vendored_without_version(graph: DependencyGraph) -> Iterator[Finding]:
+    """DC012: vendored or submodule code with no version or commit on record."""
+    for dep in graph.dependencies(DependencyKind.STATIC):
+        node = graph.node(dep.target)
+        if dep.mechanism not in {"vendored", "git-submodule"} or not isinstance(node, Component):
+            continue
+        if node.version is None:
+            yield _finding(
+                "DC012",
+                node.id,
+                f"{node.name} is carried in the tree with no recorded version or commit",
+                dep,
+            )
+
+
+def insecure_service(graph: DependencyGraph) -> Iterator[Finding]:
+    """DC019: a service across the trust boundary without TLS or authentication."""
+    for service in graph.services():
+        if service.trust_boundary is not True:
+            continue
+        props = _props(service)
+        missing = []
+        if "false" in props.get("depchain:tls", set()):
+            missing.append("TLS")
+        if props.get("depchain:authentication") == {"none"} or (
+            props.get("depchain:credentials") == {"absent"}
+            and "depchain:authentication" not in props
+        ):
+            missing.append("authentication")
+        if not missing:
+            continue
+        dep = next(iter(graph.dependents(service.id)), None)
+        severity = Severity.HIGH if "TLS" in missing else Severity.MEDIUM
+        yield _finding(
+            "DC019",
+            service.id,
+            f"{service.name} is reached across the trust boundary without {' or '.join(missing)}",
+            dep,
+            evidence=dep.evidence if dep else service.evidence,
+            severity=severity,
+        )
+
+
+def _props(service: Service) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for key, value in service.properties:
+        out.setdefault(key, set()).add(value)
+    return out
+
+
+def _first_edge(graph: DependencyGraph, node_id: str) -> Dependency | None:
+    incoming = graph.dependents(node_id)
+    return incoming[0] if incoming else None
+
+
+RULES: tuple[Rule, ...] = (
+    unpinned,
+    no_hash,
+    extra_index,
+    mutable_reference,
+    local_path,
+    action_ref,
+    image_digest,
+    unowned_library,
+    vendored_without_version,
+    insecure_service,
+)
+
+
+def find_gaps(graph: DependencyGraph) -> list[Finding]:
+    """Every gap the rules find, de-duplicated, those without evidence dropped."""
+    found = {f for rule in RULES for f in rule(graph) if f.evidence}
+    return sorted(found, key=lambda f: (-Severity(f.severity).rank, f.id, f.component, f.evidence))
