@@ -119,8 +119,12 @@ def scan(
     format: Annotated[ScanFormat, typer.Option("--format", "-f")] = ScanFormat.table,
     output: OutputOpt = None,
     fail_on: Annotated[
-        Severity, typer.Option("--fail-on", help="Exit 1 on findings at or above this.")
-    ] = Severity.high,
+        Severity | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 on findings at or above this (default: the policy's, else high).",
+        ),
+    ] = None,
     show_all: Annotated[
         bool, typer.Option("--all", help="Table: list every edge, not only direct ones.")
     ] = False,
@@ -143,6 +147,9 @@ def scan(
 
         _emit(table.render(result, show_all=show_all), output)
     code = _report_errors(result)
+    if fail_on is None:
+        policy = result.policy.fail_on if result.policy else None
+        fail_on = Severity(policy) if policy else Severity.high
     if code == EXIT_OK and _fails(result, fail_on):
         code = EXIT_FINDINGS
     raise typer.Exit(code)

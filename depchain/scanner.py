@@ -14,6 +14,7 @@ from depchain.ids import generic_component
 from depchain.model import Component, ComponentType, Evidence, Finding, InputError
 from depchain.resolvers import resolver_for
 from depchain.resolvers.base import ResolveContext
+from depchain.trust.policy import Policy
 
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done, total, display_path)`` while files are resolved."""
@@ -35,6 +36,8 @@ class ScanResult:
     """(path, message): inputs seen but deliberately not read, such as ``setup.py``."""
     findings: list[Finding] = field(default_factory=list)
     """Trust gaps, most severe first (see :mod:`depchain.trust.catalogue`)."""
+    policy: Policy | None = None
+    """The explicit-trust policy found at the root, if any."""
 
     @property
     def complete(self) -> bool:
@@ -131,16 +134,29 @@ def scan(
     elif fallback.id not in graph:
         graph.add_node(fallback)
     _link_services(graph, result.subject)
-    result.findings = _gaps(graph)
+    result.policy, policy_errors = _policy(root)
+    result.findings = _gaps(graph, result.policy)
+    errors.extend(policy_errors)
     result.errors = sorted(set(errors))
     result.notes = sorted(set(result.notes))
     return result
 
 
-def _gaps(graph: DependencyGraph) -> list[Finding]:
+def _policy(root: Path) -> tuple[Policy, list[InputError]]:
+    from depchain.trust.policy import load_policy
+
+    return load_policy(root)
+
+
+def _gaps(graph: DependencyGraph, policy: Policy) -> list[Finding]:
+    """The gaps the files show, as the policy wants them, most severe first."""
+    from depchain.trust.catalogue import Severity
+    from depchain.trust.policy import apply
     from depchain.trust.rules import find_gaps
 
-    return find_gaps(graph)
+    names = {c.id: c.name for c in graph.components()}
+    found = apply(find_gaps(graph), policy, names=names)
+    return sorted(found, key=lambda f: (-Severity(f.severity).rank, f.id, f.component, f.evidence))
 
 
 def _link_services(graph: DependencyGraph, subject: str) -> None:
@@ -179,5 +195,5 @@ def _scan_environment(root: Path, env: object, max_file_size: int) -> ScanResult
         inputs=[(ctx.display(sp), environment.NAME) for sp in located.site_packages],
         errors=sorted(set(fragment.errors)),
         notes=sorted(set(fragment.notes)),
-        findings=_gaps(graph),
+        findings=_gaps(graph, Policy()),
     )
