@@ -35,6 +35,7 @@ class ScanFormat(str, enum.Enum):
     table = "table"
     json = "json"
     sarif = "sarif"
+    markdown = "markdown"
 
 
 class SbomFormat(str, enum.Enum):
@@ -142,6 +143,10 @@ def scan(
         from depchain.export import sarif
 
         _emit(sarif.render(result), output)
+    elif format is ScanFormat.markdown:
+        from depchain.render import markdown
+
+        _emit(markdown.render(result), output)
     else:
         from depchain.render import table
 

@@ -10,6 +10,7 @@ from depchain import __version__
 from depchain.model import Component, Dependency, DependencyKind, Evidence, Service, Source
 from depchain.scanner import ScanResult
 from depchain.timestamps import iso, now
+from depchain.trust.surface import trust_surface
 
 SCHEMA_ID = "depchain-report/1"
 
@@ -119,6 +120,7 @@ def build(result: ScanResult) -> dict[str, Any]:
         ],
         "errors": [{"path": e.path, "message": e.message} for e in result.errors],
         "notes": [{"path": p, "message": m} for p, m in sorted(set(result.notes))],
+        "trust_surface": trust_surface(graph, result.policy),
     }
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from depchain import __version__
 from depchain.model import Dependency, DependencyKind, Service
 from depchain.scanner import ScanResult
+from depchain.trust.surface import trust_surface
 
 WIDTH = 80
 INDIRECT_SHOWN = 30
@@ -111,6 +112,15 @@ def render(result: ScanResult, show_all: bool = False) -> str:
     out.append(f"subject: {result.subject}")
     tally = {k: sum(1 for d in deps if d.kind is k) for k in DependencyKind}
     out.append("edges:  " + "   ".join(f"{k.value} {n}" for k, n in tally.items()))
+    surface = trust_surface(graph, result.policy)["total"]
+    out.append(
+        _cut(
+            f"trust:  {surface['components']} components, {surface['owners']} known "
+            f"owners ({surface['unknown_owner']} unknown); explicit "
+            f"{surface['explicit']}, implicit {surface['implicit']}",
+            WIDTH,
+        )
+    )
     for kind in DependencyKind:
         of_kind = [d for d in deps if d.kind is kind]
         direct = [d for d in of_kind if show_all or d.source == result.subject]

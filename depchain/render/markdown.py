@@ -1,0 +1,70 @@
+"""Markdown for pull-request comments: the four kinds and the trust surface in one
+table, the trust gaps ranked, what could not be read."""
+
+from __future__ import annotations
+
+from depchain import __version__
+from depchain.scanner import ScanResult
+from depchain.trust.surface import trust_surface
+
+SHOWN = 50
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(result: ScanResult) -> str:
+    graph = result.graph
+    surface = trust_surface(graph, result.policy)
+    out = [f"### depchain {__version__}: `{result.target.as_posix()}`", ""]
+    out += [
+        "| kind | edges | components | owners known | owner unknown | trusted explicitly |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    deps = graph.dependencies()
+    for kind, tally in surface["kinds"].items():
+        edges = sum(1 for d in deps if d.kind.value == kind)
+        out.append(
+            f"| {kind} | {edges} | {tally['components']} | {tally['owners']} | "
+            f"{tally['unknown_owner']} | {tally['explicit']} |"
+        )
+    services = surface["services"]
+    edges = sum(1 for d in deps if d.kind.value == "service")
+    out.append(
+        f"| service | {edges} | {services['total']} services | | "
+        f"{services['boundary_unknown']} boundary unknown | "
+        f"{services['across_trust_boundary']} across the boundary |"
+    )
+    out.append("")
+    if result.findings:
+        counts: dict[str, int] = {}
+        for f in result.findings:
+            counts[f.severity] = counts.get(f.severity, 0) + 1
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+        out += [
+            f"#### Trust gaps: {len(result.findings)} ({summary})",
+            "",
+            "| severity | gap | what | where |",
+            "| --- | --- | --- | --- |",
+        ]
+        for f in result.findings[:SHOWN]:
+            where = f.evidence[0]
+            place = f"{where.path}:{where.line}" if where.line else where.path
+            out.append(f"| {f.severity} | {f.id} | {_cell(f.message)} | `{_cell(place)}` |")
+        if len(result.findings) > SHOWN:
+            out.append(
+                f"\n…and {len(result.findings) - SHOWN} more; `depchain explain ID` "
+                "says what each gap means."
+            )
+    else:
+        out.append("No trust gaps found.")
+    if result.errors:
+        out += [
+            "",
+            f"<details><summary>{len(result.errors)} input(s) could not be read</summary>",
+            "",
+        ]
+        out += [f"- `{_cell(e.path)}`: {_cell(e.message)}" for e in result.errors]
+        out += ["", "</details>"]
+    return "\n".join(out) + "\n"

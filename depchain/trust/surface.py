@@ -1,0 +1,84 @@
+"""The trust surface ("how big is my TCB?"): how many components and distinct owners a
+scan trusts, per dependency kind, and how many of those trusts are explicit (the
+policy names the owner) rather than implicit. An owner nobody knows counts as unknown
+and is never explicit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from depchain.graph import DependencyGraph
+from depchain.model import Component, DependencyKind
+from depchain.trust.policy import Policy
+
+
+def owner_of(component: Component) -> str | None:
+    """Who can publish a new version of this, as far as the scan knows."""
+    props = dict(component.properties)
+    if props.get("depchain:owner-organization"):
+        return props["depchain:owner-organization"]
+    if props.get("depchain:owners"):
+        return props["depchain:owners"]
+    if component.ecosystem in {"githubactions", "github"} and component.purl:
+        return component.purl.split("/")[1]
+    if component.ecosystem in {"deb", "rpm"}:
+        return props.get("depchain:maintainer")
+    if component.ecosystem == "docker" and component.purl:
+        parts = component.purl.split("@")[0].split("?")[0].split("/")
+        return parts[1] if len(parts) > 2 else "library"
+    if props.get("depchain:vendored-in"):
+        return f"vendored by {props['depchain:vendored-in']}"
+    return None
+
+
+@dataclass
+class Tally:
+    components: int = 0
+    owners: set[str] = field(default_factory=set)
+    unknown_owner: int = 0
+    explicit: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "components": self.components,
+            "owners": len(self.owners),
+            "unknown_owner": self.unknown_owner,
+            "explicit": self.explicit,
+            "implicit": self.components - self.explicit,
+        }
+
+
+def trust_surface(graph: DependencyGraph, policy: Policy | None) -> dict[str, Any]:
+    policy = policy or Policy()
+    per_kind: dict[str, Tally] = {
+        k.value: Tally() for k in DependencyKind if k is not DependencyKind.SERVICE
+    }
+    total = Tally()
+    counted: set[str] = set()
+    for kind in per_kind:
+        reached = {d.target for d in graph.dependencies(DependencyKind(kind))}
+        for node_id in sorted(reached):
+            node = graph.node(node_id)
+            if not isinstance(node, Component):
+                continue
+            owner = owner_of(node)
+            explicit = policy.trusts_owner(node.ecosystem, owner)
+            for tally in (per_kind[kind], total) if node_id not in counted else (per_kind[kind],):
+                tally.components += 1
+                if owner is None:
+                    tally.unknown_owner += 1
+                else:
+                    tally.owners.add(owner)
+                tally.explicit += explicit
+            counted.add(node_id)
+    services = graph.services()
+    return {
+        "kinds": {k: t.as_dict() for k, t in per_kind.items()},
+        "total": total.as_dict(),
+        "services": {
+            "total": len(services),
+            "across_trust_boundary": sum(1 for s in services if s.trust_boundary),
+            "boundary_unknown": sum(1 for s in services if s.trust_boundary is None),
+        },
+    }
