@@ -108,3 +108,12 @@ def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
     assert text.startswith("DC004 Direct URL or VCS reference") and "fix:" in text
     assert main(["explain", "DC999"]) == 2
     assert len(BY_ID) == len(CATALOGUE) and all(g.fix and g.explanation for g in CATALOGUE)
+
+
+def test_readme_lists_every_gap() -> None:
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    assert all(
+        f"| `{gap.id}` | {gap.severity.value} | {gap.title} |" in readme for gap in CATALOGUE
+    )
