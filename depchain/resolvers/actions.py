@@ -10,7 +10,7 @@ is ``docker://``; job ``container:`` and ``services:`` images.
   ``depchain:claimed-version`` from a trailing ``# v4.1.0`` comment; edge ``build``,
   mechanism ``github-action`` (``github-workflow`` for a reusable workflow);
 - ``docker://image``, ``container:`` and ``services:`` images: ``pkg:docker/...``
-  (see :mod:`depchain.resolvers.dockerfile`), mechanism ``ci-container``
+  (see :mod:`depchain.images`), mechanism ``ci-container``
   (``github-action`` for a ``docker://`` step); images written as ``${{ }}``
   expressions are not known statically and are skipped;
 - ``./path`` (a local action or reusable workflow): its ``action.yml`` (or the workflow
@@ -32,162 +32,22 @@ from typing import Any
 
 from depchain import yamlsafe
 from depchain.errors import InputFileError
+from depchain.images import image_component, parse_image
 from depchain.model import (
     Component,
-    ComponentType,
     Dependency,
-    DependencyKind,
     Evidence,
     Fragment,
     InputError,
     Scope,
-    Source,
-    SourceKind,
 )
-from depchain.resolvers.base import ResolveContext, is_full_commit
-from depchain.resolvers.dockerfile import image_component, parse_image
+from depchain.resolvers._refs import BuildLinks, claimed_version, pin_component
+from depchain.resolvers.base import ResolveContext
+from depchain.yamlpositions import YamlPositions, type_name
 
 NAME = "github-actions"
 
 _MAX_LOCAL_DEPTH = 8
-
-# -- shared with the pre-commit resolver ------------------------------------------------
-
-_SHA = re.compile(r"[0-9a-fA-F]{40}")
-_VERSION_LIKE = re.compile(r"v?\d+(?:\.\d+)*(?:[-+._]?[0-9A-Za-z][0-9A-Za-z.+_-]*)?")
-_CLAIMED = re.compile(
-    r"(?:frozen:\s*|tag\s*[=:]\s*|pin\s*@?\s*|ratchet:\S*@|@)?"
-    r"(v?\d+(?:\.\d+)*(?:[-+.]?[0-9A-Za-z][0-9A-Za-z.+-]*)?)(?=$|[\s,;)])"
-)
-
-
-def ref_type(ref: str) -> str:
-    """``sha`` (a full 40-hex commit), ``tag`` (looks like a version: v1, v1.2.3, 1.2),
-    or ``branch`` (anything else: main, stable, release/v1)."""
-    if _SHA.fullmatch(ref):
-        return "sha"
-    if _VERSION_LIKE.fullmatch(ref):
-        return "tag"
-    return "branch"
-
-
-def claimed_version(comment: str | None) -> str | None:
-    """The version a pin's comment claims: ``v4.1.0``, ``frozen: v0.15.9``, ``tag=v3``."""
-    if not comment:
-        return None
-    m = _CLAIMED.match(comment.strip())
-    return m.group(1) if m else None
-
-
-def type_name(value: object) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def where(path: tuple[str | int, ...]) -> str:
-    """``jobs.build.steps[2].uses``."""
-    out = ""
-    for step in path:
-        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
-    return out
-
-
-class YamlPositions:
-    """Where values sit in a YAML text, found by their path of keys and indexes.
-
-    Built from the same text :func:`depchain.yamlsafe.load` already accepted (so it is
-    bounded); only the nodes along a path are visited.
-    """
-
-    def __init__(self, text: str) -> None:
-        import yaml
-
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        self.lines = text.splitlines()
-        self._cache: dict[int, tuple[dict[str, tuple[Any, Any]], list[Any]]] = {}
-        try:
-            self._root: Any = yaml.compose(text, Loader=loader)  # a SafeLoader subclass
-        except (yaml.YAMLError, RecursionError):
-            self._root = None
-
-    def _keys(self, node: Any) -> tuple[dict[str, tuple[Any, Any]], list[Any]]:
-        """A mapping node's plain keys (the first of each) and its merged mappings."""
-        cached = self._cache.get(id(node))
-        if cached is None:
-            keys: dict[str, tuple[Any, Any]] = {}
-            merges: list[Any] = []
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    merges.append(value_node)
-                elif getattr(key_node, "id", None) == "scalar":
-                    keys.setdefault(key_node.value, (key_node, value_node))
-            cached = self._cache[id(node)] = (keys, merges)
-        return cached
-
-    def _lookup(self, node: Any, key: str | int, depth: int = 0) -> tuple[Any, Any] | None:
-        if getattr(node, "id", None) != "mapping" or depth > 16:
-            return None
-        keys, merges = self._keys(node)
-        found = keys.get(key if isinstance(key, str) else str(key))
-        if found is not None:
-            return found
-        for merged in merges:
-            for sub in merged.value if merged.id == "sequence" else [merged]:
-                found = self._lookup(sub, key, depth + 1)
-                if found is not None:
-                    return found
-        return None
-
-    def find(self, path: tuple[str | int, ...]) -> tuple[Any, Any] | None:
-        """(key node or None, value node) at ``path``."""
-        node, key = self._root, None
-        for step in path:
-            if node is None:
-                return None
-            if isinstance(step, int) and getattr(node, "id", None) == "sequence":
-                if not 0 <= step < len(node.value):
-                    return None
-                key, node = None, node.value[step]
-            else:
-                found = self._lookup(node, step)
-                if found is None:
-                    return None
-                key, node = found
-        return (key, node) if node is not None else None
-
-    def line(self, path: tuple[str | int, ...]) -> int | None:
-        """1-based line of the key at ``path`` (of the item, for a list index)."""
-        found = self.find(path)
-        if found is None:
-            return None
-        key, node = found
-        return int((key or node).start_mark.line) + 1
-
-    def comment(self, path: tuple[str | int, ...]) -> str | None:
-        """The comment that follows the value at ``path`` on its line."""
-        found = self.find(path)
-        if found is None:
-            return None
-        node = found[1]
-        index = int(node.end_mark.line)
-        if index >= len(self.lines):
-            return None
-        text = self.lines[index]
-        tail = text[int(node.end_mark.column) :] if node.start_mark.line == index else text
-        m = re.match(r"\s*#\s?(.*)$", tail) or re.search(r"\s#\s?(.*)$", text)
-        return m.group(1).strip() if m else None
-
 
 # -- the resolver -----------------------------------------------------------------------
 
@@ -206,13 +66,11 @@ class _Doc:
     def evidence(self, path: tuple[str | int, ...]) -> Evidence:
         return Evidence(self.display, self.positions.line(path), NAME)
 
-    def at(self, path: tuple[str | int, ...]) -> str:
-        line = self.positions.line(path)
-        return f"line {line}: {where(path)}" if line else where(path)
-
 
 @dataclass
-class _State:
+class _State(BuildLinks):
+    scope = Scope.REQUIRED
+
     ctx: ResolveContext
     subject: Component
     repo_root: Path
@@ -223,20 +81,7 @@ class _State:
     visited: set[Path] = field(default_factory=set)
 
     def error(self, doc: _Doc, path: tuple[str | int, ...], message: str) -> None:
-        self.errors.append(InputError(doc.display, f"{doc.at(path)} {message}"))
-
-    def link(self, component: Component, mechanism: str, evidence: Evidence) -> None:
-        self.components.append(component)
-        self.dependencies.append(
-            Dependency(
-                source=self.subject.id,
-                target=component.id,
-                kind=DependencyKind.BUILD,
-                scope=Scope.REQUIRED,
-                mechanism=mechanism,
-                evidence=(evidence,),
-            )
-        )
+        self.errors.append(InputError(doc.display, f"{doc.positions.at(path)} {message}"))
 
 
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:
@@ -408,27 +253,15 @@ def action_component(
     claimed: str | None = None,
 ) -> Component:
     """``pkg:githubactions/<owner>/<repo>@<ref>#<subpath>`` with its ref's type."""
-    ident = _action_purl(owner, repo, ref, subpath or None)
-    properties = [("depchain:ref-type", ref_type(ref))]
-    if claimed:
-        properties.append(("depchain:claimed-version", claimed))
-    source = Source(
-        SourceKind.VCS,
-        url=f"https://github.com/{owner}/{repo}",
-        ref=ref,
-        commit=ref.lower() if is_full_commit(ref.lower()) else None,
+    return pin_component(
+        _action_purl(owner, repo, ref, subpath or None),
+        f"{owner}/{repo}" + (f"/{subpath}" if subpath else ""),
+        "githubactions",
+        f"https://github.com/{owner}/{repo}",
+        ref,
+        evidence,
+        claimed,
         subdirectory=subpath or None,
-    )
-    return Component(
-        id=ident,
-        name=f"{owner}/{repo}" + (f"/{subpath}" if subpath else ""),
-        ecosystem="githubactions",
-        version=ref,
-        type=ComponentType.APPLICATION,
-        purl=ident,
-        sources=(source,),
-        evidence=(evidence,),
-        properties=tuple(sorted(properties)),
     )
 
 

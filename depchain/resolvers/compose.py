@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from depchain import yamlsafe
 from depchain.errors import InputFileError
+from depchain.images import image_component, parse_image_or_repository
 from depchain.model import (
     Component,
     Dependency,
@@ -47,9 +48,9 @@ from depchain.model import (
     Service,
     redact_url,
 )
+from depchain.resolvers._deployment import Deployment
 from depchain.resolvers.base import ResolveContext
 from depchain.resolvers.configurls import UrlCollector, parse_dotenv
-from depchain.resolvers.dockerfile import ImageRef, image_component, parse_image
 from depchain.services import LineFinder, image_family, name_family
 
 NAME = "compose"
@@ -200,7 +201,7 @@ def _block_end(lines: list[str], start: int, end: int) -> int:
 
 
 @dataclass
-class _Compose:
+class _Compose(Deployment):
     path: Path
     ctx: ResolveContext
     display: str
@@ -254,11 +255,6 @@ class _Compose:
             if found:
                 return found
         return find(needle) or (self.service_line(name) if fallback else None)
-
-    def add_edge(self, dep: Dependency) -> None:
-        key = (dep.source, dep.target, "|".join(dep.key))
-        old = self.dependencies.get(key)
-        self.dependencies[key] = old.merged(dep) if old else dep
 
 
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:
@@ -325,15 +321,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
                 evidence=tuple(sorted({e for _, e in uses})),
             )
         )
-    for dep in state.collector.dependencies.values():
-        state.add_edge(dep)
-    return Fragment(
-        components=(subject, *state.components.values()),
-        services=(*state.services.values(), *state.collector.services.values()),
-        dependencies=tuple(state.dependencies.values()),
-        errors=tuple(state.errors) + tuple(state.collector.errors),
-        notes=tuple(state.notes),
-    )
+    return state.fragment(state.errors, state.notes)
 
 
 def _service(
@@ -426,45 +414,24 @@ def _image(
 ) -> tuple[str, str | None]:
     """The image as the service names it; the component for a pulled image; the
     service family the image runs (``postgres:*`` is PostgreSQL)."""
-    text, resolved = interpolate(raw)
+    # what stays unresolved keeps its ``$``, which no image reference holds: such an
+    # image is never complete, and only its repository may be known
+    text, _ = interpolate(raw)
     line = state.key_line(name, "image") or state.line_in_service(name, raw)
     evidence = state.evidence(line)
-    ref = _parse_image(text) if resolved else None
-    unresolved = ref is None
-    if unresolved:
+    ref, complete = parse_image_or_repository(text)
+    if not complete:
         properties.append(("depchain:image-unresolved", raw))
-        # only the tag may be a placeholder (``apache/airflow:|version|``): the
-        # repository is then still known
-        repository = text.split("@")[0]
-        if ":" in repository.rpartition("/")[2]:
-            ref = _parse_image(repository.rpartition(":")[0])
-        else:
-            ref = None
     pull = spec.get("pull_policy")
     if "build" in spec or text in local_images or (isinstance(pull, str) and pull in _LOCAL_PULL):
         properties.append(("depchain:image-source", "local-build"))
         return text, None
     if ref is None:
         return text, None
-    component = image_component(ref, evidence)
-    if unresolved:
-        component = replace(
-            component,
-            properties=tuple(
-                sorted((*component.properties, ("depchain:image-unresolved", redact_url(raw))))
-            ),
-        )
-    old = state.components.get(component.id)
-    state.components[component.id] = old.merged(component) if old else component
+    component = image_component(ref, evidence, unresolved=None if complete else raw)
+    state.add_component(component)
     state.image_uses.setdefault(component.id, []).append((scope, evidence))
     return text, image_family(ref.display_name)
-
-
-def _parse_image(text: str) -> ImageRef | None:
-    try:
-        return parse_image(text)
-    except ValueError:
-        return None
 
 
 def _ports(spec: dict[str, Any], name: str) -> tuple[list[str], list[str]]:

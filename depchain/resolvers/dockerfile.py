@@ -24,7 +24,7 @@ only feeds later stages (or is an alternative ``--target``), so it is build-time
 
 Images are ``pkg:docker/<namespace>/<name>@<tag>`` with the digest as the ``digest``
 qualifier and a registry other than Docker Hub as ``repository_url``; Docker Hub's
-official images have the namespace ``library``. apt packages are
+official images have the namespace ``library`` (see :mod:`depchain.images`). apt packages are
 ``pkg:deb/debian/<name>`` (``ubuntu`` when the stage is built on an ubuntu image), apk
 packages ``pkg:apk/alpine/<name>``, pip packages ``pkg:pypi/<name>``. Every edge starts
 at the project that holds the file.
@@ -41,10 +41,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from depchain.ids import parse_hash, purl
+from depchain.images import ImageRef, image_component, parse_image
 from depchain.model import (
     Component,
     ComponentType,
@@ -63,93 +65,6 @@ from depchain.model import (
 from depchain.resolvers.base import ResolveContext, name_from_url, requirement
 
 NAME = "dockerfile"
-
-_DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
-_NAME_PART = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
-_REGISTRY = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]+)?")
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    """A container image reference, split the way registries read it."""
-
-    registry: str | None
-    """The registry host (``ghcr.io``); None for Docker Hub."""
-    namespace: str | None
-    """The path before the last segment (``library`` for Docker Hub official images)."""
-    name: str
-    tag: str | None
-    digest: str | None
-
-    @property
-    def display_name(self) -> str:
-        """How people write the repository: ``python``, ``ghcr.io/owner/image``."""
-        parts = [p for p in (self.registry, self.namespace) if p]
-        if self.registry is None and self.namespace == "library":
-            parts = []
-        return "/".join([*parts, self.name])
-
-
-def parse_image(text: str) -> ImageRef:
-    """``[registry/][namespace/]name[:tag][@digest]``; ``ValueError`` when malformed."""
-    reference = text.strip()
-    digest = None
-    if "@" in reference:
-        reference, _, digest = reference.partition("@")
-        if not _DIGEST.fullmatch(digest):
-            raise ValueError(f"image {text!r} has a malformed digest {digest!r}")
-        digest = digest.lower()
-    tag = None
-    slash = reference.rfind("/")
-    colon = reference.rfind(":")
-    if colon > slash:
-        reference, tag = reference[:colon], reference[colon + 1 :]
-        if not _TAG.fullmatch(tag):
-            raise ValueError(f"image {text!r} has a malformed tag {tag!r}")
-    segments = reference.split("/")
-    registry = None
-    if len(segments) > 1 and (
-        "." in segments[0] or ":" in segments[0] or segments[0] == "localhost"
-    ):
-        registry = segments.pop(0).lower()
-        if not _REGISTRY.fullmatch(registry):
-            raise ValueError(f"image {text!r} has a malformed registry {registry!r}")
-        if registry in _DOCKER_HUB:
-            registry = None
-    if not segments or not all(_NAME_PART.fullmatch(s) for s in segments):
-        raise ValueError(f"{text!r} is not an image reference")
-    if registry is None and len(segments) == 1:
-        segments.insert(0, "library")
-    namespace = "/".join(segments[:-1]) or None
-    return ImageRef(registry, namespace, segments[-1], tag, digest)
-
-
-def image_component(ref: ImageRef, evidence: Evidence) -> Component:
-    """A container image: ``pkg:docker/...``, its tag as the version, its digest as a
-    qualifier, and ``depchain:image-tag`` / ``depchain:image-digest`` properties."""
-    qualifiers: list[tuple[str, str]] = []
-    properties: list[tuple[str, str]] = []
-    if ref.digest:
-        qualifiers.append(("digest", ref.digest))
-        properties.append(("depchain:image-digest", ref.digest))
-    if ref.registry:
-        qualifiers.append(("repository_url", ref.registry))
-    if ref.tag:
-        properties.append(("depchain:image-tag", ref.tag))
-    ident = purl("docker", ref.name, ref.tag, namespace=ref.namespace, qualifiers=tuple(qualifiers))
-    return Component(
-        id=ident,
-        name=ref.display_name,
-        ecosystem="docker",
-        version=ref.tag,
-        type=ComponentType.CONTAINER,
-        purl=ident,
-        sources=(Source(SourceKind.REGISTRY, url=ref.registry or "docker.io"),),
-        evidence=(evidence,),
-        properties=tuple(sorted(properties)),
-    )
 
 
 # -- reading the file into instructions -----------------------------------------------
@@ -605,7 +520,7 @@ def _run(state: _State, stage: _Stage, ins: _Instruction) -> None:
                 scripts.append(_HEREDOC.sub(" ", rest))
         else:
             scripts.append(rest)
-    cursor = [0]
+    words = _Words(state, stage, ins)
     for script in scripts:
         if not _INSTALLER.search(script):
             continue
@@ -617,7 +532,7 @@ def _run(state: _State, stage: _Stage, ins: _Instruction) -> None:
             )
             continue
         for command in commands:
-            _command(state, stage, ins, command, cursor)
+            _command(words, command)
 
 
 def _join_script(body: str) -> str:
@@ -651,9 +566,33 @@ def _commands(script: str) -> list[list[str]]:
 _WRAPPERS = frozenset({"sudo", "env", "command", "exec", "time", "nice", "nohup"})
 
 
-def _command(
-    state: _State, stage: _Stage, ins: _Instruction, command: list[str], cursor: list[int]
-) -> None:
+@dataclass
+class _Words:
+    """One ``RUN`` instruction being read command by command: the stage whose variables
+    its words are expanded with, and the physical lines they are found on."""
+
+    state: _State
+    stage: _Stage
+    ins: _Instruction
+    cursor: int = 0
+    """The part the last word was found in: words are searched for in order."""
+
+    def expand(self, word: str) -> tuple[str, list[str]]:
+        """:func:`expand` with the stage's ``ARG`` and ``ENV`` values."""
+        return expand(word, self.stage.variables)
+
+    def line_of(self, word: str) -> int:
+        """The physical line of ``word`` in the instruction, searching on from the last one."""
+        parts = self.ins.parts
+        for order in (range(self.cursor, len(parts)), range(len(parts))):
+            for index in order:
+                if word in parts[index][1]:
+                    self.cursor = index
+                    return parts[index][0]
+        return self.ins.line
+
+
+def _command(words: _Words, command: list[str]) -> None:
     i = 0
     while i < len(command) and (
         command[i] in _WRAPPERS
@@ -666,18 +605,18 @@ def _command(
         return
     program = PurePosixPath(command[0]).name
     if program in {"apt-get", "apt", "aptitude"}:
-        _apt(state, stage, ins, command[1:], cursor, program)
+        _apt(words, command[1:], program)
     elif program == "apk":
-        _apk(state, stage, ins, command[1:], cursor)
+        _apk(words, command[1:])
     elif re.fullmatch(r"pip(?:3(?:\.\d+)?)?", program):
-        _pip(state, stage, ins, command[1:], cursor, program)
+        _pip(words, command[1:], program)
     elif re.fullmatch(r"python(?:3(?:\.\d+)?)?", program):
         for j in range(1, min(len(command) - 1, 6)):
             if command[j] == "-m" and command[j + 1] in {"pip", "pip3"}:
-                _pip(state, stage, ins, command[j + 2 :], cursor, f"{program} -m pip")
+                _pip(words, command[j + 2 :], f"{program} -m pip")
                 break
     elif program == "uv" and len(command) > 1 and command[1] == "pip":
-        _pip(state, stage, ins, command[2:], cursor, "uv pip")
+        _pip(words, command[2:], "uv pip")
 
 
 def _split_args(
@@ -706,14 +645,50 @@ def _split_args(
     return subcommand, options, operands
 
 
-def _line_of(ins: _Instruction, word: str, cursor: list[int]) -> int:
-    """The physical line of ``word`` in the instruction, searching on from the last one."""
-    for order in (range(cursor[0], len(ins.parts)), range(len(ins.parts))):
-        for index in order:
-            if word in ins.parts[index][1]:
-                cursor[0] = index
-                return ins.parts[index][0]
-    return ins.line
+_CONTAINER_PACKAGE = (DependencyKind.DYNAMIC, "container-package")
+"""The edge of a package installed in a stage that ships."""
+
+
+def _packages(
+    words: _Words, operands: list[str], pattern: re.Pattern[str], command: str
+) -> Iterator[tuple[int, re.Match[str]]]:
+    """Each operand of ``command`` that ``pattern`` reads as a package, with its line;
+    the others are noted."""
+    for word in operands:
+        value, missing = words.expand(word)
+        line = words.line_of(word)
+        m = pattern.fullmatch(value)
+        if missing or not m:
+            words.state.note(line, f"{command} argument {word!r} is not a package name; not read")
+            continue
+        yield line, m
+
+
+def _os_package(
+    words: _Words,
+    line: int,
+    ecosystem: str,
+    namespace: str,
+    name: str,
+    version: str | None,
+    *,
+    qualifiers: tuple[tuple[str, str], ...] = (),
+    build_mechanism: str,
+    specifier: str | None,
+) -> None:
+    """A package of the stage's distribution (``deb``/``apk``), written on ``line``."""
+    ident = purl(ecosystem, name, version, namespace=namespace, qualifiers=qualifiers)
+    component = Component(
+        id=ident,
+        name=name,
+        ecosystem=ecosystem,
+        version=version,
+        purl=ident,
+        evidence=(words.state.evidence(line),),
+    )
+    words.state.add(
+        words.stage, component, line, build_mechanism, _CONTAINER_PACKAGE, specifier=specifier
+    )
 
 
 _APT_WITH_VALUE = frozenset(
@@ -734,40 +709,25 @@ _DEB = re.compile(
 )
 
 
-def _apt(
-    state: _State,
-    stage: _Stage,
-    ins: _Instruction,
-    args: list[str],
-    cursor: list[int],
-    program: str,
-) -> None:
+def _apt(words: _Words, args: list[str], program: str) -> None:
     subcommand, _, operands = _split_args(args, _APT_WITH_VALUE)
     if subcommand != "install":
         return
-    root = _root_image(state, stage)
+    root = _root_image(words.state, words.stage)
     vendor = "ubuntu" if root is not None and "ubuntu" in root.name else "debian"
-    for word in operands:
-        value, missing = expand(word, stage.variables)
-        line = _line_of(ins, word, cursor)
-        m = _DEB.fullmatch(value)
-        if missing or not m:
-            state.note(line, f"{program} install argument {word!r} is not a package name; not read")
-            continue
+    for line, m in _packages(words, operands, _DEB, f"{program} install"):
         name, arch, version = m.group(1), m.group(2), m.group(3)
-        qualifiers = (("arch", arch),) if arch else ()
-        ident = purl("deb", name, version, namespace=vendor, qualifiers=qualifiers)
-        component = Component(
-            id=ident,
-            name=name,
-            ecosystem="deb",
-            version=version,
-            purl=ident,
-            evidence=(state.evidence(line),),
+        _os_package(
+            words,
+            line,
+            "deb",
+            vendor,
+            name,
+            version,
+            qualifiers=(("arch", arch),) if arch else (),
+            build_mechanism="apt-get",
+            specifier=f"={version}" if version else None,
         )
-        runtime = (DependencyKind.DYNAMIC, "container-package")
-        spec = f"={version}" if version else None
-        state.add(stage, component, line, "apt-get", runtime, specifier=spec)
 
 
 _APK_WITH_VALUE = frozenset(
@@ -790,33 +750,23 @@ _APK = re.compile(
 )
 
 
-def _apk(
-    state: _State, stage: _Stage, ins: _Instruction, args: list[str], cursor: list[int]
-) -> None:
+def _apk(words: _Words, args: list[str]) -> None:
     subcommand, _, operands = _split_args(args, _APK_WITH_VALUE)
     if subcommand != "add":
         return
-    for word in operands:
-        value, missing = expand(word, stage.variables)
-        line = _line_of(ins, word, cursor)
-        m = _APK.fullmatch(value)
-        if missing or not m:
-            state.note(line, f"apk add argument {word!r} is not a package name; not read")
-            continue
+    for line, m in _packages(words, operands, _APK, "apk add"):
         name, operator, version = m.group(1), m.group(2), m.group(3)
         pinned = version if operator == "=" else None
-        ident = purl("apk", name, pinned, namespace="alpine")
-        component = Component(
-            id=ident,
-            name=name,
-            ecosystem="apk",
-            version=pinned,
-            purl=ident,
-            evidence=(state.evidence(line),),
+        _os_package(
+            words,
+            line,
+            "apk",
+            "alpine",
+            name,
+            pinned,
+            build_mechanism="apk",
+            specifier=f"{operator}{version}" if operator else None,
         )
-        runtime = (DependencyKind.DYNAMIC, "container-package")
-        spec = f"{operator}{version}" if operator else None
-        state.add(stage, component, line, "apk", runtime, specifier=spec)
 
 
 _PIP_WITH_VALUE = frozenset(
@@ -888,29 +838,23 @@ _PIP_INDEXES = {
 _ARCHIVES = (".whl", ".tar.gz", ".tar.bz2", ".tar.xz", ".zip", ".tgz")
 
 
-def _pip(
-    state: _State,
-    stage: _Stage,
-    ins: _Instruction,
-    args: list[str],
-    cursor: list[int],
-    program: str,
-) -> None:
+def _pip(words: _Words, args: list[str], program: str) -> None:
     subcommand, options, operands = _split_args(args, _PIP_WITH_VALUE)
     if subcommand != "install":
         return
+    state = words.state
     indexes: list[IndexRef] = []
     for option, value in options:
         if option in _PIP_FILES:
             state.note(
-                _line_of(ins, value, cursor),
+                words.line_of(value),
                 f"{program} install {option} {value}: the file is not read here",
             )
         elif option in _PIP_INDEXES and value:
-            indexes.append(IndexRef(_PIP_INDEXES[option], expand(value, stage.variables)[0]))
+            indexes.append(IndexRef(_PIP_INDEXES[option], words.expand(value)[0]))
     for word in operands:
-        value, missing = expand(word, stage.variables)
-        line = _line_of(ins, word, cursor)
+        value, missing = words.expand(word)
+        line = words.line_of(word)
         evidence = state.evidence(line)
         location = value.split(";")[0].strip()
         if missing:
@@ -947,8 +891,7 @@ def _pip(
         except ValueError as exc:
             state.error(line, f"{program} install {word!r}: {exc}")
             continue
-        runtime = (DependencyKind.DYNAMIC, "container-package")
-        state.found.append(_Found(stage.index, component, dep, "pip", runtime))
+        state.found.append(_Found(words.stage.index, component, dep, "pip", _CONTAINER_PACKAGE))
 
 
 # -- the fragment ---------------------------------------------------------------------

@@ -24,12 +24,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from depchain import yamlsafe
 from depchain.errors import InputFileError
+from depchain.images import image_component, parse_image, parse_image_or_repository
 from depchain.model import (
     Component,
     Dependency,
@@ -40,9 +41,9 @@ from depchain.model import (
     Service,
     redact_url,
 )
+from depchain.resolvers._deployment import Deployment
 from depchain.resolvers.base import ResolveContext
 from depchain.resolvers.configurls import UrlCollector
-from depchain.resolvers.dockerfile import ImageRef, image_component, parse_image
 from depchain.services import LineFinder, image_family, trust_boundary
 
 NAME = "kubernetes"
@@ -93,7 +94,7 @@ class _Workload:
 
 
 @dataclass
-class _State:
+class _State(Deployment):
     display: str
     subject: Component
     lines: LineFinder
@@ -104,11 +105,6 @@ class _State:
 
     def evidence(self, line: int | None) -> Evidence:
         return Evidence(self.display, line, NAME)
-
-    def add_edge(self, dep: Dependency) -> None:
-        key = (dep.source, dep.target, "|".join(dep.key))
-        old = self.dependencies.get(key)
-        self.dependencies[key] = old.merged(dep) if old else dep
 
 
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:
@@ -155,14 +151,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     for m in manifests:
         if m.doc["kind"] == "Service":
             _service(state, m, workloads)
-    for dep in state.collector.dependencies.values():
-        state.add_edge(dep)
-    return Fragment(
-        components=(subject, *state.components.values()),
-        services=(*state.services.values(), *state.collector.services.values()),
-        dependencies=tuple(state.dependencies.values()),
-        errors=tuple(state.collector.errors),
-    )
+    return state.fragment()
 
 
 def _manifests(documents: list[Any], text: str) -> list[_Manifest]:
@@ -253,31 +242,12 @@ def _workload(state: _State, m: _Manifest) -> _Workload:
 def _image(state: _State, m: _Manifest, image: str) -> None:
     line = state.lines.find(image, m.start, m.end)
     evidence = state.evidence(line)
-    ref: ImageRef | None
-    try:
-        ref = parse_image(image)
-        unresolved = False
-    except ValueError:  # a template (``{{ .Values.image }}``), a variable
-        unresolved = True
-        repository = image.split("@")[0]
-        ref = None
-        if ":" in repository.rpartition("/")[2]:
-            try:
-                ref = parse_image(repository.rpartition(":")[0])
-            except ValueError:
-                ref = None
+    # not complete: a template (``{{ .Values.image }}``), a variable
+    ref, complete = parse_image_or_repository(image)
     if ref is None:
         return
-    component = image_component(ref, evidence)
-    if unresolved:
-        component = replace(
-            component,
-            properties=tuple(
-                sorted((*component.properties, ("depchain:image-unresolved", redact_url(image))))
-            ),
-        )
-    old = state.components.get(component.id)
-    state.components[component.id] = old.merged(component) if old else component
+    component = image_component(ref, evidence, unresolved=None if complete else image)
+    state.add_component(component)
     state.add_edge(
         Dependency(
             source=state.subject.id,
@@ -363,8 +333,7 @@ def _service(state: _State, m: _Manifest, workloads: list[_Workload]) -> None:
         trust_boundary=boundary,
         properties=tuple(sorted({(k, redact_url(v)) for k, v in properties})),
     )
-    old = state.services.get(sid)
-    state.services[sid] = old.merged(service) if old else service
+    state.add_service(service)
     state.add_edge(
         Dependency(
             source=state.subject.id,

@@ -31,25 +31,17 @@ from depchain.errors import InputFileError
 from depchain.ids import purl
 from depchain.model import (
     Component,
-    ComponentType,
     Dependency,
     DependencyKind,
     Evidence,
     Fragment,
     InputError,
     Scope,
-    Source,
-    SourceKind,
     redact_url,
 )
-from depchain.resolvers.actions import (
-    YamlPositions,
-    claimed_version,
-    ref_type,
-    type_name,
-    where,
-)
-from depchain.resolvers.base import ResolveContext, is_full_commit, requirement
+from depchain.resolvers._refs import BuildLinks, claimed_version, pin_component
+from depchain.resolvers.base import ResolveContext, requirement
+from depchain.yamlpositions import YamlPositions, type_name
 
 NAME = "pre-commit"
 
@@ -63,7 +55,9 @@ _OTHER = re.compile(r"(?P<name>@?[A-Za-z0-9][A-Za-z0-9._/+-]*)(?:(?:@|:|==?)(?P<
 
 
 @dataclass
-class _State:
+class _State(BuildLinks):
+    scope = Scope.DEV
+
     display: str
     subject: Component
     positions: YamlPositions
@@ -75,22 +69,7 @@ class _State:
         return Evidence(self.display, self.positions.line(path), NAME)
 
     def error(self, path: tuple[str | int, ...], message: str) -> None:
-        line = self.positions.line(path)
-        at = f"line {line}: {where(path)}" if line else where(path)
-        self.errors.append(InputError(self.display, f"{at} {message}"))
-
-    def link(self, component: Component, mechanism: str, evidence: Evidence) -> None:
-        self.components.append(component)
-        self.dependencies.append(
-            Dependency(
-                source=self.subject.id,
-                target=component.id,
-                kind=DependencyKind.BUILD,
-                scope=Scope.DEV,
-                mechanism=mechanism,
-                evidence=(evidence,),
-            )
-        )
+        self.errors.append(InputError(self.display, f"{self.positions.at(path)} {message}"))
 
 
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:
@@ -164,10 +143,7 @@ def _remote(state: _State, url: str, entry: dict[Any, Any], path: tuple[str | in
     rev = rev.strip()
     rev_path = (*path, "rev")
     evidence = state.evidence(rev_path)
-    properties = [("depchain:ref-type", ref_type(rev))]
     claimed = claimed_version(state.positions.comment(rev_path))
-    if claimed:
-        properties.append(("depchain:claimed-version", claimed))
     clean = redact_url(url)
     github = _GITHUB.fullmatch(url)
     if github:
@@ -179,23 +155,7 @@ def _remote(state: _State, url: str, entry: dict[Any, Any], path: tuple[str | in
         name = _repo_name(clean)
         ident = purl("generic", name, rev, qualifiers=(("vcs_url", f"{clean}@{rev}"),))
         ecosystem = "generic"
-    source = Source(
-        SourceKind.VCS,
-        url=clean,
-        ref=rev,
-        commit=rev.lower() if is_full_commit(rev.lower()) else None,
-    )
-    component = Component(
-        id=ident,
-        name=name,
-        ecosystem=ecosystem,
-        version=rev,
-        type=ComponentType.APPLICATION,
-        purl=ident,
-        sources=(source,),
-        evidence=(evidence,),
-        properties=tuple(sorted(properties)),
-    )
+    component = pin_component(ident, name, ecosystem, clean, rev, evidence, claimed)
     state.link(component, "pre-commit", evidence)
 
 

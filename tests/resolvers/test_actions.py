@@ -7,7 +7,7 @@ import pytest
 
 import depchain
 from depchain.model import Component, Dependency, DependencyKind, Scope, SourceKind
-from depchain.resolvers.actions import claimed_version, ref_type
+from depchain.resolvers._refs import claimed_version, ref_type
 from tests.conftest import real
 
 # a `uses:` line as written (a step's `- uses:` or a key of its own), not a comment

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 import depchain
+from depchain.images import ImageRef, parse_image
 from depchain.model import Component, Dependency, DependencyKind, Scope
-from depchain.resolvers.dockerfile import ImageRef, expand, parse_image
+from depchain.resolvers.dockerfile import expand
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
