@@ -49,3 +49,25 @@ def test_markdown_report(tmp_path: Path) -> None:
     assert "| build | 3 | 3 | 2 | 0 | 0 |" in text
     assert "| medium | DC001 | requests (any version) is not pinned" in text
     assert "`requirements.txt:1`" in text
+
+
+def test_ownership_and_provenance_in_the_report(tmp_path: Path) -> None:
+    from depchain.export import json_report
+
+    repo = _repo(tmp_path)
+    (repo / "requirements.txt").write_text(
+        "six==1.16.0\nflask @ git+https://github.com/pallets/flask@" + "c" * 40 + "\n"
+    )
+    report = json_report.build(depchain.scan(repo))
+    by_name = {c["name"]: c for c in report["components"]}
+    checkout = by_name["actions/checkout"]
+    assert checkout["ownership"] == {
+        "organization": "actions",
+        "roles": [],
+        "source": "github-namespace",
+    }
+    assert checkout["provenance"]["pin"] == "commit" and checkout["provenance"]["ref_type"] == "sha"
+    six = by_name["six"]
+    assert six["ownership"] == {"organization": None, "roles": [], "source": "unknown"}
+    assert six["provenance"]["pin"] == "exact" and six["provenance"]["index"] == ["default"]
+    assert by_name["flask"]["provenance"]["pin"] == "commit"

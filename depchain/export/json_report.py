@@ -7,9 +7,11 @@ from collections import Counter
 from typing import Any
 
 from depchain import __version__
+from depchain.graph import DependencyGraph
 from depchain.model import Component, Dependency, DependencyKind, Evidence, Service, Source
 from depchain.scanner import ScanResult
 from depchain.timestamps import iso, now
+from depchain.trust.facts import ownership, provenance
 from depchain.trust.surface import trust_surface
 
 SCHEMA_ID = "depchain-report/1"
@@ -40,7 +42,10 @@ def _properties(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return {name: ", ".join(sorted(set(values))) for name, values in grouped.items()}
 
 
-def component_dict(c: Component) -> dict[str, Any]:
+def component_dict(c: Component, graph: DependencyGraph | None = None) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if graph is not None:
+        extra = {"ownership": ownership(c), "provenance": provenance(c, graph)}
     return {
         "id": c.id,
         "purl": c.purl,
@@ -52,6 +57,7 @@ def component_dict(c: Component) -> dict[str, Any]:
         "sources": [_source(s) for s in c.sources],
         "properties": _properties(c.properties),
         "evidence": _evidence(c.evidence),
+        **extra,
     }
 
 
@@ -105,7 +111,7 @@ def build(result: ScanResult) -> dict[str, Any]:
             "findings": len(result.findings),
             "errors": len(result.errors),
         },
-        "components": [component_dict(c) for c in graph.components()],
+        "components": [component_dict(c, graph) for c in graph.components()],
         "dependencies": [dependency_dict(d) for d in deps],
         "services": [service_dict(s) for s in graph.services()],
         "findings": [
