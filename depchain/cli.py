@@ -7,6 +7,7 @@ Exit codes: 0 nothing at or above the failure threshold; 1 findings at or above 
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -67,6 +68,28 @@ PythonOpt = Annotated[
         help="Scan the installed environment of this interpreter (read, never run).",
     ),
 ]
+EnrichOpt = Annotated[
+    bool,
+    typer.Option(
+        "--enrich",
+        help="Ask the package index who owns each Python package and "
+        "how it was published (answers are cached).",
+    ),
+]
+OfflineOpt = Annotated[
+    bool, typer.Option("--offline", help="Enrich from the cache only: never the network.")
+]
+IndexUrlOpt = Annotated[
+    str | None,
+    typer.Option("--index-url", help="The index to ask (default: pip's configuration, else PyPI)."),
+]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Where answers are cached (default: $DEPCHAIN_CACHE_DIR, else the user cache folder).",
+    ),
+]
 MaxSizeOpt = Annotated[
     int, typer.Option("--max-file-size", help="Largest input file read, in MiB.", min=1)
 ]
@@ -86,14 +109,27 @@ def _progress() -> object:
     return show
 
 
-def _scan(path: Path, max_file_size: int, python: Path | None = None) -> ScanResult:
-    from depchain.scanner import scan
+def _scan(
+    path: Path,
+    max_file_size: int,
+    python: Path | None = None,
+    enrich: bool = False,
+    offline: bool = False,
+    index_url: str | None = None,
+    cache_dir: Path | None = None,
+) -> ScanResult:
+    from depchain.scanner import EnrichOptions, scan
 
+    options = None
+    if enrich or offline:
+        cache = cache_dir or os.environ.get("DEPCHAIN_CACHE_DIR") or None
+        options = EnrichOptions(offline=offline, index_url=index_url, cache_dir=cache)
     return scan(
         path,
         python=python,
         max_file_size=max_file_size * 1024 * 1024,
         progress=_progress(),  # type: ignore[arg-type]
+        enrich=options,
     )
 
 
@@ -131,10 +167,14 @@ def scan(
     ] = False,
     max_file_size: MaxSizeOpt = 32,
     python: PythonOpt = None,
+    enrich: EnrichOpt = False,
+    offline: OfflineOpt = False,
+    index_url: IndexUrlOpt = None,
+    cache_dir: CacheDirOpt = None,
 ) -> None:
     """Scan a repository, a manifest or lock file, a wheel, or an installed environment
     (a virtual environment or site-packages folder) and report its dependency graph."""
-    result = _scan(path, max_file_size, python)
+    result = _scan(path, max_file_size, python, enrich, offline, index_url, cache_dir)
     if format is ScanFormat.json:
         from depchain.export import json_report
 

@@ -16,6 +16,17 @@ from depchain.resolvers import resolver_for
 from depchain.resolvers.base import ResolveContext
 from depchain.trust.policy import Policy
 
+
+@dataclass(frozen=True)
+class EnrichOptions:
+    """Ask the package index who owns each Python distribution and how it was published
+    (``offline``: only what the cache already holds; never a socket)."""
+
+    offline: bool = False
+    index_url: str | None = None
+    cache_dir: str | Path | None = None
+
+
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done, total, display_path)`` while files are resolved."""
 
@@ -50,6 +61,7 @@ def scan(
     python: str | Path | None = None,
     max_file_size: int = MAX_FILE_SIZE,
     progress: Progress | None = None,
+    enrich: EnrichOptions | None = None,
 ) -> ScanResult:
     """Scan a folder, a single manifest, lock file or wheel, an installed environment
     (a folder with ``pyvenv.cfg`` or a ``site-packages`` folder), or the environment of
@@ -59,10 +71,10 @@ def scan(
         from depchain.resolvers.environment import locate_interpreter
 
         env = locate_interpreter(Path(python))
-        return _scan_environment(env.root, env, max_file_size)
+        return _scan_environment(env.root, env, max_file_size, enrich)
     target = Path("." if target is None else target)
     if target.is_dir() and _is_environment(target):
-        return _scan_environment(target, None, max_file_size)
+        return _scan_environment(target, None, max_file_size, enrich)
     if target.is_dir():
         root = target
         inputs, errors = discover(root)
@@ -135,7 +147,8 @@ def scan(
         graph.add_node(fallback)
     _link_services(graph, result.subject)
     result.policy, policy_errors = _policy(root)
-    result.findings = _gaps(graph, result.policy)
+    index_findings = _enrich(graph, enrich, result.policy, result.notes) if enrich else []
+    result.findings = _gaps(graph, result.policy, index_findings)
     errors.extend(policy_errors)
     result.errors = sorted(set(errors))
     result.notes = sorted(set(result.notes))
@@ -148,14 +161,76 @@ def _policy(root: Path) -> tuple[Policy, list[InputError]]:
     return load_policy(root)
 
 
-def _gaps(graph: DependencyGraph, policy: Policy) -> list[Finding]:
-    """The gaps the files show, as the policy wants them, most severe first."""
+def _enrich(
+    graph: DependencyGraph, options: EnrichOptions, policy: Policy, notes: list[tuple[str, str]]
+) -> list[Finding]:
+    """Index facts onto the Python components (ownership, files, publishers), failures
+    as notes per component, and the gaps only the index can show."""
+    from dataclasses import replace
+
+    from depchain.enrich.pypi import enrich, packages_of
+    from depchain.trust.index_rules import index_gaps
+
+    components = graph.components()
+    facts = enrich(
+        packages_of(components),
+        index_url=options.index_url,
+        cache_dir=options.cache_dir,
+        offline=options.offline,
+    )
+    for component in components:
+        found = facts.get((component.name, component.version))
+        if found is None:
+            continue
+        props: dict[str, str] = {"depchain:owner-source": found.ownership_source}
+        if found.organization:
+            props["depchain:owner-organization"] = found.organization
+        if found.roles:
+            props["depchain:owner-roles"] = ", ".join(f"{u}:{r}" for u, r in found.roles)
+        if found.files:
+            props["depchain:artifact-kind"] = (
+                "sdist only" if found.sdist_only else ("wheel" if found.has_wheel else "other")
+            )
+            states = {f.attestation for f in found.files}
+            props["depchain:attestation"] = (
+                "present"
+                if "present" in states
+                else ("none" if states == {"absent"} else "unknown")
+            )
+            if found.publishers:
+                props["depchain:publisher"] = str(found.publishers[0])
+        if found.source_repository:
+            props["depchain:declared-source"] = found.source_repository
+        for error in found.errors:
+            notes.append((f"index:{component.name}", error))
+        graph.add_node(
+            replace(component, properties=tuple(sorted({*component.properties, *props.items()})))
+        )
+    trusted = policy.trusted.get("pypi")
+
+    def evidence_of(node_id: str) -> tuple[Evidence, ...]:
+        return tuple(e for d in graph.dependents(node_id) for e in d.evidence)[:3]
+
+    return index_gaps(
+        graph.components(),
+        facts,
+        evidence_of,
+        trusted.owners if trusted else frozenset(),
+        trusted.organizations if trusted else frozenset(),
+    )
+
+
+def _gaps(
+    graph: DependencyGraph, policy: Policy, extra: list[Finding] | None = None
+) -> list[Finding]:
+    """The gaps the files (and the index) show, as the policy wants them, most severe
+    first."""
     from depchain.trust.catalogue import Severity
     from depchain.trust.policy import apply
     from depchain.trust.rules import find_gaps
 
     names = {c.id: c.name for c in graph.components()}
-    found = apply(find_gaps(graph), policy, names=names)
+    found = apply([*find_gaps(graph), *(extra or [])], policy, names=names)
     return sorted(found, key=lambda f: (-Severity(f.severity).rank, f.id, f.component, f.evidence))
 
 
@@ -174,7 +249,9 @@ def _is_environment(folder: Path) -> bool:
     return is_environment(folder)
 
 
-def _scan_environment(root: Path, env: object, max_file_size: int) -> ScanResult:
+def _scan_environment(
+    root: Path, env: object, max_file_size: int, enrich: EnrichOptions | None = None
+) -> ScanResult:
     """One installed environment: every distribution, its links and what they need."""
     from depchain.resolvers import environment
 
@@ -187,6 +264,8 @@ def _scan_environment(root: Path, env: object, max_file_size: int) -> ScanResult
     fragment = environment.resolve_environment(located, ctx)
     graph.add_fragment(fragment)
     _link_services(graph, fragment.subjects[0])
+    notes = sorted(set(fragment.notes))
+    index_findings = _enrich(graph, enrich, Policy(), notes) if enrich else []
     return ScanResult(
         root=root,
         target=root,
@@ -194,6 +273,6 @@ def _scan_environment(root: Path, env: object, max_file_size: int) -> ScanResult
         subject=fragment.subjects[0],
         inputs=[(ctx.display(sp), environment.NAME) for sp in located.site_packages],
         errors=sorted(set(fragment.errors)),
-        notes=sorted(set(fragment.notes)),
-        findings=_gaps(graph, Policy()),
+        notes=sorted(set(notes)),
+        findings=_gaps(graph, Policy(), index_findings),
     )

@@ -74,7 +74,9 @@ class Policy:
         if owner is None:
             return False  # unknown is never trusted
         trusted = self.trusted.get(ecosystem, Trusted())
-        return owner.lower() in {o.lower() for o in trusted.owners | trusted.organizations}
+        names = {o.lower() for o in trusted.owners | trusted.organizations}
+        # several owners (a project without an organization): each must be trusted
+        return all(o.strip().lower() in names for o in owner.split(","))
 
     def trusted_indexes(self) -> set[str]:
         return {i.rstrip("/") for t in self.trusted.values() for i in t.indexes}

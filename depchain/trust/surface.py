@@ -18,8 +18,15 @@ def owner_of(component: Component) -> str | None:
     props = dict(component.properties)
     if props.get("depchain:owner-organization"):
         return props["depchain:owner-organization"]
-    if props.get("depchain:owners"):
-        return props["depchain:owners"]
+    if props.get("depchain:owner-roles"):  # the index's users with the Owner role
+        users = sorted(
+            {
+                item.partition(":")[0]
+                for item in props["depchain:owner-roles"].split(", ")
+                if item.endswith(":Owner")
+            }
+        )
+        return ", ".join(users) or None
     if component.ecosystem in {"githubactions", "github"} and component.purl:
         return component.purl.split("/")[1]
     if component.ecosystem in {"deb", "rpm"}:

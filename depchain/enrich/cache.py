@@ -1,0 +1,299 @@
+"""An on-disk cache of package-index answers: one SQLite file, safe across processes.
+
+Entries are keyed by (index, project, release, kind): ``index`` is the API base that
+answered (so pypi.org and test.pypi.org never mix), ``release`` is ``""`` for facts
+about the whole project, and ``kind`` names the fact (``project``, ``release``,
+``provenance/<filename>``, or ``url`` with the URL as project for :meth:`Cache.get_url`).
+Each entry carries when it was stored; an entry older than the expiry (24 hours unless
+told otherwise) is stale.
+
+Only answers that succeeded are stored: a 2xx, or a 404 as the fact that the thing is
+absent. :meth:`Cache.put` refuses anything else, so nothing from a failed, timed-out or
+malformed response can enter (callers store only what they parsed).
+
+The file is opened in WAL mode with a busy timeout, so that several depchain processes
+(a pre-commit hook and an editor, CI jobs sharing a cache) can read and write it at
+once. Where the cache lives: :func:`cache_dir`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
+
+DEFAULT_TTL = 24 * 60 * 60.0
+"""Seconds an answer stays fresh."""
+
+FILENAME = "index-cache.sqlite3"
+SCHEMA_VERSION = 1
+"""Bumped when what is stored changes meaning; an older file is emptied, not misread."""
+
+
+class CacheError(Exception):
+    """The cache file cannot be opened, read or written (one line: path and reason)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    status: int
+    """200 (or another 2xx) for an answer, 404 for "absent"."""
+    body: str
+    """What was stored (JSON text of the parsed facts)."""
+    stored_at: float
+    """Seconds since the epoch."""
+
+    @property
+    def absent(self) -> bool:
+        return self.status == 404
+
+    def fresh(self, ttl: float, now: float | None = None) -> bool:
+        return ((time.time() if now is None else now) - self.stored_at) < ttl
+
+
+def user_cache_dir(
+    environ: Mapping[str, str] | None = None,
+    *,
+    platform: str | None = None,
+    home: Path | None = None,
+) -> Path:
+    """The user's cache directory: ``%LOCALAPPDATA%`` on Windows, ``~/Library/Caches`` on
+    macOS, ``$XDG_CACHE_HOME`` or ``~/.cache`` elsewhere."""
+    env = os.environ if environ is None else environ
+    platform = platform or sys.platform
+    home = home or Path(env.get("HOME") or env.get("USERPROFILE") or Path.home())
+    if platform.startswith("win"):
+        local = env.get("LOCALAPPDATA")
+        return Path(local) if local else home / "AppData" / "Local"
+    if platform == "darwin":
+        return home / "Library" / "Caches"
+    xdg = env.get("XDG_CACHE_HOME", "")
+    return Path(xdg) if os.path.isabs(xdg) else home / ".cache"
+
+
+def cache_dir(
+    explicit: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+    home: Path | None = None,
+) -> Path:
+    """Where the cache lives: ``explicit`` (``--cache-dir``), else ``DEPCHAIN_CACHE_DIR``,
+    else the user cache directory + ``depchain``."""
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get("DEPCHAIN_CACHE_DIR"):
+        return Path(env["DEPCHAIN_CACHE_DIR"]).expanduser()
+    return user_cache_dir(env, platform=platform, home=home) / "depchain"
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    idx TEXT NOT NULL,
+    project TEXT NOT NULL,
+    release TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    stored_at REAL NOT NULL,
+    PRIMARY KEY (idx, project, release, kind)
+) WITHOUT ROWID
+"""
+
+
+class Cache:
+    """The cache in ``directory``. With ``create=False`` a missing file is not created
+    (an offline run reads what is there, and writes nothing): every look-up misses.
+
+    Thread-safe (one connection behind a lock); use it as a context manager or
+    :meth:`close` it."""
+
+    def __init__(
+        self, directory: str | Path, *, ttl: float = DEFAULT_TTL, create: bool = True
+    ) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / FILENAME
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        if create or self.path.exists():
+            self._db = self._open(create)
+
+    def _open(self, create: bool) -> sqlite3.Connection:
+        import sqlite3
+
+        try:
+            if create:
+                self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            db = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise CacheError(f"{self.path}: cannot be opened ({exc})") from None
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                self._prepare(db)
+                break
+            except sqlite3.OperationalError as exc:
+                # switching a new file to WAL takes an exclusive lock without waiting:
+                # another process creating the same cache at the same moment says
+                # "locked"; wait for it as the busy timeout would
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    db.close()
+                    raise CacheError(f"{self.path}: not a usable cache ({exc})") from None
+                if time.monotonic() > deadline:
+                    db.close()
+                    raise CacheError(f"{self.path}: locked by another process ({exc})") from None
+                time.sleep(0.02)
+            except sqlite3.Error as exc:
+                db.close()
+                raise CacheError(f"{self.path}: not a usable cache ({exc})") from None
+        return db
+
+    @staticmethod
+    def _prepare(db: sqlite3.Connection) -> None:
+        db.execute("PRAGMA busy_timeout = 30000")
+        # WAL: readers never wait for a writer; where the file system cannot share memory
+        # SQLite keeps its rollback journal, which is slower but as safe
+        if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                    db.execute("DROP TABLE IF EXISTS answers")
+                    db.execute(_SCHEMA)
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+    @property
+    def available(self) -> bool:
+        """False when there is no cache file to read (``create=False`` and none yet)."""
+        return self._db is not None
+
+    def get(self, index: str, project: str, release: str, kind: str) -> Entry | None:
+        """The entry stored under the key, fresh or stale (see :meth:`Entry.fresh`)."""
+        rows = self._query(
+            "SELECT status, body, stored_at FROM answers "
+            "WHERE idx = ? AND project = ? AND release = ? AND kind = ?",
+            (index, project, release, kind),
+        )
+        return Entry(*rows[0]) if rows else None
+
+    def get_project(self, index: str, project: str) -> dict[tuple[str, str], Entry]:
+        """Every entry of one project, by (release, kind): one query for all of it."""
+        rows = self._query(
+            "SELECT release, kind, status, body, stored_at FROM answers "
+            "WHERE idx = ? AND project = ?",
+            (index, project),
+        )
+        return {(r[0], r[1]): Entry(r[2], r[3], r[4]) for r in rows}
+
+    def put(
+        self,
+        index: str,
+        project: str,
+        release: str,
+        kind: str,
+        status: int,
+        body: str,
+        *,
+        now: float | None = None,
+    ) -> None:
+        """Store one answer. Only 2xx and 404 are accepted (ValueError otherwise)."""
+        self.put_many([(index, project, release, kind, status, body)], now=now)
+
+    def put_many(
+        self, rows: Iterable[tuple[str, str, str, str, int, str]], *, now: float | None = None
+    ) -> None:
+        """Store several answers in one transaction (see :meth:`put`)."""
+        stamp = time.time() if now is None else now
+        batch = []
+        for index, project, release, kind, status, body in rows:
+            if not (200 <= status < 300 or status == 404):
+                raise ValueError(f"only 2xx and 404 answers are cached, not {status}")
+            batch.append((index, project, release, kind, status, body, stamp))
+        if not batch or self._db is None:
+            return
+        import sqlite3
+
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO answers "
+                    "(idx, project, release, kind, status, body, stored_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    batch,
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise CacheError(f"{self.path}: cannot be written ({exc})") from None
+
+    def get_url(self, url: str) -> Entry | None:
+        """An answer stored by URL (credentials never belong in ``url``)."""
+        return self.get("", url, "", "url")
+
+    def put_url(self, url: str, status: int, body: str, *, now: float | None = None) -> None:
+        self.put("", url, "", "url", status, body, now=now)
+
+    def prune(self, older_than: float, *, now: float | None = None) -> int:
+        """Delete entries stored more than ``older_than`` seconds ago; how many went."""
+        if self._db is None:
+            return 0
+        import sqlite3
+
+        limit = (time.time() if now is None else now) - older_than
+        with self._lock:
+            try:
+                return self._db.execute(
+                    "DELETE FROM answers WHERE stored_at < ?", (limit,)
+                ).rowcount
+            except sqlite3.Error as exc:
+                raise CacheError(f"{self.path}: cannot be written ({exc})") from None
+
+    def _query(self, sql: str, params: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        if self._db is None:
+            return []
+        import sqlite3
+
+        with self._lock:
+            try:
+                return list(self._db.execute(sql, params).fetchall())
+            except sqlite3.Error as exc:
+                raise CacheError(f"{self.path}: cannot be read ({exc})") from None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,42 @@
+"""Against the live index: the owners of requests that enrichment reports are the live
+JSON API's ownership roles. Marked ``online``; skipped, with the reason, when pypi.org
+cannot be reached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from depchain.enrich.pypi import enrich
+
+pytestmark = pytest.mark.online
+
+
+def _live_ownership() -> dict[str, object]:
+    try:
+        response = requests.get("https://pypi.org/pypi/requests/json", timeout=(3.05, 20))
+        response.raise_for_status()
+        data = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        pytest.skip(f"pypi.org is unreachable ({type(exc).__name__}): the live test needs it")
+    ownership = data.get("ownership")
+    if not isinstance(ownership, dict):
+        pytest.skip("pypi.org's JSON API for requests carries no ownership object")
+    return ownership
+
+
+def test_owners_of_requests_are_the_live_ownership_roles(tmp_path: Path) -> None:
+    ownership = _live_ownership()
+    got = enrich([("requests", None)], index_url="https://pypi.org/simple", cache_dir=tmp_path)
+    item = got[("requests", None)]
+    assert item.errors == ()
+    assert item.ownership_source == "pypi-json"
+    roles = ownership["roles"]
+    assert isinstance(roles, list)
+    assert sorted(item.roles) == sorted((r["user"], r["role"]) for r in roles)
+    assert item.organization == ownership.get("organization")
+    assert item.ownership_json()["roles"] == [
+        {"user": user, "role": role} for user, role in item.roles
+    ]
