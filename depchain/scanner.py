@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from depchain.discover import Input, discover, iter_parents
 from depchain.errors import InputFileError, UsageError
@@ -25,6 +26,8 @@ class EnrichOptions:
     offline: bool = False
     index_url: str | None = None
     cache_dir: str | Path | None = None
+    session: Any = None
+    """A ``requests.Session`` to ask through (proxies, tests); None: depchain's own."""
 
 
 Progress = Callable[[int, int, str], None]

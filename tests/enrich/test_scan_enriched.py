@@ -1,0 +1,63 @@
+"""Enrichment inside a scan: a name absent from the public index is a finding at its
+line; offline with an empty cache the scan is quick, owners unknown, none trusted."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import requests
+
+import depchain
+from depchain.scanner import EnrichOptions
+from depchain.trust.surface import trust_surface
+from tests.enrich.fakeindex import FakeIndex
+
+
+def test_absent_name_and_owners_in_a_scan(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("requests==2.32.3\nacme-internal-billing==1.0\n")
+    session = requests.Session()
+    session.mount("https://", FakeIndex())
+    result = depchain.scan(
+        tmp_path,
+        enrich=EnrichOptions(
+            cache_dir=tmp_path / "cache", session=session, index_url="https://pypi.org/simple"
+        ),
+    )
+    absent = [f for f in result.findings if f.id == "DC014"]
+    assert len(absent) == 1 and absent[0].component == "pkg:pypi/acme-internal-billing@1.0"
+    assert (absent[0].evidence[0].path, absent[0].evidence[0].line) == ("requirements.txt", 2)
+    requests_node = next(c for c in result.graph.components() if c.name == "requests")
+    props = dict(requests_node.properties)
+    assert (
+        props["depchain:owner-source"] == "pypi-json"
+        and "nateprewitt:Owner" in props["depchain:owner-roles"]
+    )
+
+
+def test_offline_with_an_empty_cache(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("requests==2.32.3\nsix==1.16.0\n")
+    (tmp_path / "depchain.toml").write_text('[trusted.pypi]\nowners = ["nateprewitt"]\n')
+
+    class NoNetwork(requests.adapters.BaseAdapter):
+        def send(self, *args: object, **kwargs: object) -> requests.Response:
+            raise AssertionError("offline must not reach the network")
+
+        def close(self) -> None:
+            pass
+
+    session = requests.Session()
+    session.mount("https://", NoNetwork())
+    start = time.perf_counter()
+    result = depchain.scan(
+        tmp_path, enrich=EnrichOptions(offline=True, cache_dir=tmp_path / "empty", session=session)
+    )
+    assert time.perf_counter() - start < 5
+    owners = {
+        c.name: dict(c.properties).get("depchain:owner-source")
+        for c in result.graph.components()
+        if c.ecosystem == "pypi"
+    }
+    assert owners == {"requests": "unknown", "six": "unknown"}
+    surface = trust_surface(result.graph, result.policy)["total"]
+    assert surface["explicit"] == 0 and surface["unknown_owner"] == 2
