@@ -210,6 +210,23 @@ def _fails(result: ScanResult, fail_on: Severity) -> bool:
 
 
 @app.command()
+def ledger(
+    path: PathArg = Path("."),
+    output: OutputOpt = None,
+    enrich: EnrichOpt = False,
+    offline: OfflineOpt = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Write the trust ledger of a scan (review the diff, then commit it as
+    depchain-ledger.json): later scans flag owners that changed since (DC017)."""
+    from depchain.trust import ledger as trust_ledger
+
+    result = _scan(path, 32, None, enrich, offline, None, cache_dir)
+    _emit(trust_ledger.render(result.graph), output)
+    raise typer.Exit(_report_errors(result))
+
+
+@app.command()
 def explain(
     gap: Annotated[str | None, typer.Argument(help="A gap ID (DC001...); none lists all.")] = None,
 ) -> None:

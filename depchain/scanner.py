@@ -52,6 +52,8 @@ class ScanResult:
     """Trust gaps, most severe first (see :mod:`depchain.trust.catalogue`)."""
     policy: Policy | None = None
     """The explicit-trust policy found at the root, if any."""
+    ledger: dict[str, Any] | None = None
+    """The trust ledger (``depchain-ledger.json``) found at the root, if any."""
 
     @property
     def complete(self) -> bool:
@@ -151,8 +153,13 @@ def scan(
     _link_services(graph, result.subject)
     result.policy, policy_errors = _policy(root)
     index_findings = _enrich(graph, enrich, result.policy, result.notes) if enrich else []
+    from depchain.trust import ledger as trust_ledger
+
+    result.ledger, ledger_errors = trust_ledger.load(root)
+    if result.ledger is not None:
+        index_findings += trust_ledger.compare(graph, result.ledger)
     result.findings = _gaps(graph, result.policy, index_findings)
-    errors.extend(policy_errors)
+    errors.extend(policy_errors + ledger_errors)
     result.errors = sorted(set(errors))
     result.notes = sorted(set(result.notes))
     return result

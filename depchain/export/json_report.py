@@ -126,7 +126,7 @@ def build(result: ScanResult) -> dict[str, Any]:
         ],
         "errors": [{"path": e.path, "message": e.message} for e in result.errors],
         "notes": [{"path": p, "message": m} for p, m in sorted(set(result.notes))],
-        "trust_surface": trust_surface(graph, result.policy),
+        "trust_surface": trust_surface(graph, result.policy, result.ledger),
     }
 
 

@@ -16,7 +16,7 @@ def _cell(text: str) -> str:
 
 def render(result: ScanResult) -> str:
     graph = result.graph
-    surface = trust_surface(graph, result.policy)
+    surface = trust_surface(graph, result.policy, result.ledger)
     out = [f"### depchain {__version__}: `{result.target.as_posix()}`", ""]
     out += [
         "| kind | edges | components | owners known | owner unknown | trusted explicitly |",

@@ -112,7 +112,7 @@ def render(result: ScanResult, show_all: bool = False) -> str:
     out.append(f"subject: {result.subject}")
     tally = {k: sum(1 for d in deps if d.kind is k) for k in DependencyKind}
     out.append("edges:  " + "   ".join(f"{k.value} {n}" for k, n in tally.items()))
-    surface = trust_surface(graph, result.policy)["total"]
+    surface = trust_surface(graph, result.policy, result.ledger)["total"]
     out.append(
         _cut(
             f"trust:  {surface['components']} components, {surface['owners']} known "

@@ -56,7 +56,13 @@ class Tally:
         }
 
 
-def trust_surface(graph: DependencyGraph, policy: Policy | None) -> dict[str, Any]:
+def trust_surface(
+    graph: DependencyGraph, policy: Policy | None, ledger: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Explicit: the policy trusts the owner, or the ledger accepted the component with
+    the owner it has now."""
+    from depchain.trust.ledger import accepted
+
     policy = policy or Policy()
     per_kind: dict[str, Tally] = {
         k.value: Tally() for k in DependencyKind if k is not DependencyKind.SERVICE
@@ -70,7 +76,9 @@ def trust_surface(graph: DependencyGraph, policy: Policy | None) -> dict[str, An
             if not isinstance(node, Component):
                 continue
             owner = owner_of(node)
-            explicit = policy.trusts_owner(node.ecosystem, owner)
+            explicit = policy.trusts_owner(node.ecosystem, owner) or (
+                owner is not None and accepted(node, ledger)
+            )
             for tally in (per_kind[kind], total) if node_id not in counted else (per_kind[kind],):
                 tally.components += 1
                 if owner is None:

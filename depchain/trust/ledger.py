@@ -1,0 +1,90 @@
+"""The trust ledger: a reviewed, committed file (``depchain-ledger.json``) of the
+trust relationships the team has accepted: each component, the kinds by which it is
+depended upon, and who owned it then. A scan compares against it: components it lists
+are trusted explicitly, and a component whose owners changed since is a finding
+(DC017). ``depchain ledger`` writes it from a scan; review the diff, then commit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from depchain.errors import InputFileError
+from depchain.fileio import read_text
+from depchain.graph import DependencyGraph
+from depchain.model import Component, Finding, InputError
+from depchain.trust.surface import owner_of
+
+LEDGER = "depchain-ledger.json"
+SCHEMA = "depchain-ledger/1"
+
+
+def build(graph: DependencyGraph) -> dict[str, Any]:
+    """The ledger of a scan: every depended-upon component, its kinds, its owner."""
+    entries: dict[str, Any] = {}
+    for component in graph.components():
+        kinds = sorted({d.kind.value for d in graph.dependents(component.id)})
+        if not kinds:
+            continue  # the scanned project itself
+        entries[component.id] = {"kinds": kinds, "owner": owner_of(component)}
+    return {"schema": SCHEMA, "entries": dict(sorted(entries.items()))}
+
+
+def render(graph: DependencyGraph) -> str:
+    return json.dumps(build(graph), indent=2, sort_keys=True) + "\n"
+
+
+def load(root: Path) -> tuple[dict[str, Any] | None, list[InputError]]:
+    path = root / LEDGER
+    if not path.is_file():
+        return None, []
+    try:
+        data = json.loads(read_text(path, LEDGER))
+    except InputFileError as exc:
+        return None, [InputError(exc.path, exc.message)]
+    except json.JSONDecodeError as exc:
+        return None, [
+            InputError(LEDGER, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+        ]
+    if (
+        not isinstance(data, dict)
+        or data.get("schema") != SCHEMA
+        or not isinstance(data.get("entries"), dict)
+    ):
+        return None, [InputError(LEDGER, f"not a {SCHEMA} ledger")]
+    return data, []
+
+
+def compare(graph: DependencyGraph, ledger: dict[str, Any]) -> list[Finding]:
+    """DC017: a component whose known owner differs from the one the ledger recorded."""
+    from depchain.trust.catalogue import BY_ID
+
+    findings: list[Finding] = []
+    for component in graph.components():
+        entry = ledger["entries"].get(component.id)
+        if not isinstance(entry, dict) or not entry.get("owner"):
+            continue
+        now = owner_of(component)
+        if now is None or now == entry["owner"]:
+            continue  # unknown now: not a change anyone saw (and never trusted anyway)
+        evidence = tuple(e for d in graph.dependents(component.id) for e in d.evidence)[:3]
+        if evidence:
+            findings.append(
+                Finding(
+                    "DC017",
+                    BY_ID["DC017"].severity.value,
+                    f"{component.name}: owners were {entry['owner']}, now {now}",
+                    component.id,
+                    evidence,
+                )
+            )
+    return findings
+
+
+def accepted(component: Component, ledger: dict[str, Any] | None) -> bool:
+    """The ledger lists this component with the owner it has now: trusted explicitly."""
+    if ledger is None:
+        return False
+    entry = ledger["entries"].get(component.id)
+    return isinstance(entry, dict) and entry.get("owner") == owner_of(component)
