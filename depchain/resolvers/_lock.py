@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,3 +256,35 @@ def package_lines(text: str, count: int, table: str = "package") -> list[int | N
     if len(headers) != count:
         return [None] * count
     return [h + 1 for h in headers]
+
+
+ReadPackage = Callable[["LockBuilder", Any, "int | None", dict[str, Any], str], "Locked | None"]
+PackageEdges = Callable[["LockBuilder", "Locked", dict[str, Any]], None]
+
+
+def grouped_lock(
+    path: Path,
+    ctx: ResolveContext,
+    text: str,
+    packages: list[Any],
+    resolver: str,
+    files: dict[str, Any],
+    main: str,
+    read_package: ReadPackage,
+    package_edges: PackageEdges,
+) -> Fragment:
+    """The pipeline poetry.lock and pdm.lock share: read each ``[[package]]`` at its
+    line, index them, then their edges, then the project's edges to them."""
+    lock = LockBuilder(ctx.display(path), resolver)
+    folder = ctx.display(path.parent)
+    entries: list[tuple[Locked, dict[str, Any]]] = []
+    for entry, line in zip(packages, package_lines(text, len(packages)), strict=True):
+        item = read_package(lock, entry, line, files, folder)
+        if item is not None:
+            lock.add(item)
+            entries.append((item, entry))
+    subject = ctx.subject_for(path)
+    lock.roots = root_names(path, ctx, subject)
+    for item, entry in entries:
+        package_edges(lock, item, entry)
+    return lock.fragment(subject, main)

@@ -22,11 +22,10 @@ from depchain.model import Fragment, Source, SourceKind
 from depchain.resolvers._lock import (
     LockBuilder,
     Locked,
+    grouped_lock,
     hashes,
     local_path,
-    package_lines,
     pick,
-    root_names,
 )
 from depchain.resolvers.base import ResolveContext, is_full_commit
 
@@ -46,21 +45,11 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     text = ctx.read_text(path)
     display = ctx.display(path)
     packages, metadata = _entries(parse_toml(text, display), display)
-    lock = LockBuilder(display, NAME)
     files = metadata.get("files")
     old_files: dict[str, Any] = files if isinstance(files, dict) else {}
-    folder = ctx.display(path.parent)
-    entries: list[tuple[Locked, dict[str, Any]]] = []
-    for entry, line in zip(packages, package_lines(text, len(packages)), strict=True):
-        item = _read_package(lock, entry, line, old_files, folder)
-        if item is not None:
-            lock.add(item)
-            entries.append((item, entry))
-    subject = ctx.subject_for(path)
-    lock.roots = root_names(path, ctx, subject)
-    for item, entry in entries:
-        _package_edges(lock, item, entry)
-    return lock.fragment(subject, _MAIN)
+    return grouped_lock(
+        path, ctx, text, packages, NAME, old_files, _MAIN, _read_package, _package_edges
+    )
 
 
 def _entries(data: dict[str, Any], display: str) -> tuple[list[Any], dict[str, Any]]:

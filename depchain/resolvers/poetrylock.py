@@ -26,11 +26,10 @@ from depchain.resolvers import poetry_constraints
 from depchain.resolvers._lock import (
     LockBuilder,
     Locked,
+    grouped_lock,
     hashes,
     local_path,
-    package_lines,
     pick,
-    root_names,
 )
 from depchain.resolvers.base import ResolveContext, is_full_commit
 
@@ -49,20 +48,10 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     display = ctx.display(path)
     data = parse_toml(text, display)
     packages, metadata = _entries(data, display)
-    lock = LockBuilder(display, NAME)
     files = _metadata_files(metadata)
-    folder = ctx.display(path.parent)
-    entries: list[tuple[Locked, dict[str, Any]]] = []
-    for entry, line in zip(packages, package_lines(text, len(packages)), strict=True):
-        item = _read_package(lock, entry, line, files, folder)
-        if item is not None:
-            lock.add(item)
-            entries.append((item, entry))
-    subject = ctx.subject_for(path)
-    lock.roots = root_names(path, ctx, subject)
-    for item, entry in entries:
-        _package_edges(lock, item, entry)
-    return lock.fragment(subject, _MAIN)
+    return grouped_lock(
+        path, ctx, text, packages, NAME, files, _MAIN, _read_package, _package_edges
+    )
 
 
 def _entries(data: dict[str, Any], display: str) -> tuple[list[Any], dict[str, Any]]:
