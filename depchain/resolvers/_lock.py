@@ -70,6 +70,43 @@ class LockReport:
         where = f"line {line}" if line else f"[[{self.table}]]"
         self.errors.append(InputError(self.display, f"{where}: {message}"))
 
+    def named_entry(
+        self, entry: Any, line: int | None, version_required: bool = False
+    ) -> tuple[dict[str, Any], str, str | None] | None:
+        """An entry of the lock's array of tables, with its name and version; None (and
+        an error) when it is not a table or has no name. A missing required version, or
+        one that is not a string, is an error too, and the entry is kept without it."""
+        if not isinstance(entry, dict):
+            self.error(line, f"[[{self.table}]] is not a table")
+            return None
+        name, version = entry.get("name"), entry.get("version")
+        if not isinstance(name, str) or not name.strip():
+            self.error(line, f"[[{self.table}]] has no name")
+            return None
+        if version is None and version_required:
+            self.error(line, f"package {name!r} has no version")
+        elif version is not None and not isinstance(version, str):
+            self.error(line, f"package {name!r}: version is not a string: {version!r}")
+            version = None
+        return entry, name, version
+
+    def dependency_entries(
+        self, line: int | None, owner: str, value: Any, where: str
+    ) -> list[dict[str, Any]]:
+        """The ``{name = ...}`` tables of a dependency array; errors for the rest."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(line, f"package {owner!r}: {where} is not an array")
+            return []
+        good = []
+        for dep in value:
+            if isinstance(dep, dict) and isinstance(dep.get("name"), str):
+                good.append(dep)
+            else:
+                self.error(line, f"package {owner!r}: {where} entry without a name: {dep!r}")
+        return good
+
 
 @dataclass
 class LockBuilder(LockReport):

@@ -67,21 +67,15 @@ def _entries(data: dict[str, Any], display: str) -> tuple[list[Any], dict[str, A
 
 def _read_package(
     lock: LockBuilder,
-    entry: Any,
+    raw: Any,
     line: int | None,
     old_files: dict[str, Any],
     folder: str,
 ) -> Locked | None:
-    if not isinstance(entry, dict):
-        lock.error(line, "[[package]] is not a table")
+    named = lock.named_entry(raw, line, version_required=True)
+    if named is None:
         return None
-    name, version = entry.get("name"), entry.get("version")
-    if not isinstance(name, str) or not name.strip():
-        lock.error(line, "[[package]] has no name")
-        return None
-    if not isinstance(version, str):
-        lock.error(line, f"package {name!r} has no version")
-        version = None
+    entry, name, version = named
     files = entry.get("files")
     if not isinstance(files, list):
         files = old_files.get(f"{name} {version}", [])

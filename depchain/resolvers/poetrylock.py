@@ -92,21 +92,15 @@ def _metadata_files(metadata: dict[str, Any]) -> dict[str, list[tuple[str, str]]
 
 def _read_package(
     lock: LockBuilder,
-    entry: Any,
+    raw: Any,
     line: int | None,
     files: dict[str, list[tuple[str, str]]],
     folder: str,
 ) -> Locked | None:
-    if not isinstance(entry, dict):
-        lock.error(line, "[[package]] is not a table")
+    named = lock.named_entry(raw, line, version_required=True)
+    if named is None:
         return None
-    name, version = entry.get("name"), entry.get("version")
-    if not isinstance(name, str) or not name.strip():
-        lock.error(line, "[[package]] has no name")
-        return None
-    if not isinstance(version, str):
-        lock.error(line, f"package {name!r} has no version")
-        version = None
+    entry, name, version = named
     source = _source(entry.get("source"), folder)
     if source is None:
         lock.error(line, f"package {name!r}: cannot read [package.source]")

@@ -102,17 +102,11 @@ def _packages(data: dict[str, Any], display: str) -> list[Any]:
     return packages
 
 
-def _read_package(lock: _Lock, entry: Any, line: int | None) -> None:
-    if not isinstance(entry, dict):
-        lock.error(line, "[[packages]] is not a table")
+def _read_package(lock: _Lock, raw: Any, line: int | None) -> None:
+    named = lock.named_entry(raw, line)
+    if named is None:
         return
-    name, version = entry.get("name"), entry.get("version")
-    if not isinstance(name, str) or not name.strip():
-        lock.error(line, "[[packages]] has no name")
-        return
-    if version is not None and not isinstance(version, str):
-        lock.error(line, f"package {name!r}: version is not a string: {version!r}")
-        version = None
+    entry, name, version = named
     source = _source(entry, lock.folder)
     component = pypi_component(
         name,
@@ -218,17 +212,9 @@ def _subject_edge(lock: _Lock, subject: str, item: _Locked) -> None:
 
 
 def _package_edges(lock: _Lock, item: _Locked) -> None:
-    deps = item.entry.get("dependencies")
-    if deps is None:
-        return
     name = item.component.name
-    if not isinstance(deps, list):
-        lock.error(item.line, f"package {name!r}: dependencies is not an array")
-        return
-    for dep in deps:
-        if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
-            lock.error(item.line, f"package {name!r}: dependency without a name: {dep!r}")
-            continue
+    deps = item.entry.get("dependencies")
+    for dep in lock.dependency_entries(item.line, name, deps, "dependencies"):
         targets = _targets(lock, dep)
         if not targets:
             lock.error(

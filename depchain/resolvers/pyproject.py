@@ -107,6 +107,18 @@ class _Builder:
         self.dependencies.append(dep)
         return dep
 
+    def add_group(self, text: str, group: str, tables: tuple[str, ...], key: str) -> None:
+        """A requirement of a development group: build-time, scope dev."""
+        self.add(
+            text,
+            kind=DependencyKind.BUILD,
+            scope=Scope.DEV,
+            mechanism="dependency-group",
+            group=group,
+            tables=tables,
+            key=key,
+        )
+
     def _with_declared_source(
         self, component: Component, dep: Dependency
     ) -> tuple[Component, Dependency]:
@@ -274,15 +286,7 @@ def _dependency_groups(b: _Builder, groups: Any) -> None:
 
     for group in sorted(groups):
         for text in expand(group, (canonicalize_name(group),)):
-            b.add(
-                text,
-                kind=DependencyKind.BUILD,
-                scope=Scope.DEV,
-                mechanism="dependency-group",
-                group=group,
-                tables=("dependency-groups",),
-                key=group,
-            )
+            b.add_group(text, group, ("dependency-groups",), group)
 
 
 def _legacy_dev_groups(b: _Builder, data: dict[str, Any]) -> None:
@@ -290,15 +294,7 @@ def _legacy_dev_groups(b: _Builder, data: dict[str, Any]) -> None:
     uv_dev = _table(data, "tool", "uv").get("dev-dependencies")
     if uv_dev is not None:
         for text in _strings(b, uv_dev, "tool.uv.dev-dependencies"):
-            b.add(
-                text,
-                kind=DependencyKind.BUILD,
-                scope=Scope.DEV,
-                mechanism="dependency-group",
-                group="dev",
-                tables=("tool.uv",),
-                key="dev-dependencies",
-            )
+            b.add_group(text, "dev", ("tool.uv",), "dev-dependencies")
     pdm_dev = _table(data, "tool", "pdm", "dev-dependencies")
     for group in sorted(pdm_dev):
         for text in _strings(b, pdm_dev[group], f"tool.pdm.dev-dependencies.{group}"):
@@ -306,15 +302,7 @@ def _legacy_dev_groups(b: _Builder, data: dict[str, Any]) -> None:
                 text = text[3:].strip()
                 if "@" not in text:
                     continue  # ``-e file:///${PROJECT_ROOT}/...``: a local path, the project
-            b.add(
-                text,
-                kind=DependencyKind.BUILD,
-                scope=Scope.DEV,
-                mechanism="dependency-group",
-                group=group,
-                tables=("tool.pdm.dev-dependencies",),
-                key=group,
-            )
+            b.add_group(text, group, ("tool.pdm.dev-dependencies",), group)
 
 
 def _build_system(b: _Builder, data: dict[str, Any], declares_project: bool) -> None:

@@ -135,18 +135,11 @@ def _entries(data: dict[str, Any], display: str) -> tuple[list[Any], set[str]]:
     return packages, names
 
 
-def _read_package(lock: _Lock, entry: Any, line: int | None) -> None:
-    if not isinstance(entry, dict):
-        lock.error(line, "[[package]] is not a table")
+def _read_package(lock: _Lock, raw: Any, line: int | None) -> None:
+    named = lock.named_entry(raw, line)
+    if named is None:
         return
-    name = entry.get("name")
-    if not isinstance(name, str) or not name.strip():
-        lock.error(line, "[[package]] has no name")
-        return
-    version = entry.get("version")
-    if version is not None and not isinstance(version, str):
-        lock.error(line, f"package {name!r}: version is not a string: {version!r}")
-        version = None
+    entry, name, version = named
     source, kind, local = _source(entry.get("source"), lock.folder)
     if entry.get("source") is not None and kind is None:
         lock.error(line, f"package {name!r}: unknown source {entry.get('source')!r}")
@@ -255,16 +248,8 @@ def _edge_list(
     where: str,
     how: _How,
 ) -> None:
-    if deps is None:
-        return
     name = item.component.name
-    if not isinstance(deps, list):
-        lock.error(item.line, f"package {name!r}: {where} is not an array")
-        return
-    for dep in deps:
-        if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
-            lock.error(item.line, f"package {name!r}: {where} entry without a name: {dep!r}")
-            continue
+    for dep in lock.dependency_entries(item.line, name, deps, where):
         targets = _targets(lock, dep)
         if not targets:
             wanted = dep["name"] + (f" {dep['version']}" if "version" in dep else "")
