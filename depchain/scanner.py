@@ -201,14 +201,13 @@ def _enrich(
             props["depchain:artifact-kind"] = (
                 "sdist only" if found.sdist_only else ("wheel" if found.has_wheel else "other")
             )
-            states = {f.attestation for f in found.files}
-            props["depchain:attestation"] = (
-                "present"
-                if "present" in states
-                else ("none" if states == {"absent"} else "unknown")
-            )
+            props["depchain:attestation"] = found.attestation
+            if found.attestation == "present":
+                props["depchain:attestation-verified"] = found.verified
             if found.publishers:
-                props["depchain:publisher"] = str(found.publishers[0])
+                props["depchain:publisher"] = "; ".join(str(p) for p in found.publishers)
+        if found.project_status:
+            props["depchain:project-status"] = found.project_status
         if found.source_repository:
             props["depchain:declared-source"] = found.source_repository
         for error in found.errors:

@@ -4,6 +4,7 @@ and an expiry (an expired one is a finding), the default --fail-on, bad policies
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import depchain
@@ -48,6 +49,16 @@ def test_an_expired_suppression_is_a_finding_and_no_longer_hides(tmp_path: Path)
     expired = found["DC020"]
     assert "expired on 2020-01-01" in expired.message
     assert (expired.evidence[0].path, expired.evidence[0].line) == ("pyproject.toml", 3)
+    # a catalogue entry like every other finding: explained, and a rule in SARIF
+    from depchain.export.sarif import render
+    from depchain.trust.catalogue import BY_ID
+
+    assert expired.severity == BY_ID["DC020"].severity.value
+    assert main(["explain", "DC020"]) == 0
+    sarif = json.loads(render(result))
+    rules = [r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]]
+    [dc020] = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "DC020"]
+    assert rules[dc020["ruleIndex"]] == "DC020"
 
 
 def test_policy_fail_on_is_the_default(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ DEFAULT_TTL = 24 * 60 * 60.0
 """Seconds an answer stays fresh."""
 
 FILENAME = "index-cache.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped when what is stored changes meaning; an older file is emptied, not misread."""
 
 

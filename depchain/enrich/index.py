@@ -5,10 +5,11 @@ configuration, read as files and never by running pip (``PIP_INDEX_URL``, then t
 ``index-url`` of pip's configuration files, later files overriding earlier ones as pip
 does); else PyPI (``https://pypi.org/simple``).
 
-Ownership (the JSON API's ``ownership``) and attestations (the PEP 740 Integrity API)
-exist only on Warehouse, the software of pypi.org and test.pypi.org: their base URL
-is derived from the index URL when the index is one of those, and otherwise the
-choice says why ownership cannot be asked (:attr:`IndexChoice.unsupported`).
+Every index serves the Simple API (:attr:`IndexChoice.simple_url`). Ownership (the
+JSON API's ``ownership``) and the PEP 740 Integrity API exist only on Warehouse, the
+software of pypi.org and test.pypi.org: their base URL is derived from the index URL
+when the index is one of those, and otherwise the choice says why ownership cannot be
+asked (:attr:`IndexChoice.unsupported`).
 
 Index URLs may carry credentials (``https://user:token@host/simple``): they are kept
 for the request only; everything meant to be shown goes through :func:`redact_url`.
@@ -62,13 +63,20 @@ class IndexChoice:
         return urlsplit(self.url).hostname or self.display
 
     @property
+    def simple_url(self) -> str:
+        """The Simple API base, ending in ``/`` (with any credentials: for requests)."""
+        if self.api is not None:
+            return f"{self.api}/simple/"
+        return self.url.rstrip("/") + "/"
+
+    @property
     def unsupported(self) -> str | None:
-        """Why ownership and provenance cannot be asked of this index, or None."""
+        """Why ownership cannot be asked of this index, or None."""
         if self.api is not None:
             return None
         return (
-            f"the index {self.display} (from {self.origin}) is not PyPI: ownership and "
-            "attestations are served only by pypi.org's JSON and Integrity APIs"
+            f"the index {self.display} (from {self.origin}) is not PyPI: only pypi.org's "
+            "JSON API says who owns a project"
         )
 
 

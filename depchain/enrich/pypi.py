@@ -1,26 +1,29 @@
-"""Ownership and provenance of Python distributions, from PyPI.
+"""Ownership and provenance of Python distributions, from the package index.
 
 For each (name, version) :func:`enrich` asks, at most once per project and per file:
 
-- the project JSON API (``/pypi/<name>/json``): the ``ownership`` object
-  (``organization`` and the ``roles`` of users), ``info.project_urls`` and
-  ``info.home_page`` (the declared source repository), and the release's files with
-  their kind, upload time, yanked flag and reason, and sha256. Where an index serves no
-  ``releases`` in the project JSON, ``/pypi/<name>/<version>/json`` gives the files;
-- the PEP 740 Integrity API (``/integrity/<name>/<version>/<filename>/provenance``) for
-  every file of the release: the publisher of each attestation bundle (kind, repository,
-  workflow, environment), read straight from the provenance JSON.
-
-**The attestations' signatures are not verified here**: the publisher is what the
-index says it checked at upload time. A verifier (pypi-attestations, sigstore) is
-needed to check the bundles against the files.
+- the Simple API project page (``<index>/<name>/``), as PEP 691 JSON or else the PEP 503
+  HTML page (:mod:`depchain.enrich.simple`): every file of the release with its kind,
+  sha256, upload time, yanked flag and reason, its PEP 740 ``provenance`` link where
+  the index serves them, and the project's PEP 792 status. Any index can answer this;
+- on pypi.org and test.pypi.org (Warehouse) only, the project JSON API
+  (``/pypi/<name>/json``): the ``ownership`` object (``organization`` and the ``roles``
+  of users), ``info.project_urls`` and ``info.home_page`` (the declared source
+  repository); and the release's files from it when the Simple API gave none
+  (``releases``, else ``/pypi/<name>/<version>/json``);
+- each file's provenance: the link the Simple API gave; where the index does not
+  implement PEP 740 links but is Warehouse, its Integrity API
+  (``/integrity/<name>/<version>/<filename>/provenance``). Provenance objects are read
+  and **verified** with pypi-attestations (:mod:`depchain.enrich.attestations`): the
+  publisher of each bundle (kind, repository, workflow, environment), and whether its
+  attestations verify against the file's listed sha256.
 
 Requests have timeouts, a bounded retry loop (exponential backoff on timeouts,
 connection errors, 429 and 5xx; none on 404 or another 4xx; a malformed JSON answer is
 retried too), and run on a bounded thread pool. Answers are kept in
 :class:`~depchain.enrich.cache.Cache`; ``offline=True`` reads that cache only and never
 opens a socket (nor imports requests). A failure affects only its component: it is
-reported in :attr:`Enrichment.errors` and its ownership is ``unknown``.
+reported in :attr:`Enrichment.errors` and what it would have told is ``unknown``.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+from depchain.enrich import simple
 from depchain.enrich.cache import DEFAULT_TTL, Cache, CacheError, Entry
 from depchain.enrich.index import IndexChoice, choose_index
 from depchain.enrich.repos import declared_repository
@@ -57,7 +61,7 @@ INTEGRITY_ACCEPT = "application/vnd.pypi.integrity.v1+json, application/json;q=0
 
 @dataclass(frozen=True, order=True)
 class Publisher:
-    """The trusted publisher named by one attestation bundle (not verified here)."""
+    """The trusted publisher named by one attestation bundle."""
 
     kind: str
     """``GitHub``, ``GitLab``, ``Google``, ``ActiveState``, ..."""
@@ -86,9 +90,15 @@ class ReleaseFile:
     yanked_reason: str | None = None
     sha256: str | None = None
     attestation: str = "unknown"
-    """``present``, ``absent`` (the index answered 404) or ``unknown`` (not asked: offline
-    with nothing cached, or the request failed)."""
+    """``present``, ``absent`` (the index says there is none) or ``unknown`` (not asked:
+    offline with nothing cached, an index that serves no provenance, or the request
+    failed)."""
     publishers: tuple[Publisher, ...] = ()
+    verified: bool | None = None
+    """Whether the attestations verify (see :mod:`depchain.enrich.attestations`): True,
+    False (one does not), None (none present, or it could not be checked)."""
+    verification: str | None = None
+    """What the verification said, in one line."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,12 @@ class Enrichment:
     or no answer)."""
     files: tuple[ReleaseFile, ...] = ()
     name_absent: bool = False
-    """The index answered 404 for the project: nobody has registered the name there."""
+    """The public index (pypi.org, test.pypi.org) answered 404 for the project: nobody
+    has registered the name there. Never set from another index."""
+    project_status: str | None = None
+    """PEP 792 status from the Simple API (``active``, ``archived``, ``quarantined``,
+    ``deprecated``), or None when the index does not say."""
+    project_status_reason: str | None = None
     errors: tuple[str, ...] = ()
     """One line per failure (``pypi.org: /pypi/foo/json timed out after 3 tries``)."""
     fetched_at: float | None = None
@@ -152,6 +167,26 @@ class Enrichment:
         """The distinct publishers of the release's attestations."""
         return tuple(sorted({p for f in self.files for p in f.publishers}))
 
+    @property
+    def attestation(self) -> str:
+        """``present`` (a file has one), ``none`` (the index says no file has one) or
+        ``unknown``."""
+        states = {f.attestation for f in self.files}
+        if "present" in states:
+            return "present"
+        return "none" if states == {"absent"} else "unknown"
+
+    @property
+    def verified(self) -> str:
+        """Of the attested files: ``verified`` (all verify), ``failed`` (one does not),
+        ``unverified`` (one could not be checked) or ``none`` (no attestation)."""
+        attested = [f for f in self.files if f.attestation == "present"]
+        if not attested:
+            return "none"
+        if any(f.verified is False for f in attested):
+            return "failed"
+        return "verified" if all(f.verified for f in attested) else "unverified"
+
     def ownership_json(self) -> dict[str, Any]:
         """The report's ``ownership``: organization, roles as ``{user, role}``, source."""
         out: dict[str, Any] = {
@@ -166,10 +201,6 @@ class Enrichment:
     def provenance_json(self) -> dict[str, Any]:
         """What the index adds to the report's ``provenance``: index, artifacts with kind,
         sha256, yanked and attestation, and the attestation publishers or none."""
-        states = {f.attestation for f in self.files}
-        attestation = (
-            "present" if "present" in states else "unknown" if "unknown" in states else "none"
-        )
         return {
             "index": self.index,
             "release_found": self.release_found,
@@ -177,9 +208,11 @@ class Enrichment:
             "sdist_only": self.sdist_only,
             "yanked": self.yanked,
             "yanked_reason": self.yanked_reason,
-            "attestation": attestation if self.files else "unknown",
+            "attestation": self.attestation,
+            "attestation_verified": self.verified,
             "publishers": [_publisher_json(p) for p in self.publishers],
             "source_repository": self.source_repository,
+            "project_status": self.project_status,
             "files": [
                 {
                     "filename": f.filename,
@@ -188,6 +221,8 @@ class Enrichment:
                     "upload_time": f.upload_time,
                     "yanked": f.yanked,
                     "attestation": f.attestation,
+                    "verified": f.verified,
+                    "verification": f.verification,
                     "publishers": [_publisher_json(p) for p in f.publishers],
                 }
                 for f in self.files
@@ -235,8 +270,10 @@ def enrich(
     """Ownership, release files and attestation publishers for each (name, version).
 
     ``index_url``: the index to ask (else pip's configuration, else PyPI; see
-    :func:`~depchain.enrich.index.choose_index`); only pypi.org and test.pypi.org can be
-    asked, any other index gives ``unknown`` with the reason. ``cache_dir``: see
+    :func:`~depchain.enrich.index.choose_index`). Any index that serves the Simple API
+    gives release files, yanking, project status and (where it implements PEP 740)
+    provenance; only pypi.org and test.pypi.org say who owns a project, so another index
+    gives ``unknown`` ownership with the reason. ``cache_dir``: see
     :func:`~depchain.enrich.cache.cache_dir`. ``offline``: the cache only, entries of any
     age, never a socket. ``timeout``: (connect, read) seconds of every request;
     ``retries``: tries per request; ``workers``: requests at once; ``ttl``: seconds a
@@ -250,9 +287,6 @@ def enrich(
         return {}
     choice = choose_index(index_url)
     notes = list(choice.warnings)
-    api = choice.api
-    if api is None:
-        return {k: _unknown(k, choice, choice.unsupported or "", tuple(notes)) for k in keys}
 
     from depchain.enrich.cache import cache_dir as locate
 
@@ -263,7 +297,7 @@ def enrich(
         cache = None
         notes.append(f"{exc}; answers are not cached")
     try:
-        run = _Run(choice, api, cache, offline, ttl, notes)
+        run = _Run(choice, cache, offline, ttl, notes)
         run.lookup(keys)
         if not offline and run.needs_network():
             run.fetch(session, timeout, retries, workers, backoff)
@@ -283,6 +317,9 @@ class _Project:
     versions: dict[str, str] = field(default_factory=dict)
     """Normalised version -> as asked."""
     project: Entry | None = None
+    """The JSON API's facts (Warehouse only)."""
+    listing: Entry | None = None
+    """The Simple API page's facts about the project (name, API version, status)."""
     releases: dict[str, Entry] = field(default_factory=dict)
     """Normalised version -> release facts."""
     provenance: dict[tuple[str, str], Entry] = field(default_factory=dict)
@@ -298,11 +335,31 @@ class _Answer:
     """The HTTP status (2xx or 404), or 0 when the request failed."""
     data: dict[str, Any] | None = None
     error: str | None = None
+    listing: simple.Listing | None = None
+    """A Simple API page, parsed (in the worker)."""
 
 
-_ProjectAnswer: TypeAlias = "tuple[_Answer, dict[str, _Answer]]"
-"""The project JSON, and per version the version JSON where it had to be asked."""
-_Pending: TypeAlias = "dict[Future[_Answer], tuple[_Project, tuple[str, str, str]]]"
+@dataclass(frozen=True)
+class _ProjectAnswer:
+    simple: _Answer
+    json: _Answer | None
+    """The project JSON (Warehouse only)."""
+    per_version: dict[str, _Answer]
+    """The version JSON, where neither the Simple API nor the project JSON listed files."""
+
+
+@dataclass(frozen=True)
+class _Due:
+    """A provenance object to ask for."""
+
+    version: str
+    """Normalised."""
+    filename: str
+    url: str
+    sha256: str | None
+
+
+_Pending: TypeAlias = "dict[Future[_Answer], tuple[_Project, _Due]]"
 _Row: TypeAlias = "tuple[str, str, str, str, int, str]"
 """A cache row: index, project, release, kind, status, body."""
 
@@ -311,13 +368,14 @@ class _Run:
     def __init__(
         self,
         choice: IndexChoice,
-        api: str,
         cache: Cache | None,
         offline: bool,
         ttl: float,
         notes: list[str],
     ) -> None:
-        self.choice, self.api, self.cache = choice, api, cache
+        self.choice, self.api, self.cache = choice, choice.api, cache
+        self.namespace = choice.api or choice.display
+        """What the cache's entries are kept under: the API base, or the index URL."""
         self.offline, self.ttl, self.notes = offline, ttl, notes
         self.projects: dict[str, _Project] = {}
         self.unwritten: list[_Row] = []
@@ -336,6 +394,7 @@ class _Run:
         for record in self.projects.values():
             entries = self._cached(record.name)
             record.project = entries.get(("", "project"))
+            record.listing = entries.get(("", "listing"))
             for (release, kind), entry in entries.items():
                 if kind == "release":
                     record.releases[release] = entry
@@ -346,7 +405,7 @@ class _Run:
         if self.cache is None:
             return {}
         try:
-            return self.cache.get_project(self.api, project)
+            return self.cache.get_project(self.namespace, project)
         except CacheError as exc:
             self.notes.append(str(exc))
             return {}
@@ -354,15 +413,22 @@ class _Run:
     def _fresh(self, entry: Entry | None) -> bool:
         return entry is not None and (self.offline or entry.fresh(self.ttl, self.now))
 
+    def _absent(self, record: _Project) -> bool:
+        """The index answered 404 for the project (the JSON API on Warehouse)."""
+        entry = record.project if self.api else record.listing
+        return entry is not None and entry.absent
+
     def _project_due(self, record: _Project) -> bool:
-        if not self._fresh(record.project):
+        own = [record.listing] + ([record.project] if self.api else [])
+        if not all(self._fresh(e) for e in own):
             return True
-        if record.project is not None and record.project.absent:
+        if self._absent(record):
             return False
         return any(not self._fresh(record.releases.get(v)) for v in record.versions)
 
-    def _provenance_due(self, record: _Project) -> list[tuple[str, str, str]]:
-        """(normalised version, release as on the index, filename) still to ask."""
+    def _provenance_due(self, record: _Project) -> list[_Due]:
+        """The provenance objects still to ask for: each file's PEP 740 link; on a
+        Warehouse index that gives no links, its Integrity API URL."""
         due = []
         for version in record.versions:
             facts = _load(record.releases.get(version))
@@ -370,8 +436,20 @@ class _Run:
                 continue
             for item in facts.get("files", []):
                 filename = item["filename"]
-                if not self._fresh(record.provenance.get((version, filename))):
-                    due.append((version, facts["version"], filename))
+                if self._fresh(record.provenance.get((version, filename))):
+                    continue
+                if "provenance" in item:
+                    url = item["provenance"]
+                    if url is None or urlsplit(url).scheme not in {"https", "http"}:
+                        continue
+                elif self.api is not None:
+                    url = (
+                        f"{self.api}/integrity/{quote(record.name, safe='')}/"
+                        f"{quote(facts['version'], safe='')}/{quote(filename, safe='')}/provenance"
+                    )
+                else:
+                    continue
+                due.append(_Due(version, filename, url, item.get("sha256")))
         return due
 
     def needs_network(self) -> bool:
@@ -390,8 +468,10 @@ class _Run:
         own = session is None
         http = _new_session(workers) if session is None else session
 
-        def get(url: str, accept: str) -> _Answer:
-            return _fetch(http, url, accept, timeout=timeout, retries=retries, backoff=backoff)
+        def get(url: str, accept: str, raw: bool = False) -> _Answer:
+            return _fetch(
+                http, url, accept, timeout=timeout, retries=retries, backoff=backoff, raw=raw
+            )
 
         pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="depchain-index")
         projects: dict[Future[_ProjectAnswer], _Project] = {}
@@ -430,79 +510,144 @@ class _Run:
         finished: queue.SimpleQueue[Future[Any]],
     ) -> None:
         for item in self._provenance_due(record):
-            _, release, filename = item
-            url = (
-                f"{self.api}/integrity/{quote(record.name, safe='')}/"
-                f"{quote(release, safe='')}/{quote(filename, safe='')}/provenance"
-            )
-            future = pool.submit(get, url, INTEGRITY_ACCEPT)
+            future = pool.submit(get, item.url, INTEGRITY_ACCEPT)
             pending[future] = (record, item)
             future.add_done_callback(finished.put)
 
     def _ask_project(
-        self, get: Callable[[str, str], _Answer], project: str, versions: list[str]
+        self, get: Callable[..., _Answer], project: str, versions: list[str]
     ) -> _ProjectAnswer:
-        """In a worker: the project JSON, and each version's JSON where the project JSON
-        lists no releases."""
-        answer = get(f"{self.api}/pypi/{quote(project, safe='')}/json", "application/json")
+        """In a worker: the Simple API page; on Warehouse the project JSON too, and each
+        version's JSON where neither listed the files."""
+        name = quote(project, safe="")
+        page = f"{self.choice.simple_url}{name}/"
+        answer = get(page, simple.ACCEPT, True)
+        if answer.data is not None:  # raw: the body and its content type
+            try:
+                listing = simple.parse(answer.data["body"], answer.data["type"], page)
+                answer = _Answer(answer.status, listing=listing)
+            except simple.SimpleError as exc:
+                answer = _Answer(0, error=str(exc))
+        if self.api is None:
+            return _ProjectAnswer(answer, None, {})
+        project_json = get(f"{self.api}/pypi/{name}/json", "application/json")
         per_version: dict[str, _Answer] = {}
-        if answer.data is not None and not isinstance(answer.data.get("releases"), dict):
+        data = project_json.data
+        if (
+            answer.listing is None
+            and data is not None
+            and not isinstance(data.get("releases"), dict)
+        ):
             for version in versions:
-                url = f"{self.api}/pypi/{quote(project, safe='')}/{quote(version, safe='')}/json"
+                url = f"{self.api}/pypi/{name}/{quote(version, safe='')}/json"
                 per_version[version] = get(url, "application/json")
-        return answer, per_version
+        return _ProjectAnswer(answer, project_json, per_version)
 
     def _took_project(self, record: _Project, result: _ProjectAnswer) -> None:
-        answer, per_version = result
-        where = f"/pypi/{record.name}/json"
         rows: list[_Row] = []
-        if answer.status == 404:
-            record.project = Entry(404, "", self.now)
-            rows.append((self.api, record.name, "", "project", 404, ""))
-        elif answer.data is None:
-            self._failed(record, f"{where} {answer.error}", stale=record.project)
-        else:
-            facts = _project_facts(answer.data)
-            body = json.dumps(facts, sort_keys=True)
-            record.project = Entry(answer.status, body, self.now)
-            rows.append((self.api, record.name, "", "project", answer.status, body))
-            releases = answer.data.get("releases")
+        page = result.simple
+        record.listing = self._keep(
+            record,
+            "listing",
+            page,
+            page.listing.facts() if page.listing is not None else None,
+            f"{urlsplit(self.choice.simple_url).path}{record.name}/",
+            rows,
+        )
+        releases: dict[str, Any] | None = None
+        if result.json is not None:
+            data = result.json.data
+            facts = _project_facts(data) if data is not None else None
+            where = f"/pypi/{record.name}/json"
+            record.project = self._keep(record, "project", result.json, facts, where, rows)
+            found = data.get("releases") if data is not None else None
+            releases = found if isinstance(found, dict) else None
+        if not self._absent(record):
             for version in record.versions:
-                if isinstance(releases, dict):
-                    release = _release_facts(releases, version)
-                else:
-                    sub = per_version.get(version, _Answer(0, error="not asked"))
-                    if sub.status == 404:
-                        release = {"found": False}
-                    elif sub.data is None:
-                        stale = record.releases.get(version)
-                        self._failed(
-                            record, f"/pypi/{record.name}/{version}/json {sub.error}", stale
-                        )
-                        continue
-                    else:
-                        release = _release_facts({version: sub.data.get("urls")}, version)
+                release = self._release(record, version, page.listing, releases, result.per_version)
+                if release is None:
+                    continue
                 entry_body = json.dumps(release, sort_keys=True)
                 record.releases[version] = Entry(200, entry_body, self.now)
-                rows.append((self.api, record.name, version, "release", 200, entry_body))
+                rows.append((self.namespace, record.name, version, "release", 200, entry_body))
         self._store(rows)
 
-    def _took_provenance(
-        self, record: _Project, item: tuple[str, str, str], answer: _Answer
-    ) -> None:
-        version, _, filename = item
+    def _keep(
+        self,
+        record: _Project,
+        kind: str,
+        answer: _Answer,
+        facts: dict[str, Any] | None,
+        where: str,
+        rows: list[_Row],
+    ) -> Entry | None:
+        """The new entry of a project-level answer (``project``, ``listing``): a 404 kept
+        as the fact of absence, the facts of a good answer kept; after a failure, said
+        in the component's errors, the entry cached before (if any) stays."""
+        stale = record.project if kind == "project" else record.listing
         if answer.status == 404:
             entry = Entry(404, "", self.now)
-        elif answer.data is not None and (publishers := _publishers(answer.data)) is not None:
-            entry = Entry(answer.status, json.dumps({"publishers": publishers}), self.now)
+        elif facts is None:
+            self._failed(record, f"{where} {answer.error}", stale)
+            return stale
         else:
-            error = answer.error or "malformed provenance (no attestation_bundles)"
-            record.provenance_errors.setdefault((version, error), []).append(filename)
+            entry = Entry(answer.status, json.dumps(facts, sort_keys=True), self.now)
+        rows.append((self.namespace, record.name, "", kind, entry.status, entry.body))
+        return entry
+
+    def _release(
+        self,
+        record: _Project,
+        version: str,
+        listing: simple.Listing | None,
+        releases: dict[str, Any] | None,
+        per_version: dict[str, _Answer],
+    ) -> dict[str, Any] | None:
+        """The release facts of one version, from the first source that lists files: the
+        Simple API, the project JSON's releases, the version JSON. None: not known."""
+        if listing is not None:
+            files = simple.release_files(listing.files, version)
+            as_listed = next((v for v in listing.versions if _norm_version(v) == version), None)
+            if not files and as_listed is None:
+                return {"found": False}
+            as_listed = as_listed or record.versions[version]
+            kept = [{k: v for k, v in f.items() if k != "version"} for f in files]
+            return {"found": True, "version": as_listed, "listing": "simple", "files": kept}
+        if releases is not None:
+            return _release_facts(releases, version)
+        sub = per_version.get(version)
+        if sub is None:
+            return None  # the Simple API failed and the JSON API lists nothing: not known
+        if sub.status == 404:
+            return {"found": False}
+        if sub.data is None:
+            stale = record.releases.get(version)
+            self._failed(record, f"/pypi/{record.name}/{version}/json {sub.error}", stale)
+            return None
+        return _release_facts({version: sub.data.get("urls")}, version)
+
+    def _took_provenance(self, record: _Project, item: _Due, answer: _Answer) -> None:
+        from depchain.enrich.attestations import MalformedProvenance, read
+
+        if answer.status == 404:
+            entry = Entry(404, "", self.now)
+        elif answer.data is None:
+            record.provenance_errors.setdefault(
+                (item.version, answer.error or "no answer"), []
+            ).append(item.filename)
             return
-        record.provenance[(version, filename)] = entry
-        self._store(
-            [(self.api, record.name, version, f"provenance/{filename}", entry.status, entry.body)]
-        )
+        else:
+            try:
+                facts = read(answer.data, item.filename, item.sha256)
+            except MalformedProvenance as exc:
+                record.provenance_errors.setdefault((item.version, str(exc)), []).append(
+                    item.filename
+                )
+                return
+            entry = Entry(answer.status, json.dumps(facts, sort_keys=True), self.now)
+        record.provenance[(item.version, item.filename)] = entry
+        kind = f"provenance/{item.filename}"
+        self._store([(self.namespace, record.name, item.version, kind, entry.status, entry.body)])
 
     def _failed(self, record: _Project, message: str, stale: Entry | None) -> None:
         line = f"{self.choice.host}: {message}"
@@ -536,27 +681,30 @@ class _Run:
         record = self.projects[canonicalize_name(name)]
         errors = list(record.errors) + self._provenance_lines(record, version) + self.notes
         host = self.choice.host
-        project = record.project
-        if project is None:
+        primary = record.project if self.api else record.listing
+        if primary is None:
             reason = (
                 f"offline: nothing cached for {name} from {host}"
                 if self.offline
                 else (errors[0] if errors else f"{host} gave no answer for {name}")
             )
             return _unknown(key, self.choice, reason, tuple(errors))
-        used = [project.stored_at]
-        if project.absent:
+        used = [primary.stored_at]
+        if primary.absent:
             return Enrichment(
                 name,
                 version,
                 self.choice.display,
                 ownership_reason=f"{name} is not on {host}",
-                name_absent=True,
+                release_found=False if version is not None else None,
+                name_absent=self.api is not None,
                 errors=tuple(errors),
-                fetched_at=project.stored_at,
+                fetched_at=primary.stored_at,
             )
-        facts = _load(project)
-        ownership = facts.get("ownership")
+        facts = _load(record.project)
+        listed = _load(record.listing)
+        if record.listing is not None:
+            used.append(record.listing.stored_at)
         release_found: bool | None = None
         files: tuple[ReleaseFile, ...] = ()
         if version is not None:
@@ -571,22 +719,20 @@ class _Run:
                 )
         urls = tuple((str(k), str(v)) for k, v in facts.get("project_urls", []))
         common: dict[str, Any] = {
-            "project_known": True,
+            "project_known": self.api is not None,
             "project_urls": urls,
             "source_repository": declared_repository(urls, facts.get("home_page")),
             "release_found": release_found,
             "files": files,
+            "project_status": listed.get("status"),
+            "project_status_reason": listed.get("status_reason"),
             "errors": tuple(errors),
             "fetched_at": min(used),
         }
-        if not isinstance(ownership, dict):
-            return Enrichment(
-                name,
-                version,
-                self.choice.display,
-                ownership_reason=f"{host}'s JSON API gave no ownership for {name}",
-                **common,
-            )
+        ownership = facts.get("ownership")
+        if self.api is None or not isinstance(ownership, dict):
+            reason = self.choice.unsupported or f"{host}'s JSON API gave no ownership for {name}"
+            return Enrichment(name, version, self.choice.display, ownership_reason=reason, **common)
         return Enrichment(
             name,
             version,
@@ -603,13 +749,19 @@ class _Run:
         entry = record.provenance.get((version, item["filename"]))
         state = "unknown"
         publishers: tuple[Publisher, ...] = ()
+        verified: bool | None = None
+        verification: str | None = None
         if entry is not None:
             used.append(entry.stored_at)
             if entry.absent:
                 state = "absent"
             else:
-                found = tuple(Publisher(**p) for p in _load(entry).get("publishers", []))
+                facts = _load(entry)
+                found = tuple(Publisher(**p) for p in facts.get("publishers", []))
                 state, publishers = ("present" if found else "absent"), found
+                verified, verification = facts.get("verified"), facts.get("verification")
+        elif "provenance" in item and item["provenance"] is None:
+            state = "absent"  # the index implements PEP 740 and lists no provenance
         return ReleaseFile(
             filename=item["filename"],
             kind=item["kind"],
@@ -619,6 +771,8 @@ class _Run:
             sha256=item.get("sha256"),
             attestation=state,
             publishers=publishers,
+            verified=verified,
+            verification=verification,
         )
 
     def _provenance_lines(self, record: _Project, version: str | None) -> list[str]:
@@ -640,7 +794,7 @@ def _unknown(key: Key, choice: IndexChoice, reason: str, errors: tuple[str, ...]
     return Enrichment(key[0], key[1], choice.display, ownership_reason=reason, errors=errors)
 
 
-# -- parsing: only what is kept ---------------------------------------------------------
+# -- parsing the JSON API: only what is kept ------------------------------------------
 
 
 def _project_facts(data: dict[str, Any]) -> dict[str, Any]:
@@ -700,32 +854,12 @@ def _release_facts(releases: dict[str, Any], version: str) -> dict[str, Any]:
                 "sha256": digests.get("sha256"),
             }
         )
-    return {"found": True, "version": key, "files": sorted(files, key=lambda f: f["filename"])}
-
-
-def _publishers(data: dict[str, Any]) -> list[dict[str, str | None]] | None:
-    """The publishers of a provenance object, or None when it is not one."""
-    bundles = data.get("attestation_bundles")
-    if not isinstance(bundles, list):
-        return None
-    out = []
-    for bundle in bundles:
-        publisher = bundle.get("publisher") if isinstance(bundle, dict) else None
-        if not isinstance(publisher, dict):
-            return None
-        out.append(
-            {
-                "kind": _text(publisher.get("kind")) or "unknown",
-                "repository": _text(publisher.get("repository")),
-                "workflow": _text(publisher.get("workflow") or publisher.get("workflow_filepath")),
-                "environment": _text(publisher.get("environment")),
-            }
-        )
-    return out
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return {
+        "found": True,
+        "version": key,
+        "listing": "json",
+        "files": sorted(files, key=lambda f: f["filename"]),
+    }
 
 
 def _load(entry: Entry | None) -> dict[str, Any]:
@@ -739,12 +873,7 @@ def _load(entry: Entry | None) -> dict[str, Any]:
 
 
 def _norm_version(version: str) -> str:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return str(Version(version))
-    except InvalidVersion:
-        return version.strip()
+    return simple.normalize_version(version) or version
 
 
 # -- HTTP ----------------------------------------------------------------------------
@@ -776,10 +905,12 @@ def _fetch(
     timeout: Timeout,
     retries: int,
     backoff: float,
+    raw: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> _Answer:
     """GET ``url`` with its own retry loop: a 2xx JSON object, a 404, or the failure in
-    a few words (never the URL's credentials: ``url`` is built from the API base)."""
+    a few words (never the URL's credentials). ``raw``: a 2xx answer is not parsed; its
+    data is ``{"body": bytes, "type": content type}``."""
     import requests
 
     tries = max(1, retries)
@@ -795,6 +926,7 @@ def _fetch(
                 url, timeout=timeout, headers={"Accept": accept}, stream=True
             ) as response:
                 status = response.status_code
+                content_type = response.headers.get("Content-Type", "")
                 if status == 429 or status >= 500:
                     retry_after = _seconds(response.headers.get("Retry-After"))
                 # read every answer, even a 404's: a connection whose answer was not read
@@ -821,6 +953,8 @@ def _fetch(
             continue
         if not 200 <= status < 300:
             return _Answer(0, error=f"HTTP {status}")
+        if raw:
+            return _Answer(status, {"body": body, "type": content_type})
         try:
             data = json.loads(body)
         except ValueError:

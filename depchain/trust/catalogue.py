@@ -181,5 +181,42 @@ CATALOGUE: tuple[Gap, ...] = (
         "the service accepts anyone.",
         "Use TLS (https, rediss, sslmode=require, ...) and authenticate.",
     ),
+    Gap(
+        "DC020",
+        Severity.MEDIUM,
+        "Expired suppression",
+        "A suppression's expiry date has passed: the risk it accepted has to be looked at "
+        "again, and the gap it hid is reported again.",
+        "Fix the gap, or renew the suppression with a fresh reason and a new expiry date.",
+    ),
+    Gap(
+        "DC021",
+        Severity.HIGH,
+        "Attestation does not verify",
+        "The index serves a provenance attestation for this file that fails verification: "
+        "its signature, its certificate's publisher identity or its subject (the file's "
+        "name and sha256) does not hold.",
+        "Do not install the file until the maintainers or the index explain it; report it "
+        "to the index's security team.",
+        needs_index=True,
+    ),
+    Gap(
+        "DC022",
+        Severity.CRITICAL,
+        "Project quarantined by the index",
+        "The index has quarantined the project (PEP 792), usually on a malware report: its "
+        "files are not installable and its contents are suspect.",
+        "Remove the dependency and check the machines that installed it.",
+        needs_index=True,
+    ),
+    Gap(
+        "DC023",
+        Severity.LOW,
+        "Project archived or deprecated",
+        "The maintainers say the project will get no more releases (PEP 792): security "
+        "fixes included.",
+        "Plan a move to a maintained replacement.",
+        needs_index=True,
+    ),
 )
 BY_ID = {gap.id: gap for gap in CATALOGUE}

@@ -79,6 +79,7 @@ def provenance(component: Component, graph: DependencyGraph) -> dict[str, Any]:
         "hashes": len(component.hashes),
         "artifact": props.get("depchain:artifact-kind", "unknown"),
         "attestation": props.get("depchain:attestation", "unknown"),
+        "attestation_verified": props.get("depchain:attestation-verified"),
         "publisher": props.get("depchain:publisher"),
         "ref_type": ref_type,
         "digest": props.get("depchain:image-digest"),

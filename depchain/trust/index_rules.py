@@ -97,6 +97,30 @@ def publisher_differs(c: Component, e: Enrichment, policy: _Policy) -> Iterator[
         )
 
 
+def attestation_fails(c: Component, e: Enrichment, policy: _Policy) -> Iterator[Gap]:
+    """DC021: a file's attestation was checked and does not verify (one that could not be
+    checked is not a finding: the report says ``unverified``)."""
+    for f in e.files:
+        if f.attestation == "present" and f.verified is False:
+            yield (
+                "DC021",
+                (
+                    f"the attestation of {f.filename} on {_host(e)} does not verify: "
+                    f"{f.verification or 'no reason given'}"
+                ),
+            )
+
+
+def project_status(c: Component, e: Enrichment, policy: _Policy) -> Iterator[Gap]:
+    """DC022 (quarantined) and DC023 (archived, deprecated): the PEP 792 status."""
+    status = (e.project_status or "").lower()
+    reason = f": {e.project_status_reason}" if e.project_status_reason else ""
+    if status == "quarantined":
+        yield "DC022", f"{e.name} is quarantined on {_host(e)}{reason}"
+    elif status in {"archived", "deprecated"}:
+        yield "DC023", f"{e.name} is {status} on {_host(e)}{reason}"
+
+
 def yanked(c: Component, e: Enrichment, policy: _Policy) -> Iterator[Gap]:
     """DC013: the release is yanked."""
     if e.yanked:
@@ -176,6 +200,8 @@ INDEX_RULES: tuple[IndexRule, ...] = (
     sdist_only,
     no_attestation,
     publisher_differs,
+    attestation_fails,
+    project_status,
     yanked,
     name_absent,
     owner_not_trusted,
@@ -191,7 +217,7 @@ def index_gaps(
     trusted_owners: Iterable[str] = frozenset(),
     trusted_orgs: Iterable[str] = frozenset(),
 ) -> list[Finding]:
-    """The index-based gaps (DC006, DC007, DC008, DC013, DC014, DC015, DC016, DC018) of
+    """The index-based gaps (DC006-DC008, DC013-DC016, DC018, DC021-DC023) of
     the Python distributions among ``components``, most severe first.
 
     ``enrichment`` is what :func:`~depchain.enrich.pypi.enrich` returned, keyed by

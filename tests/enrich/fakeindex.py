@@ -21,17 +21,24 @@ RECORDED = Path(__file__).parent / "recorded"
 INDEX = "https://pypi.org/simple"
 
 
-class FakeIndex(BaseAdapter):
-    """Answers ``/pypi/<name>/json`` from ``recorded/pypi/<name>.json`` and
-    ``/integrity/<name>/<version>/<file>/provenance`` from ``recorded/integrity/``;
-    anything else 404 with an empty body, as the recording index did. ``script(path,
-    ...)`` queues answers (``(status, body)``) or exceptions to raise for a path, used
-    before the recording."""
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 
-    def __init__(self, root: Path = RECORDED, delay: float = 0.0) -> None:
+
+class FakeIndex(BaseAdapter):
+    """Answers ``/pypi/<name>/json`` from ``recorded/pypi/<name>.json``,
+    ``/integrity/<name>/<version>/<file>/provenance`` from ``recorded/integrity/``, and
+    the Simple API page ``/simple/<name>/`` (on any host) from
+    ``recorded/simple/<name>.json`` (PEP 691), or ``<name>.html`` (PEP 503) when
+    ``html`` is set or there is no JSON recording; anything else 404 with an empty body,
+    as the recording index did. ``script(path, ...)`` queues answers (``(status, body)``
+    or ``(status, body, headers)``) or exceptions to raise for a path, used before the
+    recording."""
+
+    def __init__(self, root: Path = RECORDED, delay: float = 0.0, html: bool = False) -> None:
         super().__init__()
         self.root = root
         self.delay = delay
+        self.html = html
         self.calls: list[str] = []
         self.timeouts: list[Any] = []
         self.scripts: dict[str, list[Any]] = {}
@@ -69,8 +76,8 @@ class FakeIndex(BaseAdapter):
             if isinstance(action, BaseException):
                 raise action
             if action is None:
-                status, body = self._recorded(path)
-                headers: Mapping[str, str] = {}
+                status, body, content_type = self._recorded(path)
+                headers: Mapping[str, str] = {"Content-Type": content_type} if status == 200 else {}
             else:
                 status, body, *rest = action
                 headers = rest[0] if rest else {}
@@ -79,15 +86,20 @@ class FakeIndex(BaseAdapter):
             with self._lock:
                 self._in_flight -= 1
 
-    def _recorded(self, path: str) -> tuple[int, bytes]:
+    def _recorded(self, path: str) -> tuple[int, bytes, str]:
         parts = [unquote(p) for p in path.strip("/").split("/")]
+        content_type = "application/json"
         if len(parts) == 3 and parts[0] == "pypi" and parts[2] == "json":
             file = self.root / "pypi" / f"{parts[1]}.json"
         elif len(parts) == 5 and parts[0] == "integrity" and parts[4] == "provenance":
             file = self.root / "integrity" / parts[1] / parts[2] / f"{parts[3]}.provenance"
+        elif len(parts) == 2 and parts[0] == "simple" and path.endswith("/"):
+            file, content_type = self.root / "simple" / f"{parts[1]}.json", SIMPLE_JSON
+            if self.html or not file.is_file():
+                file, content_type = self.root / "simple" / f"{parts[1]}.html", "text/html"
         else:
-            return 404, b""
-        return (200, file.read_bytes()) if file.is_file() else (404, b"")
+            return 404, b"", ""
+        return (200, file.read_bytes(), content_type) if file.is_file() else (404, b"", "")
 
     def close(self) -> None:
         pass

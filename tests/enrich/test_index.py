@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from depchain.enrich.index import DEFAULT_INDEX, choose_index, pip_config_files, warehouse_api
-from depchain.enrich.pypi import enrich
-from tests.enrich.fakeindex import NoNetwork
 
 
 def _conf(path: Path, text: str) -> Path:
@@ -111,25 +109,6 @@ def test_config_file_locations_in_pips_order(tmp_path: Path) -> None:
 )
 def test_warehouse_api_only_for_pypi(url: str, api: str | None) -> None:
     assert warehouse_api(url) == api
-
-
-def test_another_index_gives_unknown_with_the_reason_and_no_request(tmp_path: Path) -> None:
-    private = "https://alice:s3cret-token@pypi.internal.example.com/simple"
-    with NoNetwork() as session:
-        result = enrich(
-            [("requests", "2.32.3"), ("internal-lib", None)],
-            index_url=private,
-            cache_dir=tmp_path,
-            session=session,
-        )
-    for item in result.values():
-        assert item.ownership_source == "unknown"
-        assert item.ownership_reason is not None
-        assert "not PyPI" in item.ownership_reason
-        assert "pypi.internal.example.com" in item.ownership_reason
-        assert "s3cret" not in repr(item)
-        assert item.index == "https://***@pypi.internal.example.com/simple"
-    assert not any(tmp_path.iterdir())  # nothing asked, nothing cached
 
 
 def test_credentials_never_shown(tmp_path: Path) -> None:

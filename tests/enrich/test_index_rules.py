@@ -3,12 +3,15 @@ the real data shows it, nowhere else, with the evidence of the manifest entry.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from depchain.enrich.pypi import Enrichment, ReleaseFile
 from depchain.model import Component, ComponentType, Evidence, Finding, Source, SourceKind
 from depchain.trust.index_rules import index_gaps
 from tests.enrich.conftest import Run
+from tests.enrich.fakeindex import RECORDED, SIMPLE_JSON, FakeIndex
 
 ABSENT = "depchain-internal-name-that-does-not-exist"
 PINS: list[tuple[str, str | None]] = [
@@ -219,3 +222,42 @@ def test_skipped_components_and_findings_without_evidence() -> None:
     )
     lower: dict[tuple[str, str | None], Enrichment] = {("x", "1.0"): e}
     assert [f.id for f in index_gaps([spelled], lower, lambda _: ())] == ["DC014"]
+
+
+def test_an_attestation_that_does_not_verify_and_the_project_status(
+    run: Run, index: FakeIndex
+) -> None:
+    # sigstore: the index lists another sha256 for the attested sdist than the one the
+    # attestation signs; six: archived, ply: quarantined (PEP 792, on the recorded pages)
+    sigstore = json.loads((RECORDED / "simple" / "sigstore.json").read_text())
+    for item in sigstore["files"]:
+        if item["filename"] == "sigstore-3.6.1.tar.gz":
+            item["hashes"]["sha256"] = "f" * 64
+    pages = {"sigstore": sigstore}
+    for name, status in (("six", "archived"), ("ply", "quarantined")):
+        page = json.loads((RECORDED / "simple" / f"{name}.json").read_text())
+        page["meta"]["api-version"] = "1.4"
+        page["project-status"] = {"status": status, "reason": f"{name} test reason"}
+        pages[name] = page
+    for name, page in pages.items():
+        index.script(
+            f"/simple/{name}/", (200, json.dumps(page).encode(), {"Content-Type": SIMPLE_JSON})
+        )
+    enrichment = run(PINS)
+    findings = index_gaps(COMPONENTS, enrichment, _evidence)
+    by_gap = _by_gap(findings)
+    assert by_gap["DC021"] == {"sigstore@3.6.1"}
+    assert by_gap["DC022"] == {"ply@3.11"}
+    assert by_gap["DC023"] == {"six@1.4.1"}
+    messages = {(f.id, f.component): f for f in findings}
+    failed = messages[("DC021", "pkg:pypi/sigstore@3.6.1")]
+    assert failed.severity == "high"
+    assert "sigstore-3.6.1.tar.gz" in failed.message
+    assert "subject does not match distribution digest" in failed.message
+    assert failed.evidence == (Evidence("requirements.txt", 5, "requirements"),)
+    quarantined = messages[("DC022", "pkg:pypi/ply@3.11")]
+    assert quarantined.severity == "critical"
+    assert quarantined.message == "ply is quarantined on pypi.org: ply test reason"
+    assert findings[0].id == "DC022"  # most severe first
+    # 1.4 pages say every file without a link has no attestation: no request made
+    assert not any(p.startswith("/integrity/six/") for p in index.paths())

@@ -60,10 +60,13 @@ def test_ownership_urls_and_files_of_requests(run: Run, index: FakeIndex) -> Non
         ],
         "source": "pypi-json",
     }
+    # the recording index serves Simple API 1.1, without PEP 740 links: on Warehouse the
+    # Integrity API is asked for each file instead
     assert sorted(index.paths()) == [
         "/integrity/requests/2.32.3/requests-2.32.3-py3-none-any.whl/provenance",
         "/integrity/requests/2.32.3/requests-2.32.3.tar.gz/provenance",
         REQUESTS_JSON,
+        "/simple/requests/",
     ]
     assert all(t == (3.05, 10) for t in index.timeouts)  # every request has a timeout
 
@@ -173,8 +176,10 @@ def test_nothing_is_cached_from_a_failure(run: Run, index: FakeIndex, cache_dir:
     assert got[("ply", "3.11")].errors == ()  # the second try answered well
     with Cache(cache_dir) as cache:
         for name in ("requests", "six", "sampleproject"):
-            assert cache.get_project("https://pypi.org", name) == {}
-        assert cache.get_project("https://pypi.org", "ply") != {}
+            # the Simple API answered well and is kept; the failed JSON answer is not
+            assert ("", "project") not in cache.get_project("https://pypi.org", name)
+            assert ("", "listing") in cache.get_project("https://pypi.org", name)
+        assert ("", "project") in cache.get_project("https://pypi.org", "ply")
 
 
 def test_503_twice_then_200_is_retried(run: Run, index: FakeIndex) -> None:
@@ -285,7 +290,7 @@ def test_concurrency_is_bounded(cache_dir: Path) -> None:
     ]
     with session_for(slow) as session:
         enrich(keys, index_url=INDEX, cache_dir=cache_dir, session=session, workers=3)
-    assert len(slow.calls) == 15
+    assert len(slow.calls) == 30  # the Simple API page and the project JSON of each
     assert 1 < slow.max_in_flight <= 3
 
 
@@ -366,7 +371,7 @@ def test_provenance_failures_are_summed_up_and_a_malformed_one_is_not_cached(
     sigstore = got[("sigstore", "3.6.1")]
     assert sigstore.errors == (
         "pypi.org: provenance of sigstore-3.6.1.tar.gz: "
-        "malformed provenance (no attestation_bundles)",
+        "malformed provenance (attestation_bundles: Field required)",
     )
     with Cache(cache_dir) as cache:
         kinds = {kind for _, kind in cache.get_project("https://pypi.org", "sigstore")}
@@ -383,6 +388,7 @@ def test_an_index_without_releases_in_the_project_json_is_asked_per_version(
     releases = data.pop("releases")
     assert isinstance(releases, dict)
     index.script("/pypi/six/json", (200, json.dumps(data).encode()))
+    index.script("/simple/six/", (503, b""), (503, b""), (503, b""))  # and no Simple API
     index.script("/pypi/six/1.16.0/json", (200, json.dumps({"urls": releases["1.16.0"]}).encode()))
     got = run([("six", "1.16.0"), ("six", "2.0.0")])
     assert got[("six", "1.16.0")].release_found is True
