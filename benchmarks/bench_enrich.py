@@ -57,14 +57,23 @@ def read_pins(path: Path) -> list[tuple[str, str | None]]:
 def summary(result: dict[tuple[str, str | None], Enrichment]) -> str:
     items = list(result.values())
     states = Counter(f.attestation for e in items for f in e.files)
+    verified = Counter(f.verified for e in items for f in e.files if f.attestation == "present")
     return (
         f"{len(items)} packages: ownership known {sum(e.ownership_known for e in items)}, "
         f"release found {sum(bool(e.release_found) for e in items)}, "
         f"{sum(len(e.files) for e in items)} files "
         f"(attestation present {states['present']}, absent {states['absent']}, "
-        f"unknown {states['unknown']}), name absent {sum(e.name_absent for e in items)}, "
+        f"unknown {states['unknown']}; verified {verified[True]}, failed {verified[False]}), "
+        f"name absent {sum(e.name_absent for e in items)}, "
         f"with errors {sum(bool(e.errors) for e in items)}"
     )
+
+
+def _api(url: str) -> str:
+    """Which API a request went to."""
+    if "/integrity/" in url or url.endswith("/provenance"):
+        return "provenance"
+    return "project JSON" if "/pypi/" in url else "Simple API"
 
 
 def main() -> int:
@@ -84,8 +93,19 @@ def main() -> int:
             print(f"{cache} already holds a cache: give an empty --cache-dir for a cold pass")
             return 2
 
+        import requests
+
+        session = requests.Session()
+        asked: Counter[str] = Counter()
+        session.hooks["response"].append(lambda r, *_, **__: asked.update([_api(r.url)]))
         start = time.perf_counter()
-        cold = enrich(pins, index_url=args.index_url, cache_dir=cache, workers=args.workers)
+        cold = enrich(
+            pins,
+            index_url=args.index_url,
+            cache_dir=cache,
+            workers=args.workers,
+            session=session,
+        )
         cold_s = time.perf_counter() - start
         if not any(e.ownership_known or e.name_absent for e in cold.values()):
             first = next((e.errors[0] for e in cold.values() if e.errors), "no answer")
@@ -93,9 +113,10 @@ def main() -> int:
             return 2
         print(f"cold  (online, {args.workers} workers, empty cache): {cold_s:7.2f} s")
         print(f"      {summary(cold)}")
-        asked = len({n.lower() for n, _ in pins}) + sum(len(e.files) for e in cold.values())
-        print(f"      about {asked} requests: one project JSON per project, one Integrity")
-        print("      API request per file of each release")
+        print(
+            f"      {sum(asked.values())} requests: "
+            + ", ".join(f"{what} {n}" for what, n in sorted(asked.items()))
+        )
         errors = Counter(line for e in cold.values() for line in e.errors)
         for line, count in errors.most_common(5):
             print(f"      {count} x {line}")

@@ -40,3 +40,32 @@ def test_owners_of_requests_are_the_live_ownership_roles(tmp_path: Path) -> None
     assert item.ownership_json()["roles"] == [
         {"user": user, "role": role} for user, role in item.roles
     ]
+
+
+def test_files_and_attestations_of_sigstore_agree_with_the_live_simple_api(
+    tmp_path: Path,
+) -> None:
+    try:
+        response = requests.get(
+            "https://pypi.org/simple/sigstore/",
+            headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+            timeout=(3.05, 20),
+        )
+        response.raise_for_status()
+        page = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        pytest.skip(f"pypi.org is unreachable ({type(exc).__name__}): the live test needs it")
+    live = {f["filename"]: f for f in page["files"] if f["filename"].startswith(("sigstore-3.6.1"))}
+    got = enrich([("sigstore", "3.6.1")], index_url="https://pypi.org/simple", cache_dir=tmp_path)
+    item = got[("sigstore", "3.6.1")]
+    assert {f.filename: f.sha256 for f in item.files} == {
+        name: f["hashes"]["sha256"] for name, f in live.items()
+    }
+    for f in item.files:
+        link = live[f.filename].get("provenance")
+        if "provenance" not in live[f.filename]:
+            continue  # this index does not implement PEP 740 links
+        # a link is followed and verified; null means the index has no attestation
+        assert f.attestation == ("present" if link else "absent")
+        if link:
+            assert f.verified is True, f.verification
