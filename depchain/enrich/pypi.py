@@ -36,11 +36,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from depchain.enrich import simple
 from depchain.enrich.cache import DEFAULT_TTL, Cache, CacheError, Entry
-from depchain.enrich.index import IndexChoice, choose_index
+from depchain.enrich.index import IndexChoice, choose_index, warehouse_api
 from depchain.enrich.repos import declared_repository
 
 if TYPE_CHECKING:
@@ -414,9 +414,14 @@ class _Run:
         return entry is not None and (self.offline or entry.fresh(self.ttl, self.now))
 
     def _absent(self, record: _Project) -> bool:
-        """The index answered 404 for the project (the JSON API on Warehouse)."""
-        entry = record.project if self.api else record.listing
-        return entry is not None and entry.absent
+        """The index answered 404 for the project: the Simple API did, or on Warehouse the
+        JSON API did and the Simple API did not contradict it (a project with no
+        release, or a quarantined one, has a Simple page and no JSON)."""
+        listing = record.listing
+        if self.api is None:
+            return listing is not None and listing.absent
+        project = record.project
+        return project is not None and project.absent and (listing is None or listing.absent)
 
     def _project_due(self, record: _Project) -> bool:
         own = [record.listing] + ([record.project] if self.api else [])
@@ -436,11 +441,12 @@ class _Run:
                 continue
             for item in facts.get("files", []):
                 filename = item["filename"]
-                if self._fresh(record.provenance.get((version, filename))):
+                entry = record.provenance.get((version, filename))
+                if self._fresh(entry) and _verified_for(entry, item):
                     continue
                 if "provenance" in item:
-                    url = item["provenance"]
-                    if url is None or urlsplit(url).scheme not in {"https", "http"}:
+                    url = self._followed(item["provenance"])
+                    if url is None:
                         continue
                 elif self.api is not None:
                     url = (
@@ -451,6 +457,28 @@ class _Run:
                     continue
                 due.append(_Due(version, filename, url, item.get("sha256")))
         return due
+
+    def _followed(self, link: str | None) -> str | None:
+        """The URL to ask for a PEP 740 link, or None when it is not followed: only over
+        https (or http to the index's own http host), only to the index's own host or
+        to PyPI; the index's credentials go only to its own host."""
+        if link is None:
+            return None
+        index = urlsplit(self.choice.url)
+        parts = urlsplit(link)
+        same_host = (parts.hostname or "").lower() == (index.hostname or "").lower() and (
+            parts.port == index.port
+        )
+        if not (same_host or warehouse_api(link) is not None):
+            return None
+        if parts.scheme != "https" and not (same_host and index.scheme == parts.scheme):
+            return None
+        if same_host and "@" in index.netloc:
+            userinfo = index.netloc.rpartition("@")[0]
+            return urlunsplit(
+                (parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, "")
+            )
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
 
     def needs_network(self) -> bool:
         return any(self._project_due(r) or self._provenance_due(r) for r in self.projects.values())
@@ -522,9 +550,11 @@ class _Run:
         name = quote(project, safe="")
         page = f"{self.choice.simple_url}{name}/"
         answer = get(page, simple.ACCEPT, True)
-        if answer.data is not None:  # raw: the body and its content type
+        if answer.data is not None:  # raw: the body, its content type, the final URL
             try:
-                listing = simple.parse(answer.data["body"], answer.data["type"], page)
+                listing = simple.parse(
+                    answer.data["body"], answer.data["type"], answer.data["url"], project
+                )
                 answer = _Answer(answer.status, listing=listing)
             except simple.SimpleError as exc:
                 answer = _Answer(0, error=str(exc))
@@ -605,7 +635,9 @@ class _Run:
     ) -> dict[str, Any] | None:
         """The release facts of one version, from the first source that lists files: the
         Simple API, the project JSON's releases, the version JSON. None: not known."""
-        if listing is not None:
+        if listing is not None and (
+            releases is None or simple.release_files(listing.files, version)
+        ):
             files = simple.release_files(listing.files, version)
             as_listed = next((v for v in listing.versions if _norm_version(v) == version), None)
             if not files and as_listed is None:
@@ -638,7 +670,7 @@ class _Run:
             return
         else:
             try:
-                facts = read(answer.data, item.filename, item.sha256)
+                facts = {**read(answer.data, item.filename, item.sha256), "sha256": item.sha256}
             except MalformedProvenance as exc:
                 record.provenance_errors.setdefault((item.version, str(exc)), []).append(
                     item.filename
@@ -682,6 +714,8 @@ class _Run:
         errors = list(record.errors) + self._provenance_lines(record, version) + self.notes
         host = self.choice.host
         primary = record.project if self.api else record.listing
+        if self.api and primary is not None and primary.absent and not self._absent(record):
+            primary = record.listing  # the Simple API lists what the JSON API does not
         if primary is None:
             reason = (
                 f"offline: nothing cached for {name} from {host}"
@@ -719,7 +753,7 @@ class _Run:
                 )
         urls = tuple((str(k), str(v)) for k, v in facts.get("project_urls", []))
         common: dict[str, Any] = {
-            "project_known": self.api is not None,
+            "project_known": self.api is not None and bool(facts),
             "project_urls": urls,
             "source_repository": declared_repository(urls, facts.get("home_page")),
             "release_found": release_found,
@@ -731,7 +765,11 @@ class _Run:
         }
         ownership = facts.get("ownership")
         if self.api is None or not isinstance(ownership, dict):
-            reason = self.choice.unsupported or f"{host}'s JSON API gave no ownership for {name}"
+            reason = self.choice.unsupported or (
+                f"{host}'s JSON API has no answer for {name}"
+                if record.project is not None and record.project.absent
+                else f"{host}'s JSON API gave no ownership for {name}"
+            )
             return Enrichment(name, version, self.choice.display, ownership_reason=reason, **common)
         return Enrichment(
             name,
@@ -760,6 +798,14 @@ class _Run:
                 found = tuple(Publisher(**p) for p in facts.get("publishers", []))
                 state, publishers = ("present" if found else "absent"), found
                 verified, verification = facts.get("verified"), facts.get("verification")
+                if not _verified_for(entry, item):
+                    verified = None
+                    verification = (
+                        "verified against another sha256 than the index lists now; "
+                        "not verified again (no fresh answer)"
+                    )
+        if item.get("conflict"):
+            verified, verification = None, item["conflict"]
         elif "provenance" in item and item["provenance"] is None:
             state = "absent"  # the index implements PEP 740 and lists no provenance
         return ReleaseFile(
@@ -862,6 +908,14 @@ def _release_facts(releases: dict[str, Any], version: str) -> dict[str, Any]:
     }
 
 
+def _verified_for(entry: Entry | None, item: dict[str, Any]) -> bool:
+    """A cached provenance entry was checked against the sha256 the file has now (a 404
+    holds whatever the sha256)."""
+    if entry is None or entry.absent:
+        return True
+    return _load(entry).get("sha256") == item.get("sha256")
+
+
 def _load(entry: Entry | None) -> dict[str, Any]:
     if entry is None or entry.absent or not entry.body:
         return {}
@@ -910,7 +964,7 @@ def _fetch(
 ) -> _Answer:
     """GET ``url`` with its own retry loop: a 2xx JSON object, a 404, or the failure in
     a few words (never the URL's credentials). ``raw``: a 2xx answer is not parsed; its
-    data is ``{"body": bytes, "type": content type}``."""
+    data is ``{"body": bytes, "type": content type, "url": the URL that answered}``."""
     import requests
 
     tries = max(1, retries)
@@ -927,6 +981,7 @@ def _fetch(
             ) as response:
                 status = response.status_code
                 content_type = response.headers.get("Content-Type", "")
+                final_url = response.url or url
                 if status == 429 or status >= 500:
                     retry_after = _seconds(response.headers.get("Retry-After"))
                 # read every answer, even a 404's: a connection whose answer was not read
@@ -954,10 +1009,10 @@ def _fetch(
         if not 200 <= status < 300:
             return _Answer(0, error=f"HTTP {status}")
         if raw:
-            return _Answer(status, {"body": body, "type": content_type})
+            return _Answer(status, {"body": body, "type": content_type, "url": final_url})
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             failure = "malformed JSON"
             continue
         if not isinstance(data, dict):

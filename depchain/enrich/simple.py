@@ -17,10 +17,11 @@ Nothing here touches the network; :func:`parse` takes what the index answered.
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
@@ -83,28 +84,30 @@ class Listing:
         }
 
 
-def parse(body: bytes, content_type: str, page_url: str) -> Listing:
+def parse(body: bytes, content_type: str, page_url: str, project: str | None = None) -> Listing:
     """A project page, JSON or HTML by its content type; links are made absolute against
-    ``page_url``. Raises :class:`SimpleError` for anything else."""
+    ``page_url`` (the URL that answered, after redirects) and lose any credentials.
+    ``project``: the canonical name, which reads versions from file names more surely.
+    Raises :class:`SimpleError` for anything else."""
     media = content_type.split(";")[0].strip().lower()
     if media.endswith("json"):
         import json
 
         try:
             data = json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise SimpleError(f"malformed JSON ({exc.__class__.__name__})") from None
-        return parse_json(data, page_url)
+        return parse_json(data, page_url, project)
     if media.endswith("html") or media == "":
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise SimpleError("an HTML page that is not UTF-8") from None
-        return parse_html(text, page_url)
+        return parse_html(text, page_url, project)
     raise SimpleError(f"unexpected content type {media!r}")
 
 
-def parse_json(data: object, page_url: str) -> Listing:
+def parse_json(data: object, page_url: str, project: str | None = None) -> Listing:
     """A PEP 691 JSON project page."""
     if not isinstance(data, dict):
         raise SimpleError("malformed JSON (not an object)")
@@ -112,7 +115,7 @@ def parse_json(data: object, page_url: str) -> Listing:
     meta = data.get("meta")
     if not isinstance(files, list) or not isinstance(meta, dict):
         raise SimpleError("not a PEP 691 project page (no meta or files)")
-    api_version = _text(meta.get("api-version"))
+    api_version = _api_version(_text(meta.get("api-version")))
     serves = _version_tuple(api_version) >= PROVENANCE_SINCE
     kept = []
     for item in files:
@@ -122,6 +125,7 @@ def parse_json(data: object, page_url: str) -> Listing:
         yanked = item.get("yanked")
         entry = _file(
             item["filename"],
+            project,
             sha256=_text(hashes.get("sha256")) if isinstance(hashes, dict) else None,
             upload_time=_text(item.get("upload-time")),
             yanked=yanked is True or isinstance(yanked, str),
@@ -129,9 +133,11 @@ def parse_json(data: object, page_url: str) -> Listing:
         )
         link = item.get("provenance")
         if isinstance(link, str) and link:
-            entry["provenance"] = _absolute(link, page_url)
-        elif serves or "provenance" in item:
-            entry["provenance"] = None
+            absolute = _absolute(link, page_url)
+            if absolute is not None:
+                entry["provenance"] = absolute
+        elif link is None and (serves or "provenance" in item):
+            entry["provenance"] = None  # PEP 740: null, or absent on a 1.3+ page
         kept.append(entry)
     status = data.get("project-status")
     versions = data.get("versions")
@@ -143,34 +149,41 @@ def parse_json(data: object, page_url: str) -> Listing:
         versions=tuple(v for v in versions if isinstance(v, str))
         if isinstance(versions, list)
         else (),
-        files=tuple(sorted(kept, key=lambda f: f["filename"])),
+        files=_unique(kept),
     )
 
 
-def parse_html(text: str, page_url: str) -> Listing:
+def parse_html(text: str, page_url: str, project: str | None = None) -> Listing:
     """A PEP 503 HTML project page (with PEP 592 yanking, PEP 629 version, PEP 740
-    provenance and PEP 792 status where the page has them)."""
-    page = _Page()
-    try:
-        page.feed(text)
-        page.close()
-    except (AssertionError, ValueError) as exc:  # HTMLParser's own failures
-        raise SimpleError(f"malformed HTML ({exc})") from None
-    if not page.seen_html:
-        raise SimpleError("not an HTML page")
-    serves = _version_tuple(page.meta.get("pypi:repository-version")) >= PROVENANCE_SINCE
+    provenance and PEP 792 status where the page has them). Read by a linear scan of
+    its ``<a>`` and ``<meta>`` tags, not by an HTML parser: a hostile page cannot make
+    it slow."""
+    meta: dict[str, str] = {}
+    for match in _META.finditer(text):
+        attrs = _attributes(match.group(1))
+        name, content = attrs.get("name"), attrs.get("content")
+        if name and content is not None:
+            meta[name.lower()] = content
+    anchors = [_attributes(m.group(1)) for m in _ANCHOR.finditer(text)]
+    if not anchors and "pypi:repository-version" not in meta:
+        raise SimpleError("not a Simple API project page (no links, no pypi:repository-version)")
+    api_version = _api_version(meta.get("pypi:repository-version"))
+    serves = _version_tuple(api_version) >= PROVENANCE_SINCE
     kept = []
-    for attrs, anchor_text in page.anchors:
+    for attrs in anchors:
         href = attrs.get("href")
-        if not href:
+        url = _absolute(href, page_url) if href else None
+        if url is None:
             continue
-        url = _absolute(href, page_url)
         parts = urlsplit(url)
-        filename = anchor_text.strip() or parts.path.rsplit("/", 1)[-1]
+        filename = unquote(parts.path.rsplit("/", 1)[-1])  # the URL, as pip reads it
+        if not filename:
+            continue
         fragment = dict(pair.split("=", 1) for pair in parts.fragment.split("&") if "=" in pair)
         yanked = attrs.get("data-yanked")
         entry = _file(
             filename,
+            project,
             sha256=fragment.get("sha256") or None,
             upload_time=None,
             yanked=yanked is not None,
@@ -178,16 +191,18 @@ def parse_html(text: str, page_url: str) -> Listing:
         )
         link = attrs.get("data-provenance")
         if link:
-            entry["provenance"] = _absolute(link, page_url)
+            absolute = _absolute(link, page_url)
+            if absolute is not None:
+                entry["provenance"] = absolute
         elif serves:
             entry["provenance"] = None
         kept.append(entry)
     return Listing(
         name=None,
-        api_version=page.meta.get("pypi:repository-version"),
-        status=page.meta.get("pypi:project-status"),
-        status_reason=page.meta.get("pypi:project-status-reason"),
-        files=tuple(sorted(kept, key=lambda f: f["filename"])),
+        api_version=api_version,
+        status=meta.get("pypi:project-status"),
+        status_reason=meta.get("pypi:project-status-reason"),
+        files=_unique(kept),
     )
 
 
@@ -202,60 +217,73 @@ def file_kind(filename: str) -> str:
     return next((kind for suffix, kind in _KINDS if lower.endswith(suffix)), "unknown")
 
 
-def file_version(filename: str) -> str | None:
-    """The normalised version a distribution file's name carries, or None."""
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
+def file_version(filename: str, project: str | None = None) -> str | None:
+    """The version a distribution file's name carries, normalised (PEP 440), or as
+    written when it is a legacy version (``2005k``); None when the name says none.
+
+    With ``project`` (the canonical name), the name is taken off the front first, so that
+    ``foo-1.0-1.tar.gz`` is 1.0.post1 and ``web-v2-tools-1.4.tar.bz2`` is 1.4."""
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
     kind = file_kind(filename)
-    try:
-        if kind == "wheel":
+    if kind == "wheel":
+        try:
             return str(parse_wheel_filename(filename)[1])
-        if kind == "sdist" and filename.lower().endswith((".tar.gz", ".zip")):
-            return str(parse_sdist_filename(filename)[1])
-    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
-        pass
-    # eggs, installers and older archives: name-version[-pyX.Y][-platform].ext
+        except (InvalidWheelFilename, ValueError):
+            pass
     stem = filename
     for suffix, _ in _KINDS:
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
             break
-    for candidate in _version_candidates(stem):
-        normalized = normalize_version(candidate, strict=True)
-        if normalized is not None:
-            return normalized
+    parts = stem.split("-")
+    if project is not None:
+        for cut in range(1, len(parts)):
+            if canonicalize_name("-".join(parts[:cut])) == project:
+                rest = parts[cut:]
+                whole = "-".join(rest) if kind == "sdist" else None
+                for candidate in ([whole] if whole else []) + _version_candidates(rest):
+                    found = normalize_version(candidate, strict=True)
+                    if found is not None:
+                        return found
+                return rest[0].strip().lower() or None  # a legacy version, as written
+    # no project name to go by: the last hyphen for archives, else the first version-like
+    if kind == "sdist" and len(parts) > 1:
+        found = normalize_version(parts[-1], strict=True)
+        if found is not None:
+            return found
+    for candidate in _version_candidates(parts[1:]):
+        found = normalize_version(candidate, strict=True)
+        if found is not None:
+            return found
     return None
 
 
 def normalize_version(version: str, *, strict: bool = False) -> str | None:
-    """PEP 440 normal form; the text itself (stripped) when it is not a valid version,
-    or None with ``strict``."""
+    """PEP 440 normal form; the text itself (stripped, lower case) when it is not a valid
+    version, or None with ``strict``."""
     from packaging.version import InvalidVersion, Version
 
     try:
         return str(Version(version))
     except InvalidVersion:
-        return None if strict else version.strip()
+        return None if strict else version.strip().lower()
 
 
-def _version_candidates(stem: str) -> list[str]:
-    """``foo_bar-1.0-py2.7-linux`` → ``1.0``, then the rest, in order."""
-    parts = stem.split("-")
+def _version_candidates(parts: list[str]) -> list[str]:
+    """``["1.0", "py2.7", "linux"]`` → ``1.0``, then the rest, in order; ``1.0.win32``
+    (bdist_wininst) → ``1.0.win32``, ``1.0``."""
     out = []
-    for i in range(1, len(parts)):
-        out.append(parts[i])
-        if "." in parts[i]:  # ``foo-1.0.win32`` (bdist_wininst) → 1.0
-            out.append(parts[i].rsplit(".", 1)[0])
+    for part in parts:
+        out.append(part)
+        if "." in part:
+            out.append(part.rsplit(".", 1)[0])
     return out
 
 
 def _file(
     filename: str,
+    project: str | None,
     *,
     sha256: str | None,
     upload_time: str | None,
@@ -265,7 +293,7 @@ def _file(
     return {
         "filename": filename,
         "kind": file_kind(filename),
-        "version": file_version(filename),
+        "version": file_version(filename, project),
         "sha256": sha256.lower() if sha256 else None,
         "upload_time": upload_time,
         "yanked": yanked,
@@ -273,12 +301,48 @@ def _file(
     }
 
 
-def _absolute(link: str, page_url: str) -> str:
-    return urljoin(page_url, link)
+def _unique(files: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """One entry per file name, in name order. A name listed twice with different
+    sha256 keeps no sha256 (nothing can be verified against it) and says why."""
+    by_name: dict[str, dict[str, Any]] = {}
+    digests: dict[str, set[str | None]] = {}
+    for entry in files:
+        by_name.setdefault(entry["filename"], entry)
+        digests.setdefault(entry["filename"], set()).add(entry["sha256"])
+    for name, seen in digests.items():
+        if len(seen) > 1:
+            by_name[name] = {
+                **by_name[name],
+                "sha256": None,
+                "conflict": f"the index lists this file {len(seen)} times with different sha256",
+            }
+    return tuple(by_name[name] for name in sorted(by_name))
+
+
+def _absolute(link: str, page_url: str) -> str | None:
+    """``link`` made absolute against the page, without credentials; None when it is
+    not a URL (a malformed host, say)."""
+    try:
+        parts = urlsplit(urljoin(page_url, html.unescape(link).strip()))
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme not in {"https", "http"} or not host:
+        return None
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _api_version(value: str | None) -> str | None:
+    """The API version, refused when its major version is not 1 (PEP 629: a client
+    must not guess at a major version it does not know)."""
+    if value is not None and _version_tuple(value)[:1] not in {(), (1,)}:
+        raise SimpleError(f"unsupported Simple API version {value} (reads 1.x)")
+    return value
 
 
 def _version_tuple(value: str | None) -> tuple[int, ...]:
@@ -290,39 +354,20 @@ def _version_tuple(value: str | None) -> tuple[int, ...]:
         return ()
 
 
-class _Page(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self.meta: dict[str, str] = {}
-        self.seen_html = False
-        self._anchor: dict[str, str | None] | None = None
-        self._text: list[str] = []
+# Linear scans: attribute text stops at the next "<" or ">", so no match can run over
+# the rest of the page, and a page of a million "<a" costs one pass.
+_ANCHOR = re.compile(r"<a\b([^<>]*)>", re.IGNORECASE)
+_META = re.compile(r"<meta\b([^<>]*)>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>=`]+)))?""")
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.seen_html = True
-        if tag == "a":
-            self._finish()
-            self._anchor, self._text = dict(attrs), []
-        elif tag == "meta":
-            named = dict(attrs)
-            name, content = named.get("name"), named.get("content")
-            if name and content is not None:
-                self.meta[name.lower()] = content
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._finish()
-
-    def handle_data(self, data: str) -> None:
-        if self._anchor is not None:
-            self._text.append(data)
-
-    def close(self) -> None:
-        super().close()
-        self._finish()
-
-    def _finish(self) -> None:
-        if self._anchor is not None:
-            self.anchors.append((self._anchor, "".join(self._text)))
-        self._anchor, self._text = None, []
+def _attributes(text: str) -> dict[str, str | None]:
+    """HTML attributes, names in lower case, values unescaped; a bare attribute is ""."""
+    out: dict[str, str | None] = {}
+    for match in _ATTRIBUTE.finditer(text):
+        name = match.group(1).lower()
+        if name in out:
+            continue  # the first one wins, as in browsers
+        value = next((g for g in match.group(2, 3, 4) if g is not None), "")
+        out[name] = html.unescape(value)
+    return out

@@ -59,16 +59,35 @@ def sdist_only(c: Component, e: Enrichment, policy: _Policy) -> Iterator[Gap]:
 
 
 def no_attestation(c: Component, e: Enrichment, policy: _Policy) -> Iterator[Gap]:
-    """DC007: the release has files and none has a PEP 740 attestation."""
-    if not e.files or any(f.attestation == "present" for f in e.files):
+    """DC007: the release has files and none has a PEP 740 attestation that verifies or
+    could be verified (one that does not verify is DC021; one that could not be checked
+    is not trusted either, and is said here with the reason)."""
+    if not e.files:
+        return
+    attested = [f for f in e.files if f.attestation == "present"]
+    if attested:
+        if all(f.verified is None for f in attested):
+            yield (
+                "DC007",
+                (
+                    f"the attestation of {_where(e)} on {_host(e)} could not be verified: "
+                    f"{attested[0].verification or 'no reason given'}"
+                ),
+            )
         return
     unknown = [f for f in e.files if f.attestation == "unknown"]
-    message = (
-        f"none of the {len(e.files)} file(s) of {_where(e)} on {_host(e)} has a provenance "
-        "attestation"
-    )
-    if unknown:
-        message += f" ({len(unknown)} could not be checked)"
+    if len(unknown) == len(e.files):
+        message = (
+            f"no provenance attestation is known for {_where(e)}: {_host(e)} was not asked "
+            f"or does not say ({len(e.files)} file(s)); unknown is not trusted"
+        )
+    else:
+        message = (
+            f"none of the {len(e.files)} file(s) of {_where(e)} on {_host(e)} has a "
+            "provenance attestation"
+        )
+        if unknown:
+            message += f" ({len(unknown)} could not be checked)"
     yield "DC007", message
 
 

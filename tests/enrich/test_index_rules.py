@@ -4,6 +4,7 @@ the real data shows it, nowhere else, with the evidence of the manifest entry.""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -37,6 +38,24 @@ def _component(name: str, version: str | None, line: int) -> Component:
 
 
 COMPONENTS = [_component(n, v, i + 1) for i, (n, v) in enumerate(PINS)]
+
+
+def _owned_x(files: tuple[ReleaseFile, ...], source: str = "https://github.com/o/x") -> Enrichment:
+    """x 1.0 on pypi.org, owned by organization o, declaring ``source``."""
+    return Enrichment(
+        "x",
+        "1.0",
+        "https://pypi.org/simple",
+        "pypi-json",
+        organization="o",
+        project_known=True,
+        source_repository=source,
+        files=files,
+    )
+
+
+def _gaps_of_x(e: Enrichment) -> list[Finding]:
+    return index_gaps([_component("x", "1.0", 1)], {("x", "1.0"): e}, _evidence)
 
 
 def _evidence(component_id: str) -> tuple[Evidence, ...]:
@@ -147,7 +166,7 @@ def test_attestation_unknown_is_said_and_present_anywhere_is_enough() -> None:
         source_repository="https://github.com/o/x",
         files=files,
     )
-    [finding] = index_gaps([_component("x", "1.0", 1)], {("x", "1.0"): e}, _evidence)
+    [finding] = _gaps_of_x(e)
     assert finding.id == "DC007"
     assert "(1 could not be checked)" in finding.message
 
@@ -161,6 +180,7 @@ def test_publisher_compared_in_normal_form() -> None:
             "wheel",
             attestation="present",
             publishers=(Publisher("GitHub", "Owner/X", "release.yml"),),
+            verified=True,
         ),
     )
     for declared in (
@@ -169,28 +189,10 @@ def test_publisher_compared_in_normal_form() -> None:
         "git+https://github.com/owner/x/tree/main",
         "git@github.com:owner/x.git",
     ):
-        e = Enrichment(
-            "x",
-            "1.0",
-            "https://pypi.org/simple",
-            "pypi-json",
-            organization="o",
-            project_known=True,
-            source_repository=declared,
-            files=files,
-        )
-        assert index_gaps([_component("x", "1.0", 1)], {("x", "1.0"): e}, _evidence) == []
-    e = Enrichment(
-        "x",
-        "1.0",
-        "https://pypi.org/simple",
-        "pypi-json",
-        organization="o",
-        project_known=True,
-        source_repository="https://gitlab.com/owner/x",
-        files=files,
-    )
-    [finding] = index_gaps([_component("x", "1.0", 1)], {("x", "1.0"): e}, _evidence)
+        e = _owned_x(files, declared)
+        assert _gaps_of_x(e) == []
+    e = _owned_x(files, "https://gitlab.com/owner/x")
+    [finding] = _gaps_of_x(e)
     assert finding.id == "DC008"
 
 
@@ -261,3 +263,23 @@ def test_an_attestation_that_does_not_verify_and_the_project_status(
     assert findings[0].id == "DC022"  # most severe first
     # 1.4 pages say every file without a link has no attestation: no request made
     assert not any(p.startswith("/integrity/six/") for p in index.paths())
+
+
+def test_an_attestation_that_could_not_be_checked_is_not_trusted() -> None:
+    files = (
+        ReleaseFile(
+            "x-1.0-py3-none-any.whl",
+            "wheel",
+            attestation="present",
+            verified=None,
+            verification="the index lists no sha256 for the file",
+        ),
+    )
+    e = _owned_x(files)
+    [finding] = _gaps_of_x(e)
+    assert (finding.id, finding.message) == (
+        "DC007",
+        "the attestation of x 1.0 on pypi.org could not be verified: the index lists no "
+        "sha256 for the file",
+    )
+    assert _gaps_of_x(_owned_x((replace(files[0], verified=True),))) == []

@@ -8,6 +8,7 @@ import base64
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -119,7 +120,10 @@ def test_html_meta_gives_version_status_and_provenance() -> None:
         (b"[1, 2]", SIMPLE_JSON, "not an object"),
         (b'{"name": "x"}', SIMPLE_JSON, "no meta or files"),
         (b"\xff\xfe<html>", "text/html", "not UTF-8"),
-        (b"just text", "text/html", "not an HTML page"),
+        (b"just text", "text/html", "not a Simple API project page"),
+        (b"<html><body>Sign in</body></html>", "text/html", "no links"),
+        (b'{"meta": {"api-version": "2.0"}, "files": []}', SIMPLE_JSON, "reads 1.x"),
+        (b"[" * 100_000, SIMPLE_JSON, "malformed JSON"),
         (b"%PDF-1.4", "application/pdf", "unexpected content type 'application/pdf'"),
     ],
 )
@@ -275,3 +279,166 @@ def test_a_private_index_gives_files_but_not_owners(tmp_path: Path, html: bool) 
     assert b"s3cret" not in (tmp_path / "index-cache.sqlite3").read_bytes()
     again = enrich([("six", "1.16.0")], index_url=private, cache_dir=tmp_path, offline=True)
     assert again[("six", "1.16.0")].files == six.files
+
+
+# -- hostile or odd answers ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filename", "project", "version"),
+    [
+        ("pkg-2-1.0.tar.bz2", "pkg-2", "1.0"),
+        ("web-v2-tools-1.4.tar.bz2", "web-v2-tools", "1.4"),
+        ("foo-1.0-1.tar.gz", "foo", "1.0.post1"),
+        ("foo-1.0-rc1.tar.bz2", "foo", "1.0rc1"),
+        ("pytz-2005k.tar.gz", "pytz", "2005k"),  # legacy, kept as written
+        ("Foo_Bar-1.0-py2.7.egg", "foo-bar", "1.0"),
+        ("foo-1.0.win32.exe", "foo", "1.0"),
+        ("six-1.16.0-py2.py3-none-any.whl", "six", "1.16.0"),
+        ("torch-2.3.0+cpu-cp311-cp311-linux_x86_64.whl", "torch", "2.3.0+cpu"),
+        ("zope.interface-6.0.tar.gz", "zope-interface", "6.0"),
+    ],
+)
+def test_versions_from_file_names(filename: str, project: str, version: str) -> None:
+    assert simple.file_version(filename, project) == version
+
+
+def test_malformed_links_are_dropped_not_fatal() -> None:
+    page = {
+        "meta": {"api-version": "1.3"},
+        "files": [
+            {"filename": "foo-1.0.tar.gz", "url": "x", "provenance": "http://[::1/x"},
+            {"filename": "foo-1.0-py3-none-any.whl", "url": "x", "provenance": 7},
+            {"filename": "foo-1.1.tar.gz", "url": "x", "provenance": "javascript:alert(1)"},
+        ],
+    }
+    listing = simple.parse_json(page, "https://idx.example/simple/foo/", "foo")
+    # a link that is not a URL says nothing: unknown, never "no attestation"
+    assert all("provenance" not in f for f in listing.files)
+    html = (
+        '<html><a href="http://[::1/foo-1.0.tar.gz">x</a>'
+        '<a href="/files/foo-1.0.zip#sha256=AB" data-provenance="https://[x">x</a></html>'
+    )
+    [only] = simple.parse_html(html, "https://idx.example/simple/foo/", "foo").files
+    assert (only["filename"], only["sha256"], "provenance" in only) == ("foo-1.0.zip", "ab", False)
+
+
+def test_a_hostile_html_page_is_read_in_one_pass() -> None:
+    with pytest.raises(simple.SimpleError, match="no links"):
+        simple.parse(b"<html>" + b"<a" * 300_000, "text/html", PAGE)
+    listing = simple.parse(
+        b"<html>" + b'<a href="/f/foo-1.0.tar.gz">' * 100_000, "text/html", PAGE, "foo"
+    )
+    assert [f["filename"] for f in listing.files] == ["foo-1.0.tar.gz"]
+
+
+def test_the_file_name_comes_from_the_url_and_bare_data_yanked_is_yanked() -> None:
+    html = '<a href="/f/foo-1.0.tar.gz#sha256=aa" data-yanked>foo-1.0-py3-none-any.whl</a>'
+    [entry] = simple.parse_html(html, PAGE, "foo").files
+    assert (entry["filename"], entry["kind"], entry["yanked"]) == ("foo-1.0.tar.gz", "sdist", True)
+    assert entry["yanked_reason"] is None
+
+
+def test_a_file_listed_twice_with_different_hashes_is_not_verified(
+    run: Run, index: FakeIndex
+) -> None:
+    page = _page("sigstore")
+    [sdist] = [f for f in page["files"] if f["filename"] == SIGSTORE_SDIST]
+    page["files"].append({**sdist, "hashes": {"sha256": "0" * 64}})
+    index.script(
+        "/simple/sigstore/", (200, json.dumps(page).encode(), {"Content-Type": SIMPLE_JSON})
+    )
+    got = run([("sigstore", "3.6.1")])[("sigstore", "3.6.1")]
+    [entry] = [f for f in got.files if f.filename == SIGSTORE_SDIST]
+    assert (entry.sha256, entry.verified) == (None, None)
+    assert entry.verification == "the index lists this file 2 times with different sha256"
+
+
+def test_a_cached_verification_holds_only_for_the_sha256_it_checked(
+    run: Run, index: FakeIndex, cache_dir: Path
+) -> None:
+    run([("sigstore", "3.6.1")])
+    page = _page("sigstore")
+    for item in page["files"]:
+        if item["filename"] == SIGSTORE_SDIST:
+            item["hashes"]["sha256"] = "0" * 64  # the file was replaced on the index
+    index.script(
+        "/simple/sigstore/", (200, json.dumps(page).encode(), {"Content-Type": SIMPLE_JSON})
+    )
+    index.calls.clear()
+    # a new version asked makes the page be read again, within the cache's expiry
+    got = run([("sigstore", "3.6.1"), ("sigstore", "3.6.0")])[("sigstore", "3.6.1")]
+    assert SIGSTORE_PROVENANCE in index.paths()  # asked again, and verified again
+    [entry] = [f for f in got.files if f.filename == SIGSTORE_SDIST]
+    assert entry.verified is False
+    assert entry.verification is not None and "digest" in entry.verification
+
+
+def test_provenance_links_to_other_hosts_or_plain_http_are_not_followed(
+    run: Run, index: FakeIndex
+) -> None:
+    links = {
+        SIGSTORE_SDIST: "http://169.254.169.254/latest/meta-data/iam/",
+        "sigstore-3.6.1-py3-none-any.whl": f"http://pypi.org{SIGSTORE_PROVENANCE}",
+    }
+    index.script(
+        "/simple/sigstore/", (200, _pep740("sigstore", links), {"Content-Type": SIMPLE_JSON})
+    )
+    got = run([("sigstore", "3.6.1")])[("sigstore", "3.6.1")]
+    assert all(urlsplit(url).hostname == "pypi.org" for url in index.calls)
+    assert all(url.startswith("https://") for url in index.calls)
+    assert {f.attestation for f in got.files} == {"unknown"}  # not asked: not known
+
+
+def test_credentials_go_to_the_index_host_only_and_never_into_the_cache(
+    tmp_path: Path,
+) -> None:
+    private = "https://alice:s3cret@idx.example/simple"
+    index = FakeIndex()
+    links = {SIGSTORE_SDIST: f"/{SIGSTORE_PROVENANCE.strip('/')}"}  # relative, same host
+    index.script(
+        "/simple/sigstore/", (200, _pep740("sigstore", links), {"Content-Type": SIMPLE_JSON})
+    )
+    with session_for(index) as session:
+        got = enrich(
+            [("sigstore", "3.6.1")], index_url=private, cache_dir=tmp_path, session=session
+        )
+    assert f"https://alice:s3cret@idx.example{SIGSTORE_PROVENANCE}" in index.calls
+    [entry] = [f for f in got[("sigstore", "3.6.1")].files if f.attestation == "present"]
+    assert entry.verified is True
+    assert b"s3cret" not in (tmp_path / "index-cache.sqlite3").read_bytes()
+    assert "s3cret" not in repr(got)
+
+
+def test_a_quarantined_project_without_json_is_not_an_absent_name(
+    run: Run, index: FakeIndex
+) -> None:
+    status = {"status": "quarantined", "reason": "malware"}
+    index.script(
+        "/simple/ply/",
+        (200, _pep740("ply", {}, **{"project-status": status}), {"Content-Type": SIMPLE_JSON}),
+    )
+    index.script("/pypi/ply/json", (404, b""))
+    got = run([("ply", "3.11")])[("ply", "3.11")]
+    assert not got.name_absent
+    assert got.project_status == "quarantined"
+    assert got.ownership_reason == "pypi.org's JSON API has no answer for ply"
+    assert got.release_found is True
+
+
+def test_a_legacy_version_the_simple_api_misses_comes_from_the_json_api(
+    run: Run, index: FakeIndex
+) -> None:
+    page = _page("six")
+    page["files"] = [f for f in page["files"] if "1.16.0" not in f["filename"]]
+    index.script("/simple/six/", (200, json.dumps(page).encode(), {"Content-Type": SIMPLE_JSON}))
+    got = run([("six", "1.16.0")])[("six", "1.16.0")]
+    assert [f.kind for f in got.files] == ["wheel", "sdist"]
+
+
+def test_deeply_nested_provenance_is_an_error_of_its_component(run: Run, index: FakeIndex) -> None:
+    index.script(SIGSTORE_PROVENANCE, *[(200, b"[" * 100_000)] * 3)
+    got = run([("sigstore", "3.6.1")])[("sigstore", "3.6.1")]
+    assert got.errors == (
+        f"pypi.org: provenance of {SIGSTORE_SDIST}: malformed JSON after 3 tries",
+    )
