@@ -20,7 +20,7 @@ from depchain.errors import DepchainError, UsageError
 if TYPE_CHECKING:
     from depchain.scanner import ScanResult
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_BUG = 0, 1, 2, 3, 4
 
 app = typer.Typer(
     name="depchain",
@@ -223,6 +223,14 @@ def ledger(
 
     result = _scan(path, 32, None, enrich, offline, None, cache_dir)
     _emit(trust_ledger.render(result.graph), output)
+    if not enrich:
+        python = sum(1 for c in result.graph.components() if c.ecosystem == "pypi")
+        if python:
+            typer.echo(
+                f"depchain: note: without --enrich the {python} Python package(s) have no "
+                "known owner in the ledger, and an owner change cannot be seen for them",
+                err=True,
+            )
     raise typer.Exit(_report_errors(result))
 
 
@@ -297,6 +305,21 @@ def main(argv: list[str] | None = None) -> int:
     except DepchainError as exc:
         typer.echo(f"depchain: {exc.diagnostics()}", err=True)
         code = EXIT_USAGE if isinstance(exc, UsageError) else EXIT_INCOMPLETE
+    except Exception as exc:  # a bug: never exit 1, which a CI reads as "findings"
+        if os.environ.get("DEPCHAIN_DEBUG"):
+            raise
+        where = ""
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is not None:
+            where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+        typer.echo(
+            f"depchain: internal error: {type(exc).__name__}: {exc}{where} "
+            "(a bug in depchain; DEPCHAIN_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        code = EXIT_BUG
     code = code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
     if argv is None:
         sys.exit(code)

@@ -79,23 +79,40 @@ def _mib(size: int) -> str:
 def atomic_writer(target: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Write ``target`` through a temporary file in the same folder, renamed on success.
 
-    On any error the temporary file is removed and ``target`` is left as it was.
-    """
+    On any error the temporary file is removed and ``target`` is left as it was. A
+    symbolic link is written through (its destination is replaced, the link stays); a
+    target that is not a regular file (``/dev/stdout``, a FIFO) is written directly, as
+    nothing can be renamed over it. Failures are :class:`OutputError` (one line)."""
     target = Path(target)
+    if target.is_dir():
+        raise OutputError(f"{target}: is a folder; give a file name")
+    if target.is_symlink():
+        target = target.resolve()
+    encoding = None if "b" in mode else "utf-8"
+    newline = None if "b" in mode else "\n"
+    if target.exists() and not target.is_file():
+        try:
+            with open(target, mode, encoding=encoding, newline=newline) as direct:
+                yield direct
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        return
     folder = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise OutputError(f"{target}: cannot write here: {exc.strerror or exc}") from None
     try:
-        encoding = None if "b" in mode else "utf-8"
-        newline = None if "b" in mode else "\n"
         with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+    except OSError as exc:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(tmp)

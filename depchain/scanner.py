@@ -158,7 +158,7 @@ def scan(
     result.ledger, ledger_errors = trust_ledger.load(root)
     if result.ledger is not None:
         index_findings += trust_ledger.compare(graph, result.ledger)
-    result.findings = _gaps(graph, result.policy, index_findings)
+    result.findings = _gaps(graph, result.policy, index_findings, result.notes)
     errors.extend(policy_errors + ledger_errors)
     result.errors = sorted(set(errors))
     result.notes = sorted(set(result.notes))
@@ -230,16 +230,31 @@ def _enrich(
 
 
 def _gaps(
-    graph: DependencyGraph, policy: Policy, extra: list[Finding] | None = None
+    graph: DependencyGraph,
+    policy: Policy,
+    extra: list[Finding] | None = None,
+    notes: list[tuple[str, str]] | None = None,
 ) -> list[Finding]:
     """The gaps the files (and the index) show, as the policy wants them, most severe
-    first."""
+    first; a suppression that matches nothing is a note."""
     from depchain.trust.catalogue import Severity
-    from depchain.trust.policy import apply
+    from depchain.trust.policy import Suppression, apply
     from depchain.trust.rules import find_gaps
 
     names = {c.id: c.name for c in graph.components()}
-    found = apply([*find_gaps(graph), *(extra or [])], policy, names=names)
+    unused: list[Suppression] = []
+    found = apply(
+        [*find_gaps(graph, policy.trusted_indexes()), *(extra or [])],
+        policy,
+        names=names,
+        unused=unused,
+    )
+    for s in unused:
+        where = f"{s.evidence.path}:{s.evidence.line}" if s.evidence.line else s.evidence.path
+        if notes is not None:
+            notes.append(
+                (where, f"the suppression of {s.gap} for {s.component} matches no finding")
+            )
     return sorted(found, key=lambda f: (-Severity(f.severity).rank, f.id, f.component, f.evidence))
 
 

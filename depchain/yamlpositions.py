@@ -12,8 +12,10 @@ import re
 from typing import Any
 
 
-def type_name(value: object) -> str:
-    """``a mapping``, ``a list``, ``a string``, ...: for "is X, expected Y" messages."""
+def type_name(value: object, *, mapping: str = "a mapping", sequence: str = "a list") -> str:
+    """``a mapping``, ``a list``, ``a string``, ...: for "is X, expected Y" messages
+    (``mapping`` and ``sequence`` name those in the file's own terms: TOML says ``a
+    table`` and ``an array``)."""
     if value is None:
         return "empty"
     if isinstance(value, bool):
@@ -23,9 +25,9 @@ def type_name(value: object) -> str:
     if isinstance(value, str):
         return "a string"
     if isinstance(value, dict):
-        return "a mapping"
+        return mapping
     if isinstance(value, list):
-        return "a list"
+        return sequence
     return type(value).__name__
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from depchain import __version__
+from depchain.model import Finding
 from depchain.scanner import ScanResult
 from depchain.trust.catalogue import CATALOGUE
 
@@ -40,7 +42,7 @@ def build(result: ScanResult) -> dict[str, Any]:
         locations = []
         for evidence in finding.evidence[:5]:
             location: dict[str, Any] = {
-                "artifactLocation": {"uri": evidence.path, "uriBaseId": "SRCROOT"}
+                "artifactLocation": {"uri": quote(evidence.path), "uriBaseId": "SRCROOT"}
             }
             if evidence.line:
                 location["region"] = {"startLine": evidence.line}
@@ -52,7 +54,7 @@ def build(result: ScanResult) -> dict[str, Any]:
                 "level": _LEVEL[finding.severity],
                 "message": {"text": finding.message},
                 "locations": locations,
-                "partialFingerprints": {"depchain/v1": f"{finding.id}:{finding.component}"},
+                "partialFingerprints": {"depchain/v2": _fingerprint(finding)},
                 "properties": {"component": finding.component, "severity": finding.severity},
             }
         )
@@ -74,6 +76,16 @@ def build(result: ScanResult) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _fingerprint(finding: Finding) -> str:
+    """Gap, component, file and message: two problems of one component in one file (two
+    extra indexes, say) stay two alerts in a code-scanning UI."""
+    import hashlib
+
+    path = finding.evidence[0].path if finding.evidence else ""
+    digest = hashlib.sha256(finding.message.encode()).hexdigest()[:16]
+    return f"{finding.id}:{finding.component}:{path}:{digest}"
 
 
 def render(result: ScanResult) -> str:

@@ -3,21 +3,39 @@ table, the trust gaps ranked, what could not be read."""
 
 from __future__ import annotations
 
+import re
+
 from depchain import __version__
+from depchain.render import printable
 from depchain.scanner import ScanResult
 from depchain.trust.surface import trust_surface
 
 SHOWN = 50
 
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|#~!])")
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text for a table cell: no HTML, no Markdown, no line breaks (messages carry what
+    files and package indexes said, which nobody here wrote)."""
+    text = printable(text.replace("\n", " "))
+    return _MARKDOWN.sub(r"\\\1", text.replace("&", "&amp;"))
+
+
+def _code(text: str) -> str:
+    """A code span in a table cell: fenced with more backticks than the text holds."""
+    text = printable(text.replace("\n", " ")).replace("|", "\\|")
+    run = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or run else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def render(result: ScanResult) -> str:
     graph = result.graph
     surface = trust_surface(graph, result.policy, result.ledger)
-    out = [f"### depchain {__version__}: `{result.target.as_posix()}`", ""]
+    out = [f"### depchain {__version__}: {_code(result.target.as_posix())}", ""]
     out += [
         "| kind | edges | components | owners known | owner unknown | trusted explicitly |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -51,7 +69,7 @@ def render(result: ScanResult) -> str:
         for f in result.findings[:SHOWN]:
             where = f.evidence[0]
             place = f"{where.path}:{where.line}" if where.line else where.path
-            out.append(f"| {f.severity} | {f.id} | {_cell(f.message)} | `{_cell(place)}` |")
+            out.append(f"| {f.severity} | {f.id} | {_cell(f.message)} | {_code(place)} |")
         if len(result.findings) > SHOWN:
             out.append(
                 f"\n…and {len(result.findings) - SHOWN} more; `depchain explain ID` "
@@ -65,6 +83,6 @@ def render(result: ScanResult) -> str:
             f"<details><summary>{len(result.errors)} input(s) could not be read</summary>",
             "",
         ]
-        out += [f"- `{_cell(e.path)}`: {_cell(e.message)}" for e in result.errors]
+        out += [f"- {_code(e.path)}: {_cell(e.message)}" for e in result.errors]
         out += ["", "</details>"]
     return "\n".join(out) + "\n"

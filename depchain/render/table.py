@@ -6,6 +6,7 @@ from collections import Counter
 
 from depchain import __version__
 from depchain.model import Dependency, DependencyKind, Service
+from depchain.render import printable
 from depchain.scanner import ScanResult
 from depchain.trust.surface import trust_surface
 
@@ -159,4 +160,4 @@ def render(result: ScanResult, show_all: bool = False) -> str:
         f"{len(result.findings)} trust gaps, {len(result.errors)} unreadable inputs"
     )
     out.append("edges: " + ", ".join(f"{k.value} {n}" for k, n in counts.items()))
-    return "\n".join(out) + "\n"
+    return printable("\n".join(out)) + "\n"

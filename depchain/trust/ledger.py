@@ -21,14 +21,39 @@ SCHEMA = "depchain-ledger/1"
 
 
 def build(graph: DependencyGraph) -> dict[str, Any]:
-    """The ledger of a scan: every depended-upon component, its kinds, its owner."""
+    """The ledger of a scan: every depended-upon component, its kinds, its owner. Keyed
+    by the component's id without its version, so that an upgrade does not change the
+    ledger, and an owner change across an upgrade is still seen."""
     entries: dict[str, Any] = {}
     for component in graph.components():
         kinds = sorted({d.kind.value for d in graph.dependents(component.id)})
         if not kinds:
             continue  # the scanned project itself
-        entries[component.id] = {"kinds": kinds, "owner": owner_of(component)}
+        key = _key(component.id)
+        entry = entries.setdefault(key, {"kinds": [], "owner": owner_of(component)})
+        entry["kinds"] = sorted(set(entry["kinds"]) | set(kinds))
     return {"schema": SCHEMA, "entries": dict(sorted(entries.items()))}
+
+
+def _key(component_id: str) -> str:
+    """``pkg:pypi/requests@2.32.3`` → ``pkg:pypi/requests`` (qualifiers kept)."""
+    head, at, rest = component_id.partition("@")
+    if not at:
+        return component_id
+    qualifiers = rest.partition("?")[2]
+    return f"{head}?{qualifiers}" if qualifiers else head
+
+
+def _entry(ledger: dict[str, Any], component: Component) -> dict[str, Any] | None:
+    """The ledger's entry for a component: under its id, or its id without version (as
+    ``depchain ledger`` writes them)."""
+    entries = ledger["entries"]
+    entry = entries.get(component.id, entries.get(_key(component.id)))
+    return entry if isinstance(entry, dict) else None
+
+
+def _same_owner(recorded: object, now: str | None) -> bool:
+    return isinstance(recorded, str) and now is not None and recorded.lower() == now.lower()
 
 
 def render(graph: DependencyGraph) -> str:
@@ -62,11 +87,11 @@ def compare(graph: DependencyGraph, ledger: dict[str, Any]) -> list[Finding]:
 
     findings: list[Finding] = []
     for component in graph.components():
-        entry = ledger["entries"].get(component.id)
-        if not isinstance(entry, dict) or not entry.get("owner"):
+        entry = _entry(ledger, component)
+        if entry is None or not entry.get("owner"):
             continue
         now = owner_of(component)
-        if now is None or now == entry["owner"]:
+        if now is None or _same_owner(entry["owner"], now):
             continue  # unknown now: not a change anyone saw (and never trusted anyway)
         evidence = tuple(e for d in graph.dependents(component.id) for e in d.evidence)[:3]
         if evidence:
@@ -86,5 +111,5 @@ def accepted(component: Component, ledger: dict[str, Any] | None) -> bool:
     """The ledger lists this component with the owner it has now: trusted explicitly."""
     if ledger is None:
         return False
-    entry = ledger["entries"].get(component.id)
-    return isinstance(entry, dict) and entry.get("owner") == owner_of(component)
+    entry = _entry(ledger, component)
+    return entry is not None and _same_owner(entry.get("owner"), owner_of(component))

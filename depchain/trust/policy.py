@@ -37,7 +37,7 @@ from typing import Any
 
 from depchain.errors import InputFileError
 from depchain.fileio import load_toml
-from depchain.model import Evidence, Finding, InputError
+from depchain.model import Component, Evidence, Finding, InputError
 from depchain.resolvers.base import LineIndex
 from depchain.trust.catalogue import BY_ID, Severity
 
@@ -70,32 +70,86 @@ class Policy:
     source: str | None = None
     """The file the policy came from; None: no policy (nothing is trusted)."""
 
-    def trusts_owner(self, ecosystem: str, owner: str | None) -> bool:
-        if owner is None:
-            return False  # unknown is never trusted
-        trusted = self.trusted.get(ecosystem, Trusted())
-        names = {o.lower() for o in trusted.owners | trusted.organizations}
-        # several owners (a project without an organization): each must be trusted
-        return all(o.strip().lower() in names for o in owner.split(","))
+    def trusts(self, component: Component) -> bool:
+        """The policy names whoever can publish ``component``: on PyPI its organization
+        (an organization's owners manage its projects), or else every user with a role
+        on it; elsewhere its owner (an action's or image's namespace, a package's
+        maintainer). Unknown is never trusted."""
+        from depchain.trust.surface import owner_of, pypi_ownership
 
-    def trusted_indexes(self) -> set[str]:
-        return {i.rstrip("/") for t in self.trusted.values() for i in t.indexes}
+        trusted = self.trusted.get(component.ecosystem, Trusted())
+        if component.ecosystem == "pypi":
+            organization, users = pypi_ownership(component)
+            if organization is not None:
+                return organization.lower() in {o.lower() for o in trusted.organizations}
+            owners = {o.lower() for o in trusted.owners}
+            return bool(users) and all(u.lower() in owners for u in users)
+        owner = owner_of(component)
+        if owner is None:
+            return False
+        names = {o.lower() for o in trusted.owners | trusted.organizations}
+        return owner.lower() in names
+
+    def trusted_indexes(self) -> frozenset[str]:
+        """The trusted indexes of every ecosystem, in normal form (:func:`index_key`)."""
+        return frozenset(index_key(i) for t in self.trusted.values() for i in t.indexes)
+
+
+def index_key(url: str) -> str:
+    """An index URL in a form fit for comparison: scheme and host in lower case, default
+    port dropped, no credentials, query or fragment, no trailing slash."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return url.strip().lower()
+    scheme = parts.scheme.lower()
+    if port is not None and (scheme, port) not in {("https", 443), ("http", 80)}:
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}{parts.path.rstrip('/')}"
+
+
+ECOSYSTEMS = (
+    "pypi",
+    "githubactions",
+    "github",
+    "docker",
+    "deb",
+    "rpm",
+    "cargo",
+    "golang",
+    "conan",
+    "vcpkg",
+    "generic",
+)
+"""The ecosystems a ``[tool.depchain.trusted.<ecosystem>]`` table may name."""
+
+_KEYS = {"trusted", "severity", "fail-on", "suppress"}
+_TRUSTED_KEYS = ("owners", "organizations", "indexes")
+_SUPPRESS_KEYS = {"id", "component", "reason", "expires"}
 
 
 def load_policy(root: Path) -> tuple[Policy, list[InputError]]:
-    """The policy of the tree at ``root`` (``depchain.toml`` first), and its problems."""
+    """The policy of the tree at ``root`` (``depchain.toml`` first), and its problems.
+    A policy file that cannot be read is an error, never an empty policy in silence."""
     for name in ("depchain.toml", "pyproject.toml"):
         path = root / name
         if not path.is_file():
             continue
         try:
             data = load_toml(path, name)
-        except InputFileError:
-            return Policy(), []  # the file's own scan reports it
-        table = data.get("tool", {}).get("depchain") if isinstance(data.get("tool"), dict) else None
+        except InputFileError as exc:
+            return Policy(), [InputError(exc.path, exc.message)]
+        tool = data.get("tool")
+        table = tool.get("depchain") if isinstance(tool, dict) else None
         if table is None and name == "depchain.toml":
             table = data
-        if isinstance(table, dict) and table:
+        if table is not None and not isinstance(table, dict):
+            return Policy(), [InputError(name, "[tool.depchain] is not a table")]
+        if table:
             return _parse(table, name, LineIndex(path.read_text("utf-8", "replace")))
     return Policy(), []
 
@@ -109,66 +163,114 @@ def _parse(
         where = f"line {line}: " if line else ""
         errors.append(InputError(display, f"{where}[tool.depchain] {message}"))
 
+    def table_of(key: str) -> dict[str, Any]:
+        value = table.get(key, {})
+        if isinstance(value, dict):
+            return value
+        error(f"{key} is {_toml_type(value)}, not a table ([tool.depchain.{key}])")
+        return {}
+
+    for key in sorted(set(table) - _KEYS):
+        error(f"unknown key {key!r} (known: {', '.join(sorted(_KEYS))})")
     trusted: dict[str, Trusted] = {}
-    for ecosystem, entry in (table.get("trusted") or {}).items():
-        if not isinstance(entry, dict):
-            error(f"trusted.{ecosystem} is not a table")
+    for ecosystem, entry in table_of("trusted").items():
+        if ecosystem not in ECOSYSTEMS:
+            error(f"trusted.{ecosystem}: no such ecosystem (known: {', '.join(ECOSYSTEMS)})")
             continue
-        values = {k: entry.get(k, []) for k in ("owners", "organizations", "indexes")}
+        if not isinstance(entry, dict):
+            error(f"trusted.{ecosystem} is {_toml_type(entry)}, not a table")
+            continue
+        unknown = sorted(set(entry) - set(_TRUSTED_KEYS))
+        if unknown:
+            error(
+                f"trusted.{ecosystem}: unknown key(s) {', '.join(unknown)} "
+                f"(known: {', '.join(_TRUSTED_KEYS)})"
+            )
+        values = {k: entry.get(k, []) for k in _TRUSTED_KEYS}
         if any(
-            not isinstance(v, list) or not all(isinstance(x, str) for x in v)
+            not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v)
             for v in values.values()
         ):
-            error(f"trusted.{ecosystem}: owners, organizations and indexes are lists of strings")
+            error(
+                f"trusted.{ecosystem}: owners, organizations and indexes are lists of "
+                "non-empty strings"
+            )
             continue
         trusted[ecosystem] = Trusted(
-            frozenset(values["owners"]),
-            frozenset(values["organizations"]),
-            frozenset(values["indexes"]),
+            frozenset(v.strip() for v in values["owners"]),
+            frozenset(v.strip() for v in values["organizations"]),
+            frozenset(v.strip() for v in values["indexes"]),
         )
     severities: dict[str, str] = {}
-    for gap, value in (table.get("severity") or {}).items():
+    for gap, value in table_of("severity").items():
         line = lines.find(tables=("tool.depchain.severity", "severity"), key=gap)
         if gap not in BY_ID:
             error(f"severity: no gap {gap!r} (depchain explain lists them)", line)
-        elif value not in _SEVERITIES | {"off"}:
+        elif not isinstance(value, str) or value not in _SEVERITIES | {"off"}:
             error(
                 f"severity.{gap}: {value!r} is not off, info, low, medium, high or critical", line
             )
         else:
             severities[gap] = value
     fail_on = table.get("fail-on")
-    if fail_on is not None and fail_on not in _SEVERITIES | {"never"}:
+    if fail_on is not None and (not isinstance(fail_on, str) or fail_on not in _FAIL_ON):
         error(f"fail-on: {fail_on!r} is not info, low, medium, high, critical or never")
         fail_on = None
     suppressions: list[Suppression] = []
-    entries = table.get("suppress") or []
-    for number, entry in enumerate(entries if isinstance(entries, list) else []):
+    entries = table.get("suppress", [])
+    if not isinstance(entries, list):
+        error(
+            f"suppress is {_toml_type(entries)}, not an array of tables "
+            "([[tool.depchain.suppress]])"
+        )
+        entries = []
+    for number, entry in enumerate(entries):
         line = _nth_header(lines, number)
         if not isinstance(entry, dict):
             error("suppress: an entry that is not a table", line)
             continue
-        gap, component = entry.get("id"), entry.get("component")
-        reason, expires = entry.get("reason"), entry.get("expires")
-        if gap not in BY_ID:
-            error(f"suppress: no gap {gap!r}", line)
-        elif not isinstance(component, str) or not component:
-            error(f"suppress {gap}: names no component", line)
-        elif not isinstance(reason, str) or not reason.strip():
-            error(f"suppress {gap} {component}: a suppression needs a reason", line)
-        elif not isinstance(expires, dt.date):
-            error(
-                f"suppress {gap} {component}: a suppression needs an expiry date "
-                "(expires = 2027-01-31)",
-                line,
-            )
+        found = _suppression(entry, display, line)
+        if isinstance(found, str):
+            error(found, line)
         else:
-            suppressions.append(
-                Suppression(
-                    gap, component, reason.strip(), expires, Evidence(display, line, "policy")
-                )
-            )
+            suppressions.append(found)
     return Policy(trusted, severities, fail_on, tuple(suppressions), display), errors
+
+
+_FAIL_ON = _SEVERITIES | {"never"}
+
+
+def _suppression(entry: dict[str, Any], display: str, line: int | None) -> Suppression | str:
+    """One ``[[suppress]]`` entry, or what is wrong with it."""
+    gap, component = entry.get("id"), entry.get("component")
+    reason, expires = entry.get("reason"), entry.get("expires")
+    unknown = sorted(set(entry) - _SUPPRESS_KEYS)
+    if not isinstance(gap, str) or gap not in BY_ID:
+        return f"suppress: no gap {gap!r} (depchain explain lists them)"
+    if not isinstance(component, str) or not component.strip():
+        return f"suppress {gap}: names no component"
+    if unknown:
+        return (
+            f"suppress {gap} {component}: unknown key(s) {', '.join(unknown)} (a suppression "
+            "has id, component, reason and expires; it covers every version of the component)"
+        )
+    if not isinstance(reason, str) or not reason.strip():
+        return f"suppress {gap} {component}: a suppression needs a reason"
+    if isinstance(expires, dt.datetime):
+        expires = expires.date()  # a time of day adds nothing to an expiry date
+    if not isinstance(expires, dt.date):
+        return (
+            f"suppress {gap} {component}: a suppression needs an expiry date (expires = 2027-01-31)"
+        )
+    return Suppression(
+        gap, component.strip(), reason.strip(), expires, Evidence(display, line, "policy")
+    )
+
+
+def _toml_type(value: object) -> str:
+    from depchain.yamlpositions import type_name
+
+    return type_name(value, mapping="a table", sequence="an array")
 
 
 def _nth_header(lines: LineIndex, n: int) -> int | None:
@@ -181,38 +283,61 @@ def apply(
     policy: Policy,
     today: dt.date | None = None,
     names: dict[str, str] | None = None,
+    unused: list[Suppression] | None = None,
 ) -> list[Finding]:
-    """Findings as the policy wants them: severities changed or turned off, trusted
-    indexes forgiven, unexpired suppressions applied, expired ones reported."""
-    today = today or dt.date.today()
+    """Findings as the policy wants them: severities changed or turned off, unexpired
+    suppressions applied, expired ones reported (DC020, unless that is off). Trusted
+    indexes are taken out before, by the rules (:func:`~depchain.trust.rules.find_gaps`).
+
+    ``names``: component id → name. A suppression names a component by its id (with or
+    without the version), or by its name (PyPI names in their normal form, others in
+    any case). ``unused``: filled with the live suppressions that matched nothing.
+    ``today``: the date expiries are compared with (the UTC date by default)."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
     names = names or {}
-    trusted_indexes = policy.trusted_indexes()
+    used: set[Suppression] = set()
     out: list[Finding] = []
     for finding in findings:
         severity = policy.severities.get(finding.id, finding.severity)
         if severity == "off":
             continue
-        if finding.id == "DC003" and any(i in finding.message for i in trusted_indexes):
-            continue
         active = [
             s
             for s in policy.suppressions
-            if s.gap == finding.id
-            and s.component in {finding.component, names.get(finding.component)}
+            if s.gap == finding.id and _names(s.component, finding.component, names)
         ]
-        if any(s.expires >= today for s in active):
+        live = [s for s in active if s.expires >= today]
+        if live:
+            used.update(live)
             continue
         out.append(replace(finding, severity=severity))
+    dc020 = policy.severities.get("DC020", BY_ID["DC020"].severity.value)
     for s in policy.suppressions:
-        if s.expires < today:
+        if s.expires < today and dc020 != "off":
             out.append(
                 Finding(
                     "DC020",
-                    policy.severities.get("DC020", "medium"),
+                    dc020,
                     f"the suppression of {s.gap} for {s.component} expired on "
                     f"{s.expires.isoformat()} (reason given: {s.reason})",
                     s.component,
                     (s.evidence,),
                 )
             )
+        elif s.expires >= today and s not in used and unused is not None:
+            unused.append(s)
     return out
+
+
+def _names(wanted: str, component_id: str, names: dict[str, str]) -> bool:
+    """Whether a suppression's ``component`` names this component."""
+    if wanted == component_id or wanted == component_id.split("@", 1)[0]:
+        return True
+    name = names.get(component_id)
+    if name is None:
+        return False
+    if component_id.startswith("pkg:pypi/"):
+        from packaging.utils import canonicalize_name
+
+        return canonicalize_name(wanted) == canonicalize_name(name)
+    return wanted.lower() == name.lower()

@@ -89,13 +89,20 @@ def no_hash(graph: DependencyGraph) -> Iterator[Finding]:
             )
 
 
-def extra_index(graph: DependencyGraph) -> Iterator[Finding]:
+def extra_index(
+    graph: DependencyGraph, trusted_indexes: frozenset[str] = frozenset()
+) -> Iterator[Finding]:
     """DC003: requirements that may come from an extra index besides the default one;
-    one finding per index and file, not per requirement."""
+    one finding per index and file, not per requirement. An index the policy trusts
+    (compared in normal form, see :func:`~depchain.trust.policy.index_key`) is not one."""
+    from depchain.trust.policy import index_key
+
     seen: dict[tuple[str, str], list[tuple[Dependency, Evidence]]] = {}
     for dep in graph.dependencies():
         for index in dep.indexes:
             if index.role in {"extra", "find-links"} and dep.evidence:
+                if trusted_indexes and index_key(index.url) in trusted_indexes:
+                    continue
                 where = index.declared or dep.evidence[0]
                 seen.setdefault((index.url, where.path), []).append((dep, where))
     for (url, path), uses in sorted(seen.items()):
@@ -278,7 +285,11 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def find_gaps(graph: DependencyGraph) -> list[Finding]:
-    """Every gap the rules find, de-duplicated, those without evidence dropped."""
-    found = {f for rule in RULES for f in rule(graph) if f.evidence}
+def find_gaps(
+    graph: DependencyGraph, trusted_indexes: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """Every gap the rules find, de-duplicated, those without evidence dropped.
+    ``trusted_indexes``: the policy's, in normal form (DC003 is not said of them)."""
+    found = {f for f in extra_index(graph, trusted_indexes) if f.evidence}
+    found |= {f for rule in RULES if rule is not extra_index for f in rule(graph) if f.evidence}
     return sorted(found, key=lambda f: (-Severity(f.severity).rank, f.id, f.component, f.evidence))

@@ -13,30 +13,53 @@ from depchain.model import Component, DependencyKind
 from depchain.trust.policy import Policy
 
 
+def pypi_ownership(component: Component) -> tuple[str | None, list[str]]:
+    """The index's organization of a Python distribution, and every user with a role on
+    it (Owners and Maintainers alike: both can upload a release), as enrichment found
+    them."""
+    props = dict(component.properties)
+    users = sorted(
+        {
+            item.partition(":")[0]
+            for item in props.get("depchain:owner-roles", "").split(", ")
+            if item.partition(":")[0]
+        }
+    )
+    return props.get("depchain:owner-organization") or None, users
+
+
 def owner_of(component: Component) -> str | None:
     """Who can publish a new version of this, as far as the scan knows."""
     props = dict(component.properties)
-    if props.get("depchain:owner-organization"):
-        return props["depchain:owner-organization"]
-    if props.get("depchain:owner-roles"):  # the index's users with the Owner role
-        users = sorted(
-            {
-                item.partition(":")[0]
-                for item in props["depchain:owner-roles"].split(", ")
-                if item.endswith(":Owner")
-            }
-        )
-        return ", ".join(users) or None
+    if component.ecosystem == "pypi":
+        organization, users = pypi_ownership(component)
+        if organization is not None or users:
+            return organization or ", ".join(users)
     if component.ecosystem in {"githubactions", "github"} and component.purl:
         return component.purl.split("/")[1]
     if component.ecosystem in {"deb", "rpm"}:
         return props.get("depchain:maintainer")
     if component.ecosystem == "docker" and component.purl:
-        parts = component.purl.split("@")[0].split("?")[0].split("/")
-        return parts[1] if len(parts) > 2 else "library"
+        return _image_owner(component.purl)
     if props.get("depchain:vendored-in"):
         return f"vendored by {props['depchain:vendored-in']}"
     return None
+
+
+def _image_owner(purl: str) -> str:
+    """The namespace of a Docker Hub image (``library`` for official images); on another
+    registry the registry comes first: ``ghcr.io/owner``, ``localhost:5000``."""
+    from packageurl import PackageURL
+
+    parsed = PackageURL.from_string(purl)
+    registry = (
+        parsed.qualifiers.get("repository_url") if isinstance(parsed.qualifiers, dict) else None
+    )
+    hub = registry in {None, "", "docker.io", "index.docker.io", "registry-1.docker.io"}
+    namespace = parsed.namespace or ("library" if hub else None)
+    if hub:
+        return namespace or "library"
+    return f"{registry}/{namespace}" if namespace else str(registry)
 
 
 @dataclass
@@ -76,9 +99,7 @@ def trust_surface(
             if not isinstance(node, Component):
                 continue
             owner = owner_of(node)
-            explicit = policy.trusts_owner(node.ecosystem, owner) or (
-                owner is not None and accepted(node, ledger)
-            )
+            explicit = policy.trusts(node) or (owner is not None and accepted(node, ledger))
             for tally in (per_kind[kind], total) if node_id not in counted else (per_kind[kind],):
                 tally.components += 1
                 if owner is None:
