@@ -217,9 +217,7 @@ def _enrich(
         )
     trusted = policy.trusted.get("pypi")
 
-    def evidence_of(node_id: str) -> tuple[Evidence, ...]:
-        return tuple(e for d in graph.dependents(node_id) for e in d.evidence)[:3]
-
+    evidence_of = _evidence_of(graph)
     return index_gaps(
         graph.components(),
         facts,
@@ -227,6 +225,16 @@ def _enrich(
         trusted.owners if trusted else frozenset(),
         trusted.organizations if trusted else frozenset(),
     )
+
+
+def _evidence_of(graph: DependencyGraph) -> Callable[[str], tuple[Evidence, ...]]:
+    """A component's evidence for a finding: the first three manifest entries that
+    brought it in."""
+
+    def evidence_of(node_id: str) -> tuple[Evidence, ...]:
+        return tuple(e for d in graph.dependents(node_id) for e in d.evidence)[:3]
+
+    return evidence_of
 
 
 def _gaps(
@@ -238,13 +246,17 @@ def _gaps(
     """The gaps the files (and the index) show, as the policy wants them, most severe
     first; a suppression that matches nothing is a note."""
     from depchain.trust.catalogue import Severity
-    from depchain.trust.policy import Suppression, apply
+    from depchain.trust.policy import Suppression, apply, untrusted_owners
     from depchain.trust.rules import find_gaps
 
-    names = {c.id: c.name for c in graph.components()}
+    components = graph.components()
+    names = {c.id: c.name for c in components}
+
+    evidence_of = _evidence_of(graph)
     unused: list[Suppression] = []
+    owners = untrusted_owners(components, policy, evidence_of)
     found = apply(
-        [*find_gaps(graph, policy.trusted_indexes()), *(extra or [])],
+        [*find_gaps(graph, policy.trusted_indexes()), *owners, *(extra or [])],
         policy,
         names=names,
         unused=unused,

@@ -309,3 +309,28 @@ def test_an_internal_error_exits_4_with_one_line(
     assert main(["scan", str(tmp_path)]) == 4
     err = capsys.readouterr().err
     assert err.startswith("depchain: internal error: KeyError: 'boom'") and err.count("\n") == 1
+
+
+def test_owner_not_trusted_outside_pypi(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text(
+        WORKFLOW + "      - uses: someone/setup-thing@0b93645e9fea7318ecaed2b359559ac225c90a2b\n"
+    )
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nFROM bitnami/redis:7\n")
+    (tmp_path / "depchain.toml").write_text(
+        '[trusted.githubactions]\nowners = ["actions"]\n\n[trusted.docker]\nowners = ["library"]\n'
+    )
+    result = depchain.scan(tmp_path)
+    dc015 = sorted(
+        (f.message, f.evidence[0].path, f.evidence[0].line)
+        for f in result.findings
+        if f.id == "DC015"
+    )
+    assert dc015 == [
+        ("bitnami/redis is owned by bitnami, not in the trusted owners of docker", "Dockerfile", 2),
+        (
+            "someone/setup-thing is owned by someone, not in the trusted owners of githubactions",
+            ".github/workflows/ci.yml",
+            7,
+        ),
+    ]

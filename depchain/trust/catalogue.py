@@ -145,9 +145,11 @@ CATALOGUE: tuple[Gap, ...] = (
         "DC015",
         Severity.MEDIUM,
         "Owner not in the trusted set",
-        "Whoever can publish this package is not among the owners the policy trusts.",
+        "Whoever can publish this (a Python package's organization or users, an action's "
+        "or image's owner, a system package's maintainer) is not among the owners the "
+        "policy trusts for its ecosystem, or is unknown. On PyPI it needs package-index "
+        "data.",
         "Review the owners and add them to [tool.depchain] trusted owners, or replace it.",
-        needs_index=True,
     ),
     Gap(
         "DC016",

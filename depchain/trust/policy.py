@@ -31,6 +31,7 @@ expired suppression no longer hides its gap and is itself a finding (DC020).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -276,6 +277,36 @@ def _toml_type(value: object) -> str:
 def _nth_header(lines: LineIndex, n: int) -> int | None:
     found = lines.table("tool.depchain.suppress", "suppress", nth=n)
     return None if found is None else found + 1
+
+
+def untrusted_owners(
+    components: list[Component], policy: Policy, evidence_of: Callable[[str], tuple[Evidence, ...]]
+) -> list[Finding]:
+    """DC015 outside PyPI (where the index rules say it): each component of an ecosystem
+    the policy names trusted owners for, whose owner is not among them or is unknown."""
+    from depchain.trust.surface import owner_of
+
+    found = []
+    for component in components:
+        ecosystem = component.ecosystem
+        trusted = policy.trusted.get(ecosystem)
+        if ecosystem == "pypi" or trusted is None:
+            continue
+        if not (trusted.owners or trusted.organizations) or policy.trusts(component):
+            continue
+        evidence = evidence_of(component.id) or component.evidence
+        if not evidence:
+            continue  # the scanned project itself, or nothing to point at
+        owner = owner_of(component)
+        message = (
+            f"{component.name} is owned by {owner}, not in the trusted owners of {ecosystem}"
+            if owner is not None
+            else f"the owner of {component.name} is unknown; unknown is never trusted"
+        )
+        found.append(
+            Finding("DC015", BY_ID["DC015"].severity.value, message, component.id, evidence)
+        )
+    return found
 
 
 def apply(
