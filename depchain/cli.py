@@ -117,6 +117,7 @@ def _scan(
     offline: bool = False,
     index_url: str | None = None,
     cache_dir: Path | None = None,
+    policy: Path | None = None,
 ) -> ScanResult:
     from depchain.scanner import EnrichOptions, scan
 
@@ -130,6 +131,7 @@ def _scan(
         max_file_size=max_file_size * 1024 * 1024,
         progress=_progress(),  # type: ignore[arg-type]
         enrich=options,
+        policy=policy,
     )
 
 
@@ -171,10 +173,19 @@ def scan(
     offline: OfflineOpt = False,
     index_url: IndexUrlOpt = None,
     cache_dir: CacheDirOpt = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="The trust policy file (a depchain.toml, or a TOML file with "
+            "[tool.depchain]); default: the scanned folder's, or the nearest above it "
+            "in its git work tree.",
+        ),
+    ] = None,
 ) -> None:
     """Scan a repository, a manifest or lock file, a wheel, or an installed environment
     (a virtual environment or site-packages folder) and report its dependency graph."""
-    result = _scan(path, max_file_size, python, enrich, offline, index_url, cache_dir)
+    result = _scan(path, max_file_size, python, enrich, offline, index_url, cache_dir, policy)
     if format is ScanFormat.json:
         from depchain.export import json_report
 
@@ -193,8 +204,8 @@ def scan(
         _emit(table.render(result, show_all=show_all), output)
     code = _report_errors(result)
     if fail_on is None:
-        policy = result.policy.fail_on if result.policy else None
-        fail_on = Severity(policy) if policy else Severity.high
+        default = result.policy.fail_on if result.policy else None
+        fail_on = Severity(default) if default else Severity.high
     if code == EXIT_OK and _fails(result, fail_on):
         code = EXIT_FINDINGS
     raise typer.Exit(code)

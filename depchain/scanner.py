@@ -67,19 +67,25 @@ def scan(
     max_file_size: int = MAX_FILE_SIZE,
     progress: Progress | None = None,
     enrich: EnrichOptions | None = None,
+    policy: str | Path | None = None,
 ) -> ScanResult:
     """Scan a folder, a single manifest, lock file or wheel, an installed environment
     (a folder with ``pyvenv.cfg`` or a ``site-packages`` folder), or the environment of
     the interpreter at ``python``. Prints nothing; never runs the code it reads, nor the
-    environment's interpreter. Files that cannot be read are listed in ``errors``."""
+    environment's interpreter. Files that cannot be read are listed in ``errors``.
+
+    ``policy``: the policy file to apply; by default the scanned folder's (or the
+    nearest above it in its git work tree, see
+    :func:`~depchain.trust.policy.load_policy`); an environment has none by default."""
+    policy_file = None if policy is None else Path(policy)
     if python is not None:
         from depchain.resolvers.environment import locate_interpreter
 
         env = locate_interpreter(Path(python))
-        return _scan_environment(env.root, env, max_file_size, enrich)
+        return _scan_environment(env.root, env, max_file_size, enrich, policy_file)
     target = Path("." if target is None else target)
     if target.is_dir() and _is_environment(target):
-        return _scan_environment(target, None, max_file_size, enrich)
+        return _scan_environment(target, None, max_file_size, enrich, policy_file)
     if target.is_dir():
         root = target
         inputs, errors = discover(root)
@@ -151,7 +157,7 @@ def scan(
     elif fallback.id not in graph:
         graph.add_node(fallback)
     _link_services(graph, result.subject)
-    result.policy, policy_errors = _policy(root)
+    result.policy, policy_errors = _policy(root, policy_file)
     index_findings = _enrich(graph, enrich, result.policy, result.notes) if enrich else []
     from depchain.trust import ledger as trust_ledger
 
@@ -165,10 +171,10 @@ def scan(
     return result
 
 
-def _policy(root: Path) -> tuple[Policy, list[InputError]]:
+def _policy(root: Path, path: Path | None = None) -> tuple[Policy, list[InputError]]:
     from depchain.trust.policy import load_policy
 
-    return load_policy(root)
+    return load_policy(root, path)
 
 
 def _enrich(
@@ -286,7 +292,11 @@ def _is_environment(folder: Path) -> bool:
 
 
 def _scan_environment(
-    root: Path, env: object, max_file_size: int, enrich: EnrichOptions | None = None
+    root: Path,
+    env: object,
+    max_file_size: int,
+    enrich: EnrichOptions | None = None,
+    policy_file: Path | None = None,
 ) -> ScanResult:
     """One installed environment: every distribution, its links and what they need."""
     from depchain.resolvers import environment
@@ -301,14 +311,17 @@ def _scan_environment(
     graph.add_fragment(fragment)
     _link_services(graph, fragment.subjects[0])
     notes = sorted(set(fragment.notes))
-    index_findings = _enrich(graph, enrich, Policy(), notes) if enrich else []
+    policy, policy_errors = _policy(root, policy_file) if policy_file else (Policy(), [])
+    index_findings = _enrich(graph, enrich, policy, notes) if enrich else []
+    findings = _gaps(graph, policy, index_findings, notes)
     return ScanResult(
         root=root,
         target=root,
         graph=graph,
         subject=fragment.subjects[0],
         inputs=[(ctx.display(sp), environment.NAME) for sp in located.site_packages],
-        errors=sorted(set(fragment.errors)),
+        errors=sorted({*fragment.errors, *policy_errors}),
         notes=sorted(set(notes)),
-        findings=_gaps(graph, Policy(), index_findings),
+        findings=findings,
+        policy=policy,
     )

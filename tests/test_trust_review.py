@@ -334,3 +334,28 @@ def test_owner_not_trusted_outside_pypi(tmp_path: Path) -> None:
             7,
         ),
     ]
+
+
+def test_the_policy_is_found_above_a_subfolder_and_can_be_named(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "depchain.toml").write_text('[severity]\nDC002 = "off"\n')
+    service = tmp_path / "services" / "api"
+    service.mkdir(parents=True)
+    (service / "requirements.txt").write_text("requests==2.31.0\n")
+    result = depchain.scan(service)
+    assert result.policy is not None and result.policy.source == "../../depchain.toml"
+    assert "DC002" not in {f.id for f in result.findings}
+    # above the git work tree nothing is looked for
+    outside = tmp_path / "services" / "depchain.toml"
+    assert not outside.exists()
+    (tmp_path / ".git").rmdir()
+    assert depchain.scan(service).policy.source is None  # type: ignore[union-attr]
+    # --policy names one, for any scan
+    strict = tmp_path / "strict.toml"
+    strict.write_text('fail-on = "low"\n\n[severity]\nDC002 = "critical"\n')
+    result = depchain.scan(service, policy=strict)
+    assert {f.id: f.severity for f in result.findings}["DC002"] == "critical"
+    assert main(["scan", str(service), "--policy", str(strict), "-o", os.devnull]) == 1
+    assert (
+        main(["scan", str(service), "--policy", str(tmp_path / "nope.toml"), "-o", os.devnull]) == 3
+    )

@@ -31,6 +31,7 @@ expired suppression no longer hides its gap and is itself a finding (DC020).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -133,26 +134,51 @@ _TRUSTED_KEYS = ("owners", "organizations", "indexes")
 _SUPPRESS_KEYS = {"id", "component", "reason", "expires"}
 
 
-def load_policy(root: Path) -> tuple[Policy, list[InputError]]:
-    """The policy of the tree at ``root`` (``depchain.toml`` first), and its problems.
-    A policy file that cannot be read is an error, never an empty policy in silence."""
-    for name in ("depchain.toml", "pyproject.toml"):
-        path = root / name
+def load_policy(root: Path, path: Path | None = None) -> tuple[Policy, list[InputError]]:
+    """The policy for a scan of ``root``, and its problems: the file ``path`` when given
+    (``--policy``), else the first ``depchain.toml`` or ``pyproject.toml`` with a
+    ``[tool.depchain]`` table in ``root`` or a folder above it, up to the top of the git
+    work tree ``root`` is in (``root`` alone outside one). A policy file that cannot be
+    read is an error, never an empty policy in silence."""
+    if path is not None:
         if not path.is_file():
-            continue
-        try:
-            data = load_toml(path, name)
-        except InputFileError as exc:
-            return Policy(), [InputError(exc.path, exc.message)]
-        tool = data.get("tool")
-        table = tool.get("depchain") if isinstance(tool, dict) else None
-        if table is None and name == "depchain.toml":
-            table = data
-        if table is not None and not isinstance(table, dict):
-            return Policy(), [InputError(name, "[tool.depchain] is not a table")]
-        if table:
-            return _parse(table, name, LineIndex(path.read_text("utf-8", "replace")))
+            return Policy(), [InputError(str(path), "no such policy file")]
+        return _load(path, str(path), explicit=True)
+    for folder in policy_folders(root):
+        for name in ("depchain.toml", "pyproject.toml"):
+            candidate = folder / name
+            if candidate.is_file():
+                display = os.path.relpath(candidate, root) if folder != root else name
+                found, errors = _load(candidate, display.replace(os.sep, "/"), explicit=False)
+                if found.source is not None or errors:
+                    return found, errors
     return Policy(), []
+
+
+def policy_folders(root: Path) -> list[Path]:
+    """``root``, then each folder above it up to the top of its git work tree."""
+    start = root.resolve()
+    chain = [start, *start.parents]
+    top = next((i for i, folder in enumerate(chain) if (folder / ".git").exists()), None)
+    return chain[: top + 1] if top is not None else [start]
+
+
+def _load(path: Path, display: str, explicit: bool) -> tuple[Policy, list[InputError]]:
+    """One policy file: ``depchain.toml`` (keys at the top level or under
+    ``[tool.depchain]``) or any other TOML file with ``[tool.depchain]``."""
+    try:
+        data = load_toml(path, display)
+    except InputFileError as exc:
+        return Policy(), [InputError(exc.path, exc.message)]
+    tool = data.get("tool")
+    table = tool.get("depchain") if isinstance(tool, dict) else None
+    if table is None and (path.name == "depchain.toml" or explicit):
+        table = data
+    if table is not None and not isinstance(table, dict):
+        return Policy(), [InputError(display, "[tool.depchain] is not a table")]
+    if not table:
+        return Policy(), []
+    return _parse(table, display, LineIndex(path.read_text("utf-8", "replace")))
 
 
 def _parse(
