@@ -342,9 +342,11 @@ def test_the_policy_is_found_above_a_subfolder_and_can_be_named(tmp_path: Path) 
     service = tmp_path / "services" / "api"
     service.mkdir(parents=True)
     (service / "requirements.txt").write_text("requests==2.31.0\n")
+    (tmp_path / "depchain-ledger.json").write_text('{"schema": "depchain-ledger/1", "entries": {}}')
     result = depchain.scan(service)
     assert result.policy is not None and result.policy.source == "../../depchain.toml"
     assert "DC002" not in {f.id for f in result.findings}
+    assert result.ledger == {"schema": "depchain-ledger/1", "entries": {}}  # beside it
     # above the git work tree nothing is looked for
     outside = tmp_path / "services" / "depchain.toml"
     assert not outside.exists()

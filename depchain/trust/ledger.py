@@ -61,23 +61,30 @@ def render(graph: DependencyGraph) -> str:
 
 
 def load(root: Path) -> tuple[dict[str, Any] | None, list[InputError]]:
-    path = root / LEDGER
-    if not path.is_file():
+    """The ledger for a scan of ``root``: ``depchain-ledger.json`` there, or in the
+    nearest folder above it within its git work tree (where the policy is looked for)."""
+    import os
+
+    from depchain.trust.policy import policy_folders
+
+    path = next((f / LEDGER for f in policy_folders(root) if (f / LEDGER).is_file()), None)
+    if path is None:
         return None, []
+    display = os.path.relpath(path, root.resolve()).replace(os.sep, "/")
     try:
-        data = json.loads(read_text(path, LEDGER))
+        data = json.loads(read_text(path, display))
     except InputFileError as exc:
         return None, [InputError(exc.path, exc.message)]
     except json.JSONDecodeError as exc:
         return None, [
-            InputError(LEDGER, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+            InputError(display, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
         ]
     if (
         not isinstance(data, dict)
         or data.get("schema") != SCHEMA
         or not isinstance(data.get("entries"), dict)
     ):
-        return None, [InputError(LEDGER, f"not a {SCHEMA} ledger")]
+        return None, [InputError(display, f"not a {SCHEMA} ledger")]
     return data, []
 
 
