@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -25,8 +26,13 @@ MAX_FILE_SIZE = 32 * 1024 * 1024
 def read_bytes(path: Path, display: str, max_size: int = MAX_FILE_SIZE) -> bytes:
     """The file's bytes, or an :class:`InputFileError` saying in one line what is wrong."""
     try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
+        # non-blocking: opening a FIFO named like a manifest must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise InputFileError(display, "not a regular file (a FIFO, device or socket)")
+            size = info.st_size
             if size > max_size:
                 raise InputFileError(
                     display, f"file is too large ({_mib(size)}; the limit is {_mib(max_size)})"
@@ -86,11 +92,27 @@ def atomic_writer(target: Path, mode: str = "w") -> Iterator[IO[Any]]:
     target = Path(target)
     if target.is_dir():
         raise OutputError(f"{target}: is a folder; give a file name")
-    if target.is_symlink():
-        target = target.resolve()
+    # /dev/stdout and /proc/self/fd/N lead to whatever the descriptor is (a pipe, or a
+    # file the shell opened): written through, never renamed over
+    special = target.is_absolute() and target.parts[1:2] in (("dev",), ("proc",))
+    if target.is_symlink() and not special:
+        try:
+            target = target.resolve(strict=False)
+        except (OSError, RuntimeError) as exc:
+            raise OutputError(f"{target}: cannot write: {exc}") from None
     encoding = None if "b" in mode else "utf-8"
     newline = None if "b" in mode else "\n"
-    if target.exists() and not target.is_file():
+    descriptor = _descriptor(target) if special else None
+    if descriptor is not None:
+        # the process's own descriptor, not the path opened again: /dev/stdout redirected
+        # to a file must go on at the shell's offset, not start over at the first byte
+        try:
+            with os.fdopen(os.dup(descriptor), mode, encoding=encoding, newline=newline) as direct:
+                yield direct
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        return
+    if special or (target.exists() and not target.is_file()):
         try:
             with open(target, mode, encoding=encoding, newline=newline) as direct:
                 yield direct
@@ -117,6 +139,20 @@ def atomic_writer(target: Path, mode: str = "w") -> Iterator[IO[Any]]:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _descriptor(target: Path) -> int | None:
+    """The descriptor a /dev/stdout-like path names: ``/dev/stdout``, ``/dev/stderr``,
+    ``/dev/fd/N``, ``/proc/self/fd/N``; None for any other path."""
+    text = target.as_posix()
+    named = {"/dev/stdout": 1, "/dev/stderr": 2, "/dev/stdin": 0}
+    if text in named:
+        return named[text]
+    for prefix in ("/dev/fd/", "/proc/self/fd/"):
+        number = text.removeprefix(prefix)
+        if text.startswith(prefix) and number.isdigit():
+            return int(number)
+    return None
 
 
 def write_text_atomic(target: Path, text: str) -> None:

@@ -106,3 +106,27 @@ def generic_component(
     return Component(
         id=ident, name=name, ecosystem="generic", type=ctype, purl=ident, evidence=(evidence,)
     )
+
+
+IDENTITY_QUALIFIERS = frozenset({"repository_url"})
+"""The purl qualifiers that say *which* thing this is (a registry other than the
+default); the others (digest, vcs_url, download_url, checksum, ...) say which build or
+version of it, and change on an upgrade."""
+
+
+def identity(component_id: str) -> str:
+    """A component id without its version and its version-like qualifiers:
+    ``pkg:docker/bitnami/redis@7?digest=sha256:...&repository_url=ghcr.io`` →
+    ``pkg:docker/bitnami/redis?repository_url=ghcr.io``. Ids that are not purls are
+    returned as they are."""
+    if not component_id.startswith("pkg:"):
+        return component_id
+    head, _, qualifiers = component_id.partition("?")
+    qualifiers = qualifiers.partition("#")[0]
+    kept = sorted(
+        pair
+        for pair in qualifiers.split("&")
+        if pair.partition("=")[0] in IDENTITY_QUALIFIERS and pair.partition("=")[2]
+    )
+    head = head.partition("@")[0] if "@" in head.rpartition("/")[2] else head
+    return f"{head}?{'&'.join(kept)}" if kept else head

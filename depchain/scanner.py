@@ -161,10 +161,10 @@ def scan(
     index_findings = _enrich(graph, enrich, result.policy, result.notes) if enrich else []
     from depchain.trust import ledger as trust_ledger
 
-    result.ledger, ledger_errors = trust_ledger.load(root)
+    result.ledger, ledger_errors = trust_ledger.load(root, result.policy.folder)
     if result.ledger is not None:
         index_findings += trust_ledger.compare(graph, result.ledger)
-    result.findings = _gaps(graph, result.policy, index_findings, result.notes)
+    result.findings = _gaps(graph, result.policy, index_findings, result.notes, bool(enrich))
     errors.extend(policy_errors + ledger_errors)
     result.errors = sorted(set(errors))
     result.notes = sorted(set(result.notes))
@@ -248,10 +248,11 @@ def _gaps(
     policy: Policy,
     extra: list[Finding] | None = None,
     notes: list[tuple[str, str]] | None = None,
+    enriched: bool = False,
 ) -> list[Finding]:
     """The gaps the files (and the index) show, as the policy wants them, most severe
     first; a suppression that matches nothing is a note."""
-    from depchain.trust.catalogue import Severity
+    from depchain.trust.catalogue import BY_ID, Severity
     from depchain.trust.policy import Suppression, apply, untrusted_owners
     from depchain.trust.rules import find_gaps
 
@@ -259,7 +260,7 @@ def _gaps(
     names = {c.id: c.name for c in components}
 
     evidence_of = _evidence_of(graph)
-    unused: list[Suppression] = []
+    unused: list[tuple[Suppression, str]] = []
     owners = untrusted_owners(components, policy, evidence_of)
     found = apply(
         [*find_gaps(graph, policy.trusted_indexes()), *owners, *(extra or [])],
@@ -267,12 +268,13 @@ def _gaps(
         names=names,
         unused=unused,
     )
-    for s in unused:
+    for s, why in unused:
         where = f"{s.evidence.path}:{s.evidence.line}" if s.evidence.line else s.evidence.path
+        gap = BY_ID[s.gap]
+        if policy.severities.get(s.gap) == "off" or (gap.needs_index and not enriched):
+            continue  # a gap that was not looked for hides nothing, and that is no news
         if notes is not None:
-            notes.append(
-                (where, f"the suppression of {s.gap} for {s.component} matches no finding")
-            )
+            notes.append((where, f"the suppression of {s.gap} for {s.component} {why}"))
     return sorted(found, key=lambda f: (-Severity(f.severity).rank, f.id, f.component, f.evidence))
 
 
@@ -313,7 +315,7 @@ def _scan_environment(
     notes = sorted(set(fragment.notes))
     policy, policy_errors = _policy(root, policy_file) if policy_file else (Policy(), [])
     index_findings = _enrich(graph, enrich, policy, notes) if enrich else []
-    findings = _gaps(graph, policy, index_findings, notes)
+    findings = _gaps(graph, policy, index_findings, notes, bool(enrich))
     return ScanResult(
         root=root,
         target=root,

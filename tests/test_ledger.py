@@ -43,7 +43,7 @@ def test_ledger_round_trip_and_owner_change(tmp_path: Path) -> None:
 
 def test_a_broken_ledger_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
-    (tmp_path / "depchain-ledger.json").write_text('{"schema": "depchain-ledger/1", "entries": [')
+    (tmp_path / "depchain-ledger.json").write_text('{"schema": "depchain-ledger/2", "entries": [')
     result = depchain.scan(tmp_path)
     (error,) = result.errors
     assert error.path == "depchain-ledger.json" and "invalid JSON" in error.message

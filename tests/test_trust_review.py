@@ -342,11 +342,11 @@ def test_the_policy_is_found_above_a_subfolder_and_can_be_named(tmp_path: Path) 
     service = tmp_path / "services" / "api"
     service.mkdir(parents=True)
     (service / "requirements.txt").write_text("requests==2.31.0\n")
-    (tmp_path / "depchain-ledger.json").write_text('{"schema": "depchain-ledger/1", "entries": {}}')
+    (tmp_path / "depchain-ledger.json").write_text('{"schema": "depchain-ledger/2", "entries": {}}')
     result = depchain.scan(service)
     assert result.policy is not None and result.policy.source == "../../depchain.toml"
     assert "DC002" not in {f.id for f in result.findings}
-    assert result.ledger == {"schema": "depchain-ledger/1", "entries": {}}  # beside it
+    assert result.ledger == {"schema": "depchain-ledger/2", "entries": {}}  # beside it
     # above the git work tree nothing is looked for
     outside = tmp_path / "services" / "depchain.toml"
     assert not outside.exists()
@@ -361,3 +361,163 @@ def test_the_policy_is_found_above_a_subfolder_and_can_be_named(tmp_path: Path) 
     assert (
         main(["scan", str(service), "--policy", str(tmp_path / "nope.toml"), "-o", os.devnull]) == 3
     )
+
+
+# -- second review --------------------------------------------------------------------
+
+
+def test_dev_stdout_redirected_to_a_file_is_written_through_not_replaced(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = _repo(tmp_path / "r", "")
+    out = tmp_path / "out.txt"
+    script = (
+        f"echo HEADER; {sys.executable} -m depchain scan {repo} -f json -o /dev/stdout "
+        "--fail-on never; echo FOOTER"
+    )
+    with out.open("w") as handle:
+        subprocess.run(["sh", "-c", script], stdout=handle, check=True)
+    text = out.read_text()
+    assert text.startswith("HEADER\n{") and text.endswith("}\nFOOTER\n")
+    piped = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "depchain",
+            "scan",
+            str(repo),
+            "-f",
+            "json",
+            "-o",
+            "-",
+            "--fail-on",
+            "never",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert piped.returncode == 0 and json.loads(piped.stdout)["schema"]
+    assert not (Path.cwd() / "-").exists()
+
+
+def test_a_symlink_loop_as_output_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path / "r", "")
+    (tmp_path / "lp1").symlink_to(tmp_path / "lp2")
+    (tmp_path / "lp2").symlink_to(tmp_path / "lp1")
+    assert main(["scan", str(repo), "-o", str(tmp_path / "lp1")]) == 3
+    assert "internal error" not in capsys.readouterr().err
+
+
+def test_a_fifo_named_like_a_manifest_does_not_hang_the_scan(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "requirements.txt")
+    result = depchain.scan(tmp_path)  # it would wait for a writer forever
+    [error] = result.errors
+    assert "not a regular file" in error.message
+
+
+def test_the_policy_of_a_symlinked_root_names_its_file_as_seen_from_the_scan(
+    tmp_path: Path,
+) -> None:
+    mono = tmp_path / "mono"
+    (mono / ".git").mkdir(parents=True)
+    _repo(
+        mono,
+        '[[suppress]]\nid = "DC002"\ncomponent = "requests"\nreason = "r"\nexpires = 2020-01-01\n',
+    )
+    link = tmp_path / "a" / "b" / "link"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(mono)
+    [expired] = [f for f in depchain.scan(link).findings if f.id == "DC020"]
+    assert expired.evidence[0].path == "depchain.toml"
+
+
+def test_suppressions_by_name_stay_in_one_ecosystem_and_ids_keep_the_registry(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text(
+        WORKFLOW.replace(
+            "actions/checkout@v4", "acme/tool@0b93645e9fea7318ecaed2b359559ac225c90a2b"
+        )
+    )
+    (tmp_path / "Dockerfile").write_text(
+        "FROM acme/tool:1 AS a\nFROM ghcr.io/evil/base:1 AS b\nFROM evil/base:1\n"
+    )
+    policy = (
+        '[trusted.docker]\nowners = ["library"]\n\n[trusted.githubactions]\nowners = ["x"]\n\n'
+        '[[suppress]]\nid = "DC015"\ncomponent = "acme/tool"\nreason = "r"\n'
+        "expires = 2099-01-01\n\n"
+        '[[suppress]]\nid = "DC015"\ncomponent = "pkg:docker/evil/base"\nreason = "r"\n'
+        "expires = 2099-01-01\n"
+    )
+    (tmp_path / "depchain.toml").write_text(policy)
+    result = depchain.scan(tmp_path)
+    from depchain.ids import identity
+
+    reported = {identity(f.component) for f in result.findings if f.id == "DC015"}
+    assert reported == {
+        # the bare name is ambiguous (an action and an image): it hides nothing, says so
+        "pkg:githubactions/acme/tool",
+        "pkg:docker/acme/tool",
+        # the versionless id of Docker Hub's evil/base is not ghcr.io's evil/base
+        "pkg:docker/evil/base?repository_url=ghcr.io",
+    }
+    notes = [m for _, m in result.notes if "acme/tool" in m]
+    assert notes == [
+        "the suppression of DC015 for acme/tool names components of several ecosystems "
+        "(pkg:docker, pkg:githubactions): name it by its pkg: id; it hides nothing until then"
+    ]
+
+
+def test_the_ledger_key_drops_digests_and_an_old_ledger_is_refused_with_the_fix(
+    tmp_path: Path,
+) -> None:
+    from depchain.trust import ledger
+
+    (tmp_path / "Dockerfile").write_text(
+        "FROM bitnami/redis:7@sha256:" + "0" * 64 + "\nFROM ghcr.io/o/img:1\n"
+    )
+    keys = sorted(ledger.build(depchain.scan(tmp_path).graph)["entries"])
+    assert keys == ["pkg:docker/bitnami/redis", "pkg:docker/o/img?repository_url=ghcr.io"]
+    (tmp_path / "depchain-ledger.json").write_text('{"schema": "depchain-ledger/1", "entries": {}}')
+    [error] = depchain.scan(tmp_path).errors
+    assert "depchain-ledger/1" in error.message and "depchain ledger --enrich" in error.message
+
+
+def test_no_dc015_for_the_scanned_project_and_no_false_unused_notes(tmp_path: Path) -> None:
+    _repo(
+        tmp_path,
+        '[trusted.generic]\nowners = ["me"]\n\n[severity]\nDC002 = "off"\n\n'
+        '[[suppress]]\nid = "DC002"\ncomponent = "requests"\nreason = "r"\nexpires = 2099-01-01\n\n'
+        '[[suppress]]\nid = "DC007"\ncomponent = "requests"\nreason = "r"\nexpires = 2099-01-01\n',
+    )
+    result = depchain.scan(tmp_path)
+    assert "DC015" not in {f.id for f in result.findings}
+    assert not [m for _, m in result.notes if "suppression" in m]
+
+
+def test_an_explicit_policy_file_reads_tool_depchain_only(tmp_path: Path) -> None:
+    repo = _repo(tmp_path / "r", "")
+    plain = tmp_path / "pyproject.toml"
+    plain.write_text('[project]\nname = "x"\n')
+    result = depchain.scan(repo, policy=plain)
+    assert [e.message for e in result.errors] == ["names no policy (no [tool.depchain] keys)"]
+    plain.write_text('[project]\nname = "x"\n\n[tool.depchain.severity]\nDC002 = "off"\n')
+    result = depchain.scan(repo, policy=plain)
+    assert not result.errors and "DC002" not in {f.id for f in result.findings}
+
+
+def test_a_count_in_a_message_does_not_change_the_sarif_fingerprint(tmp_path: Path) -> None:
+    def fingerprint(requirements: str) -> str:
+        _repo(tmp_path, "", "--extra-index-url https://a.example/simple\n" + requirements)
+        out = tmp_path / "out.sarif"
+        main(["scan", str(tmp_path), "-f", "sarif", "-o", str(out)])
+        [dc003] = [
+            r for r in json.loads(out.read_text())["runs"][0]["results"] if r["ruleId"] == "DC003"
+        ]
+        return str(dc003["partialFingerprints"]["depchain/v2"])
+
+    assert fingerprint("foo==1.0\n") == fingerprint("foo==1.0\nbar==2.0\n")

@@ -79,12 +79,16 @@ def build(result: ScanResult) -> dict[str, Any]:
 
 
 def _fingerprint(finding: Finding) -> str:
-    """Gap, component, file and message: two problems of one component in one file (two
-    extra indexes, say) stay two alerts in a code-scanning UI."""
+    """Gap, component, file and message without its numbers: two problems of one
+    component in one file (two extra indexes, say) stay two alerts in a code-scanning
+    UI, and a count in a message ("3 requirement(s)") changing does not make a new
+    one."""
     import hashlib
+    import re
 
     path = finding.evidence[0].path if finding.evidence else ""
-    digest = hashlib.sha256(finding.message.encode()).hexdigest()[:16]
+    stable = re.sub(r"\d+", "#", finding.message)
+    digest = hashlib.sha256(stable.encode()).hexdigest()[:16]
     return f"{finding.id}:{finding.component}:{path}:{digest}"
 
 

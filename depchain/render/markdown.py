@@ -23,9 +23,12 @@ def _cell(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text.replace("&", "&amp;"))
 
 
-def _code(text: str) -> str:
-    """A code span in a table cell: fenced with more backticks than the text holds."""
-    text = printable(text.replace("\n", " ")).replace("|", "\\|")
+def _code(text: str, in_table: bool = True) -> str:
+    """A code span, fenced with more backticks than the text holds (``|`` escaped in a
+    table cell, where it would end the cell, and only there)."""
+    text = printable(text.replace("\n", " "))
+    if in_table:
+        text = text.replace("|", "\\|")
     run = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (run + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or run else ""
@@ -35,7 +38,7 @@ def _code(text: str) -> str:
 def render(result: ScanResult) -> str:
     graph = result.graph
     surface = trust_surface(graph, result.policy, result.ledger)
-    out = [f"### depchain {__version__}: {_code(result.target.as_posix())}", ""]
+    out = [f"### depchain {__version__}: {_code(result.target.as_posix(), in_table=False)}", ""]
     out += [
         "| kind | edges | components | owners known | owner unknown | trusted explicitly |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -83,6 +86,6 @@ def render(result: ScanResult) -> str:
             f"<details><summary>{len(result.errors)} input(s) could not be read</summary>",
             "",
         ]
-        out += [f"- {_code(e.path)}: {_cell(e.message)}" for e in result.errors]
+        out += [f"- {_code(e.path, in_table=False)}: {_cell(e.message)}" for e in result.errors]
         out += ["", "</details>"]
     return "\n".join(out) + "\n"

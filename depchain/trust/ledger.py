@@ -17,7 +17,9 @@ from depchain.model import Component, Finding, InputError
 from depchain.trust.surface import owner_of
 
 LEDGER = "depchain-ledger.json"
-SCHEMA = "depchain-ledger/1"
+SCHEMA = "depchain-ledger/2"
+"""2: keyed by identity (no version), owners are every user with a role (Owners and
+Maintainers). A /1 ledger is refused with what to do, never compared wrongly."""
 
 
 def build(graph: DependencyGraph) -> dict[str, Any]:
@@ -36,12 +38,9 @@ def build(graph: DependencyGraph) -> dict[str, Any]:
 
 
 def _key(component_id: str) -> str:
-    """``pkg:pypi/requests@2.32.3`` → ``pkg:pypi/requests`` (qualifiers kept)."""
-    head, at, rest = component_id.partition("@")
-    if not at:
-        return component_id
-    qualifiers = rest.partition("?")[2]
-    return f"{head}?{qualifiers}" if qualifiers else head
+    from depchain.ids import identity
+
+    return identity(component_id)
 
 
 def _entry(ledger: dict[str, Any], component: Component) -> dict[str, Any] | None:
@@ -60,14 +59,16 @@ def render(graph: DependencyGraph) -> str:
     return json.dumps(build(graph), indent=2, sort_keys=True) + "\n"
 
 
-def load(root: Path) -> tuple[dict[str, Any] | None, list[InputError]]:
-    """The ledger for a scan of ``root``: ``depchain-ledger.json`` there, or in the
-    nearest folder above it within its git work tree (where the policy is looked for)."""
+def load(root: Path, beside: Path | None = None) -> tuple[dict[str, Any] | None, list[InputError]]:
+    """The ledger for a scan of ``root``: ``depchain-ledger.json`` in the folder
+    ``beside`` (the policy's) when given, else in ``root`` or the nearest folder above
+    it within its git work tree (where the policy is looked for)."""
     import os
 
     from depchain.trust.policy import policy_folders
 
-    path = next((f / LEDGER for f in policy_folders(root) if (f / LEDGER).is_file()), None)
+    folders = [beside] if beside is not None else policy_folders(root)
+    path = next((f / LEDGER for f in folders if (f / LEDGER).is_file()), None)
     if path is None:
         return None, []
     display = os.path.relpath(path, root.resolve()).replace(os.sep, "/")
@@ -78,6 +79,14 @@ def load(root: Path) -> tuple[dict[str, Any] | None, list[InputError]]:
     except json.JSONDecodeError as exc:
         return None, [
             InputError(display, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+        ]
+    if isinstance(data, dict) and data.get("schema") == "depchain-ledger/1":
+        return None, [
+            InputError(
+                display,
+                f"a depchain-ledger/1 ledger, from before owners counted Maintainers; write "
+                f"it again with 'depchain ledger --enrich' and review the diff ({SCHEMA})",
+            )
         ]
     if (
         not isinstance(data, dict)

@@ -71,6 +71,8 @@ class Policy:
     suppressions: tuple[Suppression, ...] = ()
     source: str | None = None
     """The file the policy came from; None: no policy (nothing is trusted)."""
+    folder: Path | None = None
+    """The folder of that file (where its ledger is looked for)."""
 
     def trusts(self, component: Component) -> bool:
         """The policy names whoever can publish ``component``: on PyPI its organization
@@ -143,12 +145,16 @@ def load_policy(root: Path, path: Path | None = None) -> tuple[Policy, list[Inpu
     if path is not None:
         if not path.is_file():
             return Policy(), [InputError(str(path), "no such policy file")]
-        return _load(path, str(path), explicit=True)
+        found, errors = _load(path, str(path), explicit=True)
+        if found.source is None and not errors:
+            errors = [InputError(str(path), "names no policy (no [tool.depchain] keys)")]
+        return found, errors
+    start = root.resolve()
     for folder in policy_folders(root):
         for name in ("depchain.toml", "pyproject.toml"):
             candidate = folder / name
             if candidate.is_file():
-                display = os.path.relpath(candidate, root) if folder != root else name
+                display = os.path.relpath(candidate, start) if folder != start else name
                 found, errors = _load(candidate, display.replace(os.sep, "/"), explicit=False)
                 if found.source is not None or errors:
                     return found, errors
@@ -172,13 +178,15 @@ def _load(path: Path, display: str, explicit: bool) -> tuple[Policy, list[InputE
         return Policy(), [InputError(exc.path, exc.message)]
     tool = data.get("tool")
     table = tool.get("depchain") if isinstance(tool, dict) else None
-    if table is None and (path.name == "depchain.toml" or explicit):
-        table = data
+    top_level = path.name == "depchain.toml" or (explicit and path.name != "pyproject.toml")
+    if table is None and top_level and "tool" not in data:
+        table = data  # keys at the top level (a file with a [tool] table keeps them there)
     if table is not None and not isinstance(table, dict):
         return Policy(), [InputError(display, "[tool.depchain] is not a table")]
     if not table:
         return Policy(), []
-    return _parse(table, display, LineIndex(path.read_text("utf-8", "replace")))
+    policy, errors = _parse(table, display, LineIndex(path.read_text("utf-8", "replace")))
+    return replace(policy, folder=path.resolve().parent), errors
 
 
 def _parse(
@@ -320,9 +328,9 @@ def untrusted_owners(
             continue
         if not (trusted.owners or trusted.organizations) or policy.trusts(component):
             continue
-        evidence = evidence_of(component.id) or component.evidence
+        evidence = evidence_of(component.id)
         if not evidence:
-            continue  # the scanned project itself, or nothing to point at
+            continue  # nothing depends on it (the scanned project): not a trust placed
         owner = owner_of(component)
         message = (
             f"{component.name} is owned by {owner}, not in the trusted owners of {ecosystem}"
@@ -340,57 +348,87 @@ def apply(
     policy: Policy,
     today: dt.date | None = None,
     names: dict[str, str] | None = None,
-    unused: list[Suppression] | None = None,
+    unused: list[tuple[Suppression, str]] | None = None,
 ) -> list[Finding]:
     """Findings as the policy wants them: severities changed or turned off, unexpired
     suppressions applied, expired ones reported (DC020, unless that is off). Trusted
     indexes are taken out before, by the rules (:func:`~depchain.trust.rules.find_gaps`).
 
-    ``names``: component id → name. A suppression names a component by its id (with or
-    without the version), or by its name (PyPI names in their normal form, others in
-    any case). ``unused``: filled with the live suppressions that matched nothing.
-    ``today``: the date expiries are compared with (the UTC date by default)."""
+    ``names``: component id → name, for every component of the scan. A suppression
+    names a component by its id, or its id without version (qualifiers that name a
+    registry kept), or by its bare name (PyPI names in their normal form, others in any
+    case) when that name is one ecosystem's only. ``unused``: filled with each live
+    suppression that hid nothing, and why. ``today``: the date expiries are compared
+    with (the UTC date by default)."""
     today = today or dt.datetime.now(dt.timezone.utc).date()
     names = names or {}
+    ambiguous = {s: e for s in policy.suppressions if len(e := _ecosystems(s, names)) > 1}
     used: set[Suppression] = set()
     out: list[Finding] = []
     for finding in findings:
         severity = policy.severities.get(finding.id, finding.severity)
         if severity == "off":
             continue
-        active = [
+        live = [
             s
             for s in policy.suppressions
-            if s.gap == finding.id and _names(s.component, finding.component, names)
+            if s.gap == finding.id
+            and s.expires >= today
+            and s not in ambiguous
+            and _names(s.component, finding.component, names.get(finding.component))
         ]
-        live = [s for s in active if s.expires >= today]
         if live:
             used.update(live)
             continue
         out.append(replace(finding, severity=severity))
     dc020 = policy.severities.get("DC020", BY_ID["DC020"].severity.value)
     for s in policy.suppressions:
-        if s.expires < today and dc020 != "off":
-            out.append(
-                Finding(
-                    "DC020",
-                    dc020,
-                    f"the suppression of {s.gap} for {s.component} expired on "
-                    f"{s.expires.isoformat()} (reason given: {s.reason})",
-                    s.component,
-                    (s.evidence,),
+        if s.expires < today:
+            if dc020 != "off":
+                out.append(
+                    Finding(
+                        "DC020",
+                        dc020,
+                        f"the suppression of {s.gap} for {s.component} expired on "
+                        f"{s.expires.isoformat()} (reason given: {s.reason})",
+                        s.component,
+                        (s.evidence,),
+                    )
+                )
+        elif unused is not None and s in ambiguous:
+            unused.append(
+                (
+                    s,
+                    f"names components of several ecosystems ({', '.join(ambiguous[s])}): "
+                    "name it by its pkg: id; it hides nothing until then",
                 )
             )
-        elif s.expires >= today and s not in used and unused is not None:
-            unused.append(s)
+        elif unused is not None and s not in used:
+            unused.append((s, "matches no finding"))
     return out
 
 
-def _names(wanted: str, component_id: str, names: dict[str, str]) -> bool:
+def _ecosystems(s: Suppression, names: dict[str, str]) -> list[str]:
+    """The purl types of the components a bare-name suppression names."""
+    if s.component.startswith("pkg:"):
+        return []
+    return sorted(
+        {
+            ident.partition("/")[0]
+            for ident, name in names.items()
+            if ident.startswith("pkg:") and _names(s.component, ident, name)
+        }
+    )
+
+
+def _names(wanted: str, component_id: str, name: str | None) -> bool:
     """Whether a suppression's ``component`` names this component."""
-    if wanted == component_id or wanted == component_id.split("@", 1)[0]:
+    from depchain.ids import identity
+
+    if wanted.startswith("pkg:"):
+        return wanted in {component_id, identity(component_id)}
+    if wanted == component_id:
         return True
-    name = names.get(component_id)
     if name is None:
         return False
     if component_id.startswith("pkg:pypi/"):
