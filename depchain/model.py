@@ -159,6 +159,15 @@ class Component:
         )
 
 
+def merge_component(components: dict[str, Component], component: Component) -> Component:
+    """Put ``component`` in ``components`` (by id), merged with what is already there
+    under its id; returns what is there now."""
+    known = components.get(component.id)
+    merged = component if known is None else known.merged(component)
+    components[component.id] = merged
+    return merged
+
+
 @dataclass(frozen=True)
 class Service:
     """Something contacted over an API: not a component (CycloneDX ``services``).

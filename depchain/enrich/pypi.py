@@ -187,57 +187,6 @@ class Enrichment:
             return "failed"
         return "verified" if all(f.verified for f in attested) else "unverified"
 
-    def ownership_json(self) -> dict[str, Any]:
-        """The report's ``ownership``: organization, roles as ``{user, role}``, source."""
-        out: dict[str, Any] = {
-            "organization": self.organization,
-            "roles": [{"user": user, "role": role} for user, role in self.roles],
-            "source": self.ownership_source,
-        }
-        if not self.ownership_known:
-            out["reason"] = self.ownership_reason
-        return out
-
-    def provenance_json(self) -> dict[str, Any]:
-        """What the index adds to the report's ``provenance``: index, artifacts with kind,
-        sha256, yanked and attestation, and the attestation publishers or none."""
-        return {
-            "index": self.index,
-            "release_found": self.release_found,
-            "artifact_kinds": sorted({f.kind for f in self.files}),
-            "sdist_only": self.sdist_only,
-            "yanked": self.yanked,
-            "yanked_reason": self.yanked_reason,
-            "attestation": self.attestation,
-            "attestation_verified": self.verified,
-            "publishers": [_publisher_json(p) for p in self.publishers],
-            "source_repository": self.source_repository,
-            "project_status": self.project_status,
-            "files": [
-                {
-                    "filename": f.filename,
-                    "kind": f.kind,
-                    "sha256": f.sha256,
-                    "upload_time": f.upload_time,
-                    "yanked": f.yanked,
-                    "attestation": f.attestation,
-                    "verified": f.verified,
-                    "verification": f.verification,
-                    "publishers": [_publisher_json(p) for p in f.publishers],
-                }
-                for f in self.files
-            ],
-        }
-
-
-def _publisher_json(p: Publisher) -> dict[str, str | None]:
-    return {
-        "kind": p.kind,
-        "repository": p.repository,
-        "workflow": p.workflow,
-        "environment": p.environment,
-    }
-
 
 def packages_of(components: Iterable[Component]) -> list[tuple[str, str | None]]:
     """The (name, version) pairs worth asking the index about: Python distributions
@@ -635,10 +584,8 @@ class _Run:
     ) -> dict[str, Any] | None:
         """The release facts of one version, from the first source that lists files: the
         Simple API, the project JSON's releases, the version JSON. None: not known."""
-        if listing is not None and (
-            releases is None or simple.release_files(listing.files, version)
-        ):
-            files = simple.release_files(listing.files, version)
+        files = simple.release_files(listing.files, version) if listing is not None else []
+        if listing is not None and (releases is None or files):
             as_listed = next((v for v in listing.versions if _norm_version(v) == version), None)
             if not files and as_listed is None:
                 return {"found": False}

@@ -32,6 +32,7 @@ from depchain.model import (
     Hash,
     InputError,
     Scope,
+    merge_component,
 )
 from depchain.native import buildinfo
 from depchain.native.distribution import DistError, Distribution, FileSource
@@ -60,9 +61,7 @@ class NativeOutput:
     notes: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, component: Component) -> str:
-        known = self.components.get(component.id)
-        self.components[component.id] = component if known is None else known.merged(component)
-        return component.id
+        return merge_component(self.components, component).id
 
     def edge(
         self, source: str, target: str, kind: DependencyKind, mechanism: str, evidence: Evidence

@@ -23,6 +23,7 @@ from depchain.model import (
     Hash,
     InputError,
     Scope,
+    merge_component,
 )
 from depchain.resolvers.base import LineIndex, ResolveContext
 
@@ -167,10 +168,7 @@ class LockBuilder(LockReport):
         self.dependencies.extend(subject_edges(self, subject.id, main))
         components: dict[str, Component] = {subject.id: subject}
         for item in self.locked:
-            known = components.get(item.component.id)
-            components[item.component.id] = (
-                item.component if known is None else known.merged(item.component)
-            )
+            merge_component(components, item.component)
         return Fragment(
             components=tuple(components.values()),
             dependencies=self._merged_edges(len(components) <= len(self.locked)),

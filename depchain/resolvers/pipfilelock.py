@@ -26,6 +26,7 @@ from depchain.model import (
     Scope,
     Source,
     SourceKind,
+    merge_component,
 )
 from depchain.resolvers._lock import hashes, local_path
 from depchain.resolvers.base import (
@@ -154,8 +155,7 @@ def _package(lock: _Lock, section: str, name: str, spec: Any) -> None:
         sources=(source,) if source else (),
         hashes=hashes(hash_list) if isinstance(hash_list, list) else (),
     )
-    known = lock.components.get(component.id)
-    lock.components[component.id] = component if known is None else known.merged(component)
+    merge_component(lock.components, component)
     main = section == _MAIN
     markers, extras = spec.get("markers"), spec.get("extras")
     lock.dependencies.append(

@@ -29,6 +29,7 @@ from depchain.model import (
     Scope,
     Source,
     SourceKind,
+    merge_component,
 )
 from depchain.resolvers._lock import LockReport, hashes, local_path, package_lines
 from depchain.resolvers.base import ResolveContext, is_full_commit
@@ -79,10 +80,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     for item in lock.locked:
         _subject_edge(lock, subject.id, item)
         _package_edges(lock, item)
-        known = components.get(item.component.id)
-        components[item.component.id] = (
-            item.component if known is None else known.merged(item.component)
-        )
+        merge_component(components, item.component)
     return Fragment(
         components=tuple(components.values()),
         dependencies=tuple(lock.dependencies),

@@ -31,6 +31,7 @@ from depchain.model import (
     Scope,
     Source,
     SourceKind,
+    merge_component,
 )
 from depchain.resolvers._lock import LockReport, hashes, local_path, package_lines
 from depchain.resolvers.base import ResolveContext, is_full_commit
@@ -101,10 +102,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         _edges(lock, item)
     components: dict[str, Component] = {}
     for item in lock.locked:
-        known = components.get(item.component.id)
-        components[item.component.id] = (
-            item.component if known is None else known.merged(item.component)
-        )
+        merge_component(components, item.component)
     subjects = tuple(dict.fromkeys(lock.locked[i].component.id for i in sorted(roots)))
     return Fragment(
         components=tuple(components.values()),

@@ -13,6 +13,7 @@ from typing import Any
 from depchain.errors import InputFileError
 from depchain.fileio import read_text
 from depchain.graph import DependencyGraph
+from depchain.ids import identity
 from depchain.model import Component, Finding, InputError
 from depchain.trust.surface import owner_of
 
@@ -31,23 +32,17 @@ def build(graph: DependencyGraph) -> dict[str, Any]:
         kinds = sorted({d.kind.value for d in graph.dependents(component.id)})
         if not kinds:
             continue  # the scanned project itself
-        key = _key(component.id)
+        key = identity(component.id)
         entry = entries.setdefault(key, {"kinds": [], "owner": owner_of(component)})
         entry["kinds"] = sorted(set(entry["kinds"]) | set(kinds))
     return {"schema": SCHEMA, "entries": dict(sorted(entries.items()))}
-
-
-def _key(component_id: str) -> str:
-    from depchain.ids import identity
-
-    return identity(component_id)
 
 
 def _entry(ledger: dict[str, Any], component: Component) -> dict[str, Any] | None:
     """The ledger's entry for a component: under its id, or its id without version (as
     ``depchain ledger`` writes them)."""
     entries = ledger["entries"]
-    entry = entries.get(component.id, entries.get(_key(component.id)))
+    entry = entries.get(component.id, entries.get(identity(component.id)))
     return entry if isinstance(entry, dict) else None
 
 

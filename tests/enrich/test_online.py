@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 import requests
 
+import depchain
 from depchain.enrich.pypi import enrich
+from depchain.export import json_report
+from depchain.scanner import EnrichOptions
 
 pytestmark = pytest.mark.online
 
@@ -37,9 +40,17 @@ def test_owners_of_requests_are_the_live_ownership_roles(tmp_path: Path) -> None
     assert isinstance(roles, list)
     assert sorted(item.roles) == sorted((r["user"], r["role"]) for r in roles)
     assert item.organization == ownership.get("organization")
-    assert item.ownership_json()["roles"] == [
-        {"user": user, "role": role} for user, role in item.roles
-    ]
+    # and so in the report a scan writes
+    (tmp_path / "requirements.txt").write_text("requests\n")
+    result = depchain.scan(
+        tmp_path,
+        enrich=EnrichOptions(cache_dir=tmp_path / "cache", index_url="https://pypi.org/simple"),
+    )
+    [component] = [c for c in json_report.build(result)["components"] if c["name"] == "requests"]
+    assert component["ownership"]["source"] == "pypi-json"
+    assert sorted((r["user"], r["role"]) for r in component["ownership"]["roles"]) == sorted(
+        (r["user"], r["role"]) for r in roles
+    )
 
 
 def test_files_and_attestations_of_sigstore_agree_with_the_live_simple_api(

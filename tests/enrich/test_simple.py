@@ -154,7 +154,6 @@ def test_pep740_links_are_followed_and_nothing_else_is_asked(run: Run, index: Fa
     assert sdist.publishers == (Publisher("GitHub", "sigstore/sigstore-python", "release.yml"),)
     assert sdist.verified is True
     assert got.verified == "verified"
-    assert got.provenance_json()["attestation_verified"] == "verified"
 
 
 def test_recorded_attestations_verify_against_the_listed_sha256(run: Run) -> None:
