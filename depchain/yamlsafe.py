@@ -46,6 +46,10 @@ def load_all(text: str, display: str) -> list[Any]:
                     continue  # an unhashable key: the constructor reports it
             return super().construct_mapping(node, deep=deep)
 
+    # PyYAML resolves a plain ``=`` to the YAML 1.1 "value" type, for which the safe
+    # loader has no constructor; everywhere it occurs in practice (kustomize's
+    # ``delimiter: =``) it is the one-character string
+    BoundedLoader.add_constructor("tag:yaml.org,2002:value", BoundedLoader.construct_yaml_str)
     try:
         documents = list(yaml.load_all(text, Loader=BoundedLoader))  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:

@@ -62,13 +62,33 @@ def _is_workflow(path: PurePath) -> bool:
 
 
 def _is_dockerfile(path: PurePath) -> bool:
+    """``Dockerfile``, ``Dockerfile.<variant>`` and ``<name>.Dockerfile`` (and the same for
+    ``Containerfile``), but not ``Dockerfile.<extension>`` where the extension says what
+    the file really is: ``Dockerfile.md`` is documentation, ``Dockerfile.j2`` a template
+    that is rendered before it is built, ``Dockerfile.dockerignore`` an ignore file."""
     name = path.name
     lower = name.lower()
-    return (
-        name in {"Dockerfile", "Containerfile"}
-        or name.startswith(("Dockerfile.", "Containerfile."))
-        or lower.endswith((".dockerfile", ".containerfile"))
-    )
+    if name in {"Dockerfile", "Containerfile"} or lower.endswith((".dockerfile", ".containerfile")):
+        return True
+    if not name.startswith(("Dockerfile.", "Containerfile.")):
+        return False
+    variant = lower.rpartition(".")[2]
+    return bool(variant) and variant not in _NOT_DOCKERFILE_EXTENSIONS and not lower.endswith("~")
+
+
+_NOT_DOCKERFILE_EXTENSIONS = frozenset(
+    {
+        # documentation
+        *("md", "markdown", "rst", "txt", "adoc", "asciidoc", "html", "htm", "pdf", "org"),
+        # templates rendered into a Dockerfile elsewhere
+        *("j2", "jinja", "jinja2", "tmpl", "tpl", "template", "mustache", "erb", "in"),
+        # code and configuration that generate or accompany a Dockerfile
+        *("py", "sh", "bash", "ps1", "bat", "cmd", "js", "ts", "go", "rb", "pl", "mk"),
+        *("json", "yml", "yaml", "toml", "ini", "cfg", "conf", "xml", "lock", "dockerignore"),
+        # images, patches and editor or merge leftovers
+        *("png", "svg", "jpg", "jpeg", "gif", "patch", "diff", "bak", "orig", "rej", "swp"),
+    }
+)
 
 
 _COMPOSE = (

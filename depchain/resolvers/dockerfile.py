@@ -543,7 +543,13 @@ def _join_script(body: str) -> str:
 _SEPARATORS = re.compile(r"^[;&|()]+$")
 
 
+_COMMENT_SUBSTITUTION = re.compile(r"`[ \t]*#[^`]*`")
+"""A backtick substitution holding only a comment (`` `# why` ``): the shell expands it
+to nothing, which is how a comment is written inside a command continued over lines."""
+
+
 def _commands(script: str) -> list[list[str]]:
+    script = _COMMENT_SUBSTITUTION.sub(" ", script)
     lexer = shlex.shlex(script, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     commands: list[list[str]] = [[]]
