@@ -39,6 +39,35 @@ def purl(
     )
 
 
+_VCS_PREFIX = re.compile(r"(git|hg|svn|bzr)\+")
+_SCP_LIKE = re.compile(
+    r"(?P<user>[A-Za-z0-9._~%!$&'()*+,;=-]+@)?(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
+    r":(?!//)(?P<path>[^\s]+)"
+)
+
+
+def vcs_uri(url: str) -> str:
+    """A repository location as a URI: git's scp-like syntax ``[user@]host:path``
+    (``git@github.com:owner/repo.git``, also behind a ``git+`` prefix) becomes
+    ``ssh://[user@]host/path``, which git, pip and Cargo read as the same repository
+    and which CycloneDX, SPDX and purl accept. Anything else is returned as written.
+
+    A relative scp path (``host:repo.git``) is relative to the login's home on the
+    server; it is written as ``ssh://host/repo.git``, as npm and Cargo write it, because
+    every hosting service (GitHub, GitLab, Bitbucket) serves both at the same place.
+    A host must carry a user (``git@``) or a dot, so that ``C:path`` stays a path."""
+    prefix = ""
+    m = _VCS_PREFIX.match(url)
+    if m:
+        prefix, url = m.group(0), url[m.end() :]
+    if "://" not in url:
+        scp = _SCP_LIKE.fullmatch(url)
+        if scp is not None and (scp.group("user") or "." in scp.group("host")):
+            path = scp.group("path").lstrip("/")
+            url = f"ssh://{scp.group('user') or ''}{scp.group('host')}/{path}"
+    return prefix + url
+
+
 @lru_cache(maxsize=65536)
 def normalize_version(version: str) -> str:
     """PEP 440 normal form (``3.2.0.dev`` is ``3.2.0.dev0``), so that a manifest and its

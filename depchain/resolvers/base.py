@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from depchain import fileio
-from depchain.ids import pypi_component
+from depchain.ids import pypi_component, vcs_uri
 from depchain.model import (
     Component,
     Dependency,
@@ -59,6 +59,8 @@ def source_from_url(url: str, editable: bool = False) -> Source:
     """Classify a direct reference: ``git+https://h/r@ref#subdirectory=x``, an archive
     URL, a ``file:`` URL or a plain local path."""
     scheme, _, rest = url.partition("+") if re.match(r"^[a-z]+\+", url) else ("", "", url)
+    if scheme in {"git", "hg", "svn", "bzr"}:
+        rest = vcs_uri(rest)  # git+git@host:owner/repo.git: pip reads it as ssh://
     parts = urlsplit(rest)
     fragment = dict(p.split("=", 1) for p in parts.fragment.split("&") if "=" in p)
     subdirectory = fragment.get("subdirectory")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from depchain.errors import InputFileError
-from depchain.ids import purl
+from depchain.ids import purl, vcs_uri
 from depchain.model import (
     Component,
     Dependency,
@@ -143,7 +143,7 @@ def _crate(entry: dict[str, Any], evidence: Evidence) -> Component:
         props.append(("depchain:cargo-source", "local: a workspace member or path crate"))
     elif isinstance(source, str) and source.startswith("git+"):
         url, _, commit = source.partition("#")
-        repo, _, query = url.partition("?")
+        repo, _, query = vcs_uri(url).partition("?")
         ref = query.split("=", 1)[1] if "=" in query else None
         sources = (
             Source(

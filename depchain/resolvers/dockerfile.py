@@ -45,7 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from depchain.ids import parse_hash, purl
+from depchain.ids import parse_hash, purl, vcs_uri
 from depchain.images import ImageRef, image_component, parse_image
 from depchain.model import (
     Component,
@@ -460,8 +460,8 @@ def _copy(state: _State, stage: _Stage, ins: _Instruction) -> None:
 def _add_url(
     state: _State, stage: _Stage, ins: _Instruction, url: str, checksum: Hash | None
 ) -> None:
-    clean = redact_url(url)
     is_git = url.startswith("git@") or url.split("#")[0].endswith(".git")
+    clean = redact_url(vcs_uri(url) if is_git else url)
     name = name_from_url(clean.split("#")[0]) or clean.rstrip("/").rsplit("/", 1)[-1] or clean
     qualifier = ("vcs_url", clean) if is_git else ("download_url", clean)
     ident = purl("generic", name, qualifiers=(qualifier,))

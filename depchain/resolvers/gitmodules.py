@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from depchain.errors import InputFileError
-from depchain.ids import purl
+from depchain.ids import purl, vcs_uri
 from depchain.model import (
     Component,
     Dependency,
@@ -99,6 +99,7 @@ def _pins(worktree: Path) -> tuple[dict[str, str], str | None]:
 def _component(
     url: str, sub_path: str, commit: str | None, branch: str | None, evidence: Evidence
 ) -> Component:
+    url = vcs_uri(url)
     parts = urlsplit(url if "://" in url else f"ssh://{url.replace(':', '/', 1)}")
     segments = [s for s in parts.path.split("/") if s]
     repo = segments[-1].removesuffix(".git") if segments else sub_path.rsplit("/", 1)[-1]

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 
 from depchain.errors import InputFileError
 from depchain.fileio import parse_toml
-from depchain.ids import pypi_component
+from depchain.ids import pypi_component, vcs_uri
 from depchain.model import Fragment, Source, SourceKind
 from depchain.resolvers._lock import (
     LockBuilder,
@@ -105,7 +105,7 @@ def _source(entry: dict[str, Any], folder: str) -> Source:
             full = isinstance(revision, str) and is_full_commit(revision.lower())
             return Source(
                 SourceKind.VCS,
-                url=url if url.startswith(f"{vcs}+") else f"{vcs}+{url}",
+                url=vcs_uri(url if url.startswith(f"{vcs}+") else f"{vcs}+{url}"),
                 ref=ref if isinstance(ref, str) else None,
                 commit=revision.lower() if full and isinstance(revision, str) else None,
                 subdirectory=subdirectory if isinstance(subdirectory, str) else None,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from depchain.errors import InputFileError
-from depchain.ids import pypi_component
+from depchain.ids import pypi_component, vcs_uri
 from depchain.model import (
     Component,
     Dependency,
@@ -186,7 +186,7 @@ def _source(
             sub = spec.get("subdirectory")
             return Source(
                 SourceKind.VCS,
-                url=url if url.startswith(f"{vcs}+") else f"{vcs}+{url}",
+                url=vcs_uri(url if url.startswith(f"{vcs}+") else f"{vcs}+{url}"),
                 ref=ref,
                 commit=ref.lower() if ref and is_full_commit(ref.lower()) else None,
                 editable=spec.get("editable") is True,

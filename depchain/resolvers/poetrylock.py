@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 
 from depchain.errors import InputFileError
 from depchain.fileio import parse_toml
-from depchain.ids import pypi_component
+from depchain.ids import pypi_component, vcs_uri
 from depchain.model import (
     Fragment,
     Source,
@@ -166,7 +166,7 @@ def _source(raw: Any, folder: str) -> Source | None:
         )
         return Source(
             SourceKind.VCS,
-            url=url if url.startswith("git+") else f"git+{url}",
+            url=vcs_uri(url if url.startswith("git+") else f"git+{url}"),
             ref=reference if isinstance(reference, str) else None,
             commit=commit,
             subdirectory=subdirectory,

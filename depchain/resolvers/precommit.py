@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from depchain import yamlsafe
 from depchain.errors import InputFileError
-from depchain.ids import purl
+from depchain.ids import purl, vcs_uri
 from depchain.model import (
     Component,
     Dependency,
@@ -144,7 +144,7 @@ def _remote(state: _State, url: str, entry: dict[Any, Any], path: tuple[str | in
     rev_path = (*path, "rev")
     evidence = state.evidence(rev_path)
     claimed = claimed_version(state.positions.comment(rev_path))
-    clean = redact_url(url)
+    clean = redact_url(vcs_uri(url))
     github = _GITHUB.fullmatch(url)
     if github:
         owner, repo = github.group("owner").lower(), github.group("repo").lower()

@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 
 from depchain.errors import InputFileError
 from depchain.fileio import parse_toml
-from depchain.ids import pypi_component
+from depchain.ids import pypi_component, vcs_uri
 from depchain.model import (
     Component,
     Dependency,
@@ -150,7 +150,7 @@ def _vcs(vcs: dict[str, Any], folder: str) -> Source:
     url = _str(vcs.get("url"))
     path = _str(vcs.get("path"))
     where = (
-        (url if url.startswith(f"{kind}+") else f"{kind}+{url}")
+        vcs_uri(url if url.startswith(f"{kind}+") else f"{kind}+{url}")
         if url
         else (local_path(folder, path) if path else None)
     )

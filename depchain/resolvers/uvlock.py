@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 
 from depchain.errors import InputFileError
 from depchain.fileio import parse_toml
-from depchain.ids import pypi_component
+from depchain.ids import pypi_component, vcs_uri
 from depchain.model import (
     Component,
     ComponentType,
@@ -178,7 +178,7 @@ def _source_of(kind: str, value: str, subdirectory: str | None, folder: str) -> 
 
 def _git(value: str) -> Source:
     """``https://host/repo?rev=v1&subdirectory=x#<commit>`` as a VCS source."""
-    url, _, commit = value.partition("#")
+    url, _, commit = vcs_uri(value).partition("#")
     parts = urlsplit(url)
     query = parse_qs(parts.query)
     ref = next((query[k][0] for k in ("rev", "tag", "branch") if query.get(k)), None)
