@@ -101,7 +101,10 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
 
 
 def _go_sum(path: Path, ctx: ResolveContext) -> dict[tuple[str, str], list[Hash]]:
-    """``h1:`` hashes of module zips (not of their go.mod files), as hex."""
+    """The ``h1:`` hashes of modules (not of their go.mod files), as hex, named ``go-h1``:
+    Go's "hash 1" is the SHA-256 of a dirhash summary (one line per file of the module
+    zip: the file's SHA-256 and its name), not a digest of any file one downloads, so
+    it is not reported as ``sha256`` and not exported to CycloneDX as a SHA-256."""
     if not path.is_file():
         return {}
     found: dict[tuple[str, str], list[Hash]] = {}
