@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from depchain.model import InputError
@@ -43,41 +43,138 @@ class Input:
     spec: ResolverSpec
 
 
+UNANALYSED: dict[str, str] = {
+    "package.json": "npm manifest",
+    "package-lock.json": "npm lockfile",
+    "npm-shrinkwrap.json": "npm lockfile",
+    "yarn.lock": "Yarn lockfile",
+    "pnpm-lock.yaml": "pnpm lockfile",
+    "bun.lock": "Bun lockfile",
+    "bun.lockb": "Bun lockfile",
+    "deno.lock": "Deno lockfile",
+    "Gemfile": "Ruby Gemfile",
+    "Gemfile.lock": "Ruby Gemfile.lock",
+    "composer.json": "PHP Composer manifest",
+    "composer.lock": "PHP Composer lockfile",
+    "pom.xml": "Maven POM",
+    "build.gradle": "Gradle build",
+    "build.gradle.kts": "Gradle build",
+    "gradle.lockfile": "Gradle lockfile",
+    "packages.lock.json": "NuGet lockfile",
+    "Package.resolved": "Swift package lockfile",
+    "Podfile.lock": "CocoaPods lockfile",
+    "pubspec.lock": "Dart pub lockfile",
+    "mix.lock": "Elixir mix lockfile",
+    "rebar.lock": "Erlang rebar lockfile",
+    "cabal.project.freeze": "Haskell Cabal freeze file",
+    "stack.yaml.lock": "Haskell Stack lockfile",
+    "conda-lock.yml": "conda lockfile",
+    "environment.yml": "conda environment",
+    "environment.yaml": "conda environment",
+    "pixi.lock": "pixi lockfile",
+    "flake.lock": "Nix flake lockfile",
+    "MODULE.bazel.lock": "Bazel lockfile",
+}
+"""Files of ecosystems depchain does not read: seen, said, never silently skipped."""
+_UNANALYSED_SUFFIXES = {".csproj": "NuGet project", ".fsproj": "NuGet project"}
+
+DECLARERS = frozenset(
+    {
+        "tox.ini",
+        "noxfile.py",
+        ".gitlab-ci.yml",
+        ".travis.yml",
+        "azure-pipelines.yml",
+        "appveyor.yml",
+        "Makefile",
+        "justfile",
+        ".readthedocs.yml",
+        ".readthedocs.yaml",
+        "readthedocs.yml",
+        "readthedocs.yaml",
+    }
+)
+"""Files read only to learn which requirements files tooling installs (roles)."""
+
+
+@dataclass
+class Discovery:
+    inputs: list[Input] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    """Excluded paths and files seen but not analysed."""
+    declarers: list[str] = field(default_factory=list)
+    """Other files that tell what installs a requirements file (``tox.ini``, CI)."""
+
+
 def _skip_dir(folder: Path, name: str) -> bool:
     if name in SKIPPED_DIRS or name.endswith(".egg-info"):
         return True
     return (folder / name / "pyvenv.cfg").is_file()  # any virtual environment
 
 
-def discover(root: Path) -> tuple[list[Input], list[InputError]]:
-    """Every file under ``root`` that a resolver reads, in path order.
+def discover(root: Path, exclude: Sequence[str] = (), include: Sequence[str] = ()) -> Discovery:
+    """Every file under ``root`` that a resolver reads, in path order, less what
+    ``exclude`` matches and, when ``include`` is given, what it does not match (globs,
+    see :func:`depchain.roles.glob_match`); excluded paths are notes.
 
     Symbolic links to folders are not followed (no loops, no leaving the tree); links to
     files are followed only when their target stays inside ``root``.
     """
-    found: list[Input] = []
-    errors: list[InputError] = []
+    from depchain.roles import glob_match
+
+    found = Discovery()
     real_root = root.resolve()
+
+    def excluded(rel: str) -> str | None:
+        for pattern in exclude:
+            if glob_match(pattern, rel):
+                return f"excluded by {pattern!r}; not read"
+        return None
 
     def on_error(exc: OSError) -> None:
         where = Path(exc.filename) if exc.filename else root
-        errors.append(InputError(_rel(where, root), f"cannot list folder: {exc.strerror}"))
+        found.errors.append(InputError(_rel(where, root), f"cannot list folder: {exc.strerror}"))
 
     for folder, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
         here = Path(folder)
-        dirnames[:] = sorted(d for d in dirnames if not _skip_dir(here, d))
+        kept = []
+        for d in sorted(dirnames):
+            if _skip_dir(here, d):
+                continue
+            why = excluded(_rel(here / d, root)) if exclude else None
+            if why is not None:
+                found.notes.append((_rel(here / d, root) + "/", why))
+                continue
+            kept.append(d)
+        dirnames[:] = kept
         for name in sorted(filenames):
             path = here / name
             spec = resolver_for(path)
+            rel = _rel(path, root)
             if spec is None:
+                if name in DECLARERS:
+                    found.declarers.append(rel)
+                    continue
+                what = UNANALYSED.get(name) or _UNANALYSED_SUFFIXES.get(path.suffix)
+                if what is not None and not (exclude and excluded(rel)):
+                    found.notes.append(
+                        (rel, f"seen, not analysed: {what} (not an ecosystem depchain reads)")
+                    )
+                continue
+            why = excluded(rel) if exclude else None
+            if why is None and include and not any(glob_match(p, rel) for p in include):
+                why = "not matched by any include pattern; not read"
+            if why is not None:
+                found.notes.append((rel, why))
                 continue
             if path.is_symlink():
                 problem = _link_problem(path, real_root)
                 if problem:
-                    errors.append(InputError(_rel(path, root), problem))
+                    found.errors.append(InputError(rel, problem))
                     continue
-            found.append(Input(path, spec))
-    return found, errors
+            found.inputs.append(Input(path, spec))
+    return found
 
 
 def _link_problem(path: Path, real_root: Path) -> str | None:

@@ -51,6 +51,12 @@ class DependencyGraph:
             node = old.merged(node)  # type: ignore[arg-type]
         self._g.add_node(node.id, item=node)
 
+    def replace_node(self, node: Node) -> None:
+        """Put ``node`` in place of the node with its id, without merging."""
+        if node.id not in self._g or type(self._g.nodes[node.id]["item"]) is not type(node):
+            raise KeyError(f"no {type(node).__name__} {node.id} to replace")
+        self._g.nodes[node.id]["item"] = node
+
     def add_dependency(self, dep: Dependency) -> None:
         for end in (dep.source, dep.target):
             if end not in self._g:

@@ -51,13 +51,34 @@ class SourceKind(str, enum.Enum):
     PATH = "path"
 
 
+class Role(str, enum.Enum):
+    """What an input file is for in its project (see :mod:`depchain.roles`)."""
+
+    RUNTIME = "runtime"
+    """What the project ships and runs with."""
+    BUILD = "build"
+    """Builds or packages the project (a packaging Dockerfile, a build recipe)."""
+    DEV = "dev"
+    """Developer and CI tooling: scripts, benchmarks, editor and CI configuration."""
+    TEST = "test"
+    """What the test suite needs to run."""
+    EXAMPLE = "example"
+    """Examples, demos and samples of using the project."""
+    DOCS = "docs"
+    """What builds the documentation."""
+    FIXTURE = "fixture"
+    """Test data describing other, imaginary projects: nobody's dependency."""
+
+
 @dataclass(frozen=True, order=True)
 class Evidence:
-    """Where a fact was seen: a file (relative to the scan root), a line, a resolver."""
+    """Where a fact was seen: a file (relative to the scan root), a line, a resolver,
+    and the role that file plays in its project."""
 
     path: str
     line: int | None
     resolver: str
+    role: Role = Role.RUNTIME
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from depchain.discover import Input, discover, iter_parents
 from depchain.errors import InputFileError, UsageError
 from depchain.fileio import MAX_FILE_SIZE
 from depchain.graph import DependencyGraph
 from depchain.ids import generic_component
-from depchain.model import Component, ComponentType, Evidence, Finding, InputError
+from depchain.model import (
+    Component,
+    ComponentType,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Finding,
+    Fragment,
+    InputError,
+    Role,
+    Scope,
+    Service,
+)
 from depchain.resolvers import resolver_for
 from depchain.resolvers.base import ResolveContext
 from depchain.trust.policy import Policy
+
+if TYPE_CHECKING:
+    from depchain.roles import RoleAssigner, RoleRule
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,22 @@ class EnrichOptions:
     cache_dir: str | Path | None = None
     session: Any = None
     """A ``requests.Session`` to ask through (proxies, tests); None: depchain's own."""
+
+
+@dataclass(frozen=True, order=True)
+class InputFile:
+    """One file the scan found, whether read or not, and the role it plays."""
+
+    path: str
+    """Relative to the scanned folder, POSIX style."""
+    resolver: str
+    project: str | None
+    """The id of the project it belongs to (the nearest enclosing one), if any."""
+    role: Role
+    reason: str
+    """Why it has that role (``under tests/``, ``installed by tox.ini:12``, ``default``)."""
+    read: bool = True
+    """False for a fixture: listed, never resolved (unless ``all_roles``)."""
 
 
 Progress = Callable[[int, int, str], None]
@@ -43,8 +74,10 @@ class ScanResult:
     graph: DependencyGraph
     subject: str
     """The id of the component the scan describes (the top project, or the folder)."""
-    inputs: list[tuple[str, str]] = field(default_factory=list)
-    """Each file read, as (path relative to root, resolver name)."""
+    inputs: list[InputFile] = field(default_factory=list)
+    """Each input file found, with its project and role."""
+    projects: dict[str, Role] = field(default_factory=dict)
+    """Every project found in the tree (component id) and the role of its folder."""
     errors: list[InputError] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
     """(path, message): inputs seen but deliberately not read, such as ``setup.py``."""
@@ -68,6 +101,10 @@ def scan(
     progress: Progress | None = None,
     enrich: EnrichOptions | None = None,
     policy: str | Path | None = None,
+    exclude: Sequence[str] = (),
+    include: Sequence[str] = (),
+    roles: Sequence[str] = (),
+    all_roles: bool = False,
 ) -> ScanResult:
     """Scan a folder, a single manifest, lock file or wheel, an installed environment
     (a folder with ``pyvenv.cfg`` or a ``site-packages`` folder), or the environment of
@@ -76,7 +113,12 @@ def scan(
 
     ``policy``: the policy file to apply; by default the scanned folder's (or the
     nearest above it in its git work tree, see
-    :func:`~depchain.trust.policy.load_policy`); an environment has none by default."""
+    :func:`~depchain.trust.policy.load_policy`); an environment has none by default.
+
+    ``exclude``/``include``: globs of paths not to read / the only paths to read, added
+    to the policy's; ``roles``: ``GLOB=ROLE`` overrides of the role a file is given
+    (:mod:`depchain.roles`); ``all_roles``: read fixtures too, and let every file make
+    the dependencies its resolver says, whatever its role."""
     policy_file = None if policy is None else Path(policy)
     if python is not None:
         from depchain.resolvers.environment import locate_interpreter
@@ -86,9 +128,17 @@ def scan(
     target = Path("." if target is None else target)
     if target.is_dir() and _is_environment(target):
         return _scan_environment(target, None, max_file_size, enrich, policy_file)
+    rules = _role_rules(roles)
     if target.is_dir():
         root = target
-        inputs, errors = discover(root)
+        loaded_policy, policy_errors = _policy(root, policy_file)
+        found = discover(
+            root,
+            exclude=(*loaded_policy.exclude, *exclude),
+            include=(*loaded_policy.include, *include),
+        )
+        inputs, errors = found.inputs, found.errors
+        rules = [*loaded_policy.roles, *rules]
     elif target.is_file() or target.is_symlink():
         root = target.parent
         spec = resolver_for(target)
@@ -98,7 +148,9 @@ def scan(
                 "workflows, Dockerfiles, compose and Kubernetes files, Cargo.lock, go.mod, "
                 ".gitmodules, vendor.txt, ...; the README lists them)"
             )
+        loaded_policy, policy_errors = _policy(root, policy_file)
         inputs, errors = [Input(target, spec)], []
+        found = None
     else:
         raise UsageError(f"{target}: no such file or folder")
 
@@ -116,12 +168,29 @@ def scan(
 
     ctx = ResolveContext(root=root, subject_for=subject_for, max_file_size=max_file_size)
     result = ScanResult(root=root, target=target, graph=graph, subject=fallback.id)
+    if found is not None:
+        result.notes.extend(found.notes)
+    assigner = _assigner(root, ctx, inputs, found.declarers if found else [], rules)
     ordered = sorted(inputs, key=lambda i: (not i.spec.defines_projects, i.path.as_posix()))
+    project_roles: dict[str, Role] = {}
     single_subject: str | None = None
     for done, item in enumerate(ordered):
         display = ctx.display(item.path)
         if progress:
             progress(done, len(ordered), display)
+        given = assigner.assign(display, item.spec.name)
+        if given.role is Role.FIXTURE and not all_roles:
+            result.inputs.append(
+                InputFile(
+                    display,
+                    item.spec.name,
+                    subject_for(item.path).id,
+                    given.role,
+                    given.reason,
+                    read=False,
+                )
+            )
+            continue
         try:
             fragment = item.spec.load()(item.path, ctx)
         except InputFileError as exc:
@@ -136,12 +205,21 @@ def scan(
                 )
             )
             continue
-        result.inputs.append((display, item.spec.name))
-        if fragment.subjects and single_subject is None:
-            single_subject = fragment.subjects[0]
+        owner = subject_for(item.path)
         if item.spec.defines_projects and fragment.subjects:
             first = next(c for c in fragment.components if c.id == fragment.subjects[0])
-            projects.setdefault(item.path.parent, first)
+            if projects.setdefault(item.path.parent, first) is first:
+                project_roles[first.id] = given.role
+            owner = projects[item.path.parent]
+        fragment = _with_roles(fragment, assigner.role_for(item.spec.name))
+        own_project = project_roles.get(owner.id, Role.RUNTIME) is not Role.RUNTIME
+        if given.role is not Role.RUNTIME and not all_roles and not own_project:
+            # a sub-project of its own (an example's pyproject) keeps its edges; what
+            # a runtime project's tooling installs is build-time
+            fragment = demote(fragment, given.role, {owner.id, *fragment.subjects})
+        result.inputs.append(InputFile(display, item.spec.name, owner.id, given.role, given.reason))
+        if fragment.subjects and single_subject is None:
+            single_subject = fragment.subjects[0]
         graph.add_fragment(fragment)
         errors.extend(fragment.errors)
         result.notes.extend(fragment.notes)
@@ -156,8 +234,14 @@ def scan(
         result.subject = graph.canonical(top.id)  # it may have merged into its locked version
     elif fallback.id not in graph:
         graph.add_node(fallback)
-    _link_services(graph, result.subject)
-    result.policy, policy_errors = _policy(root, policy_file)
+    result.projects = {graph.canonical(k): v for k, v in project_roles.items()}
+    result.projects.setdefault(result.subject, Role.RUNTIME)
+    result.inputs = sorted(
+        replace(i, project=graph.canonical(i.project) if i.project else None) for i in result.inputs
+    )
+    runtime_projects = [p for p, r in result.projects.items() if r is Role.RUNTIME or all_roles]
+    _link_services(graph, result.subject, runtime_projects)
+    result.policy = loaded_policy
     index_findings = _enrich(graph, enrich, result.policy, result.notes) if enrich else []
     from depchain.trust import ledger as trust_ledger
 
@@ -169,6 +253,104 @@ def scan(
     result.errors = sorted(set(errors))
     result.notes = sorted(set(result.notes))
     return result
+
+
+def _role_rules(specs: Sequence[str]) -> list[RoleRule]:
+    """``GLOB=ROLE`` from the command line."""
+    from depchain.roles import RoleRule
+
+    rules = []
+    for spec in specs:
+        pattern, eq, role = spec.rpartition("=")
+        try:
+            chosen = Role(role.strip())
+        except ValueError:
+            chosen = None
+        if not eq or not pattern.strip() or chosen is None:
+            raise UsageError(
+                f"--role {spec!r}: expected GLOB=ROLE, ROLE one of "
+                + ", ".join(r.value for r in Role)
+            )
+        rules.append(RoleRule(pattern.strip(), chosen, "--role"))
+    return rules
+
+
+def _assigner(
+    root: Path,
+    ctx: ResolveContext,
+    inputs: Sequence[Input],
+    declarers: Sequence[str],
+    rules: Sequence[RoleRule],
+) -> RoleAssigner:
+    """The role assigner for these inputs: first by place and name, then by what
+    installs each requirements file (tooling, or something shipped)."""
+    from depchain.roles import RoleAssigner, declarers_of, find_uses
+
+    assigner = RoleAssigner(rules)
+    displays = [(ctx.display(i.path), i.spec.name) for i in inputs]
+    requirement_files = [d for d, name in displays if name == "requirements"]
+    if not requirement_files:
+        return assigner
+    using = declarers_of([*declarers, *(d for d, _ in displays)])
+    for display, name in displays:
+        if name in {"dockerfile", "requirements"}:
+            role = assigner.assign(display, name).role
+            using.append((display, None if role is Role.RUNTIME else Role.TEST))
+
+    def read(path: Path) -> str | None:
+        try:
+            return ctx.read_text(path)
+        except InputFileError:
+            return None
+
+    assigner.uses = find_uses(root, requirement_files, using, read)
+    return assigner
+
+
+def _with_roles(fragment: Fragment, role_of: Callable[[str], Role]) -> Fragment:
+    """The fragment with each piece of evidence carrying its file's role."""
+    memo: dict[str, Role] = {}
+
+    def stamp(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+        out = []
+        for e in evidence:
+            role = memo.get(e.path)
+            if role is None:
+                role = memo[e.path] = role_of(e.path)
+            out.append(e if e.role is role else replace(e, role=role))
+        return tuple(out)
+
+    return replace(
+        fragment,
+        components=tuple(replace(c, evidence=stamp(c.evidence)) for c in fragment.components),
+        services=tuple(replace(s, evidence=stamp(s.evidence)) for s in fragment.services),
+        dependencies=tuple(replace(d, evidence=stamp(d.evidence)) for d in fragment.dependencies),
+    )
+
+
+def demote(fragment: Fragment, role: Role, projects: set[str]) -> Fragment:
+    """What an input that is not ``runtime`` contributes to a runtime project: its
+    edges from the project become ``build`` edges (scope ``dev``, or as written for a
+    ``build`` input), what runs a service becomes a build-time image of the project,
+    and no service is declared (a test's database is nobody's runtime service)."""
+    services = {s.id for s in fragment.services}
+    deps: list[Dependency] = []
+    for dep in fragment.dependencies:
+        if dep.target in services:
+            continue  # the project (or a service) reaching a service
+        source = dep.source
+        if source in services:
+            source = next(iter(sorted(projects & {c.id for c in fragment.components})), source)
+            if source in services:
+                continue
+        if source in projects and dep.kind is not DependencyKind.BUILD:
+            scope = dep.scope if role is Role.BUILD and dep.scope is not Scope.DEV else Scope.DEV
+            dep = replace(dep, source=source, kind=DependencyKind.BUILD, scope=scope)
+        elif source != dep.source:
+            dep = replace(dep, source=source, kind=DependencyKind.BUILD, scope=Scope.DEV)
+        deps.append(dep)
+    kept: tuple[Service, ...] = ()
+    return replace(fragment, services=kept, dependencies=tuple(deps))
 
 
 def _policy(root: Path, path: Path | None = None) -> tuple[Policy, list[InputError]]:
@@ -278,13 +460,14 @@ def _gaps(
     return sorted(found, key=lambda f: (-Severity(f.severity).rank, f.id, f.component, f.evidence))
 
 
-def _link_services(graph: DependencyGraph, subject: str) -> None:
-    """Client libraries to the servers they imply; URL services folded into the
-    deployment's own (before any export: ids of folded services disappear)."""
+def _link_services(graph: DependencyGraph, subject: str, projects: Sequence[str] = ()) -> None:
+    """Client libraries of every runtime project to the servers they imply; URL services
+    folded into the deployment's own (before any export: ids of folded services
+    disappear)."""
     from depchain.services import link_client_libraries
 
     if graph.services() or any(c.ecosystem == "pypi" for c in graph.components()):
-        link_client_libraries(graph, subject)
+        link_client_libraries(graph, [subject, *projects])
 
 
 def _is_environment(folder: Path) -> bool:
@@ -321,7 +504,17 @@ def _scan_environment(
         target=root,
         graph=graph,
         subject=fragment.subjects[0],
-        inputs=[(ctx.display(sp), environment.NAME) for sp in located.site_packages],
+        inputs=[
+            InputFile(
+                ctx.display(sp),
+                environment.NAME,
+                fragment.subjects[0],
+                Role.RUNTIME,
+                "an installed environment",
+            )
+            for sp in located.site_packages
+        ],
+        projects={fragment.subjects[0]: Role.RUNTIME},
         errors=sorted({*fragment.errors, *policy_errors}),
         notes=sorted(set(notes)),
         findings=findings,

@@ -15,8 +15,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import deque
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode
@@ -501,6 +501,8 @@ def _host_port(text: str, info: SchemeInfo) -> tuple[str, str, bool] | str | Non
 # -- services from URLs ---------------------------------------------------------------
 
 LOCAL_HOSTS = frozenset({"localhost", "ip6-localhost", "host.docker.internal"})
+CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")
+"""Kubernetes cluster DNS names: never reached across the internet."""
 
 
 def trust_boundary(
@@ -521,6 +523,8 @@ def trust_boundary(
     except ValueError:
         if _TEMPLATE_HOST.fullmatch(host):
             return None
+        if h.endswith(CLUSTER_SUFFIXES):
+            return None  # a cluster's own DNS: inside some cluster, not known whose
         return True if "." in h else None
     if address.is_loopback or address.is_unspecified:
         return False
@@ -615,6 +619,16 @@ def _folders(service: Service) -> set[PurePosixPath]:
     return {PurePosixPath(e.path).parent for e in service.evidence}
 
 
+def _any_namespace(host: str, name: str) -> bool:
+    """``host`` is ``name`` in some namespace: ``name.ns``, ``name.ns.svc``,
+    ``name.ns.svc.cluster.local`` (a Service whose manifest names no namespace is
+    deployed into whichever one it is applied to)."""
+    return (
+        re.fullmatch(re.escape(name) + r"\.[a-z0-9-]+(?:\.svc(?:\.cluster\.local)?)?", host)
+        is not None
+    )
+
+
 def merge_deployment_endpoints(graph: DependencyGraph) -> None:
     """Fold each URL service whose host is a service of this repository's deployment (a
     compose service of the same or an enclosing folder, a Kubernetes Service by its
@@ -636,7 +650,10 @@ def merge_deployment_endpoints(graph: DependencyGraph) -> None:
         best: list[Service] = []
         best_depth = -1
         for candidate in deployed:
-            if host not in _values(candidate, "depchain:hostname"):
+            if host not in _values(candidate, "depchain:hostname") and not (
+                "true" in _values(candidate, "depchain:k8s-namespace-unset")
+                and _any_namespace(host, candidate.name)
+            ):
                 continue
             if "kubernetes" in _values(candidate, "depchain:deployment"):
                 depth = 0
@@ -653,39 +670,49 @@ def merge_deployment_endpoints(graph: DependencyGraph) -> None:
                 best.append(candidate)
         if len(best) == 1 and best[0].id != service.id:
             graph.merge_nodes(service.id, best[0].id)
+            # the deployment decides where its service stands, not how a URL named it
+            merged = graph.node(best[0].id)
+            if isinstance(merged, Service):
+                graph.replace_node(replace(merged, trust_boundary=best[0].trust_boundary))
 
 
-def link_client_libraries(graph: DependencyGraph, subject: str) -> None:
-    """Link every client library the subject uses at run time to the server it implies.
+def link_client_libraries(graph: DependencyGraph, subjects: str | Sequence[str]) -> None:
+    """Link every client library the projects use at run time to the server it implies.
 
     First folds URL services into the deployment services they name
     (:func:`merge_deployment_endpoints`). Then, for each Python distribution reached
-    from ``subject`` through ``dynamic`` edges that is a client library (psycopg →
-    PostgreSQL, redis → Redis, boto3 → AWS, ...): a ``service`` edge, mechanism
-    ``client-library``, to every concrete service of its family in the graph (found by
-    a URL or by the image that runs it); when there is none, to one generic service
-    (``service:postgresql``, "PostgreSQL (endpoint not found)") whose trust boundary is
-    unknown. Idempotent; prints nothing.
+    from one of ``subjects`` (the runtime projects of the tree: a workspace's members,
+    the root) through ``dynamic`` edges that is a client library (psycopg → PostgreSQL,
+    redis → Redis, boto3 → AWS, ...): a ``service`` edge, mechanism
+    ``client-library``, to the concrete services of its family in the graph (found by a
+    URL or by the image that runs it) — those of the deployment nearest the project
+    (the compose file of its folder or the nearest one above it) where there are
+    several; when there is none, to one generic service (``service:postgresql``,
+    "PostgreSQL (endpoint not found)") whose trust boundary is unknown. Idempotent;
+    prints nothing.
     """
     merge_deployment_endpoints(graph)
-    subject = graph.canonical(subject)
-    if subject not in graph:
-        return
-    clients: list[tuple[Component, str]] = []
-    seen = {subject}
-    queue = deque([subject])
-    while queue:
-        for dep in graph.dependencies_of(queue.popleft()):
-            if dep.kind is not DependencyKind.DYNAMIC or dep.target in seen:
-                continue
-            seen.add(dep.target)
-            node = graph.node(dep.target)
-            if not isinstance(node, Component):
-                continue
-            queue.append(dep.target)
-            family = client_family(node.name) if node.ecosystem == "pypi" else None
-            if family is not None:
-                clients.append((node, family))
+    starts = [subjects] if isinstance(subjects, str) else list(subjects)
+    clients: dict[str, tuple[Component, str, set[PurePosixPath]]] = {}
+    seen: set[str] = set()
+    for start in dict.fromkeys(graph.canonical(s) for s in starts):
+        if start not in graph or start in seen:
+            continue
+        home = {PurePosixPath(e.path).parent for e in graph.node(start).evidence}
+        seen.add(start)
+        queue = deque([start])
+        while queue:
+            for dep in graph.dependencies_of(queue.popleft()):
+                if dep.kind is not DependencyKind.DYNAMIC or dep.target in seen:
+                    continue
+                seen.add(dep.target)
+                node = graph.node(dep.target)
+                if not isinstance(node, Component):
+                    continue
+                queue.append(dep.target)
+                family = client_family(node.name) if node.ecosystem == "pypi" else None
+                if family is not None:
+                    clients[node.id] = (node, family, home)
     if not clients:
         return
     by_family: dict[str, list[Service]] = {}
@@ -693,9 +720,9 @@ def link_client_libraries(graph: DependencyGraph, subject: str) -> None:
         for family in _values(service, "depchain:family"):
             if service.id != f"service:{family}":
                 by_family.setdefault(family, []).append(service)
-    for client, family in sorted(clients, key=lambda cf: cf[0].id):
+    for client, family, home in (clients[k] for k in sorted(clients)):
         evidence = tuple(sorted(client.evidence))[:1]
-        targets = [s.id for s in by_family.get(family, [])]
+        targets = [s.id for s in _nearest(by_family.get(family, []), home)]
         if not targets:
             generic = Service(
                 id=f"service:{family}",
@@ -717,3 +744,25 @@ def link_client_libraries(graph: DependencyGraph, subject: str) -> None:
                     evidence=evidence,
                 )
             )
+
+
+def _nearest(services: list[Service], home: set[PurePosixPath]) -> list[Service]:
+    """Of the services of a family, those whose deployment is nearest the project's
+    folders ``home`` (a compose file in the project's folder or the nearest folder
+    above it); all of them when none encloses the project (Kubernetes, or a compose
+    file beside it)."""
+    if len(services) <= 1 or not home:
+        return services
+    depth: dict[str, int] = {}
+    for service in services:
+        enclosing = [
+            len(f.parts)
+            for f in _folders(service)
+            for h in home
+            if f == h or f in h.parents or str(f) == "."
+        ]
+        depth[service.id] = max(enclosing, default=-1)
+    best = max(depth.values())
+    if best < 0:
+        return services
+    return [s for s in services if depth[s.id] == best]

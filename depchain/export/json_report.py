@@ -18,7 +18,10 @@ SCHEMA_ID = "depchain-report/1"
 
 
 def _evidence(items: tuple[Evidence, ...]) -> list[dict[str, Any]]:
-    return [{"path": e.path, "line": e.line, "resolver": e.resolver} for e in items]
+    return [
+        {"path": e.path, "line": e.line, "resolver": e.resolver, "role": e.role.value}
+        for e in items
+    ]
 
 
 def _source(s: Source) -> dict[str, Any]:
@@ -103,7 +106,18 @@ def build(result: ScanResult) -> dict[str, Any]:
         "generated": iso(now()),
         "target": result.target.as_posix(),
         "subject": result.subject,
-        "inputs": [{"path": p, "resolver": r} for p, r in sorted(result.inputs)],
+        "inputs": [
+            {
+                "path": i.path,
+                "resolver": i.resolver,
+                "project": i.project,
+                "role": i.role.value,
+                "role_reason": i.reason,
+                "read": i.read,
+            }
+            for i in sorted(result.inputs)
+        ],
+        "projects": [{"id": p, "role": r.value} for p, r in sorted(result.projects.items())],
         "summary": {
             "components": len(graph.components()),
             "services": len(graph.services()),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +149,48 @@ def _unescape(value: str) -> str:
 # -- structured files -----------------------------------------------------------------
 
 
+_SCHEMA_KEYS = frozenset({"$schema", "$id", "$ref", "@context", "@id", "@type", "xmlns"})
+_REFERENCE_WORDS = frozenset(
+    {
+        "about",
+        "changelog",
+        "contact",
+        "doc",
+        "docs",
+        "documentation",
+        "help",
+        "home",
+        "homepage",
+        "href",
+        "issues",
+        "license",
+        "link",
+        "links",
+        "readme",
+        "repo",
+        "repository",
+        "schema",
+        "source",
+        "support",
+        "tracker",
+        "website",
+        "wiki",
+    }
+)
+
+
+def is_reference_key(key: str, value: str) -> bool:
+    """A URL that names a document, not a server the program talks to: a JSON Schema
+    ``$schema``/``$id``, or a web link under a key such as ``docs``, ``homepage``,
+    ``contact_links`` or ``repository_url``."""
+    if key in _SCHEMA_KEYS or key.lower().endswith(("$schema", "schema_url", "schemaurl")):
+        return True
+    if not value.lstrip().lower().startswith(("http://", "https://")):
+        return False
+    words = {w for w in re.split(r"[^a-z]+", key.lower()) if w}
+    return bool(words & _REFERENCE_WORDS)
+
+
 def walk_strings(data: object) -> Iterator[tuple[str, str]]:
     """(nearest key, string) for every string in nested mappings and lists, without
     recursion (a deep document cannot exhaust the stack), at most :data:`_MAX_VALUES`."""
@@ -261,7 +304,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         data = _load(text, display, suffix)
         lines = LineFinder(text)
         for key, value in walk_strings(data):
-            if "://" in value:
+            if "://" in value and not is_reference_key(key, value):
                 collector.add(subject.id, value, _line(lines, key, value))
     elif suffix in {".ini", ".cfg", ".conf"}:
         try:

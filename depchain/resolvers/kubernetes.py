@@ -131,6 +131,11 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         return Fragment()
     subject = ctx.subject_for(path)
     lines = LineFinder(text)
+    default_namespace = _kustomize_namespace(path, ctx)
+    for m in manifests:
+        meta = m.doc.get("metadata")
+        if default_namespace and isinstance(meta, dict) and not meta.get("namespace"):
+            m.doc["metadata"] = {**meta, "namespace": default_namespace}
     known: set[str] = set()
     for m in manifests:
         if m.doc.get("kind") == "Service":
@@ -188,6 +193,31 @@ def _document_ranges(text: str, count: int) -> list[tuple[int, int]]:
     if len(bounds) != count:
         return [(0, len(lines))] * count
     return bounds
+
+
+_KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def _kustomize_namespace(path: Path, ctx: ResolveContext) -> str | None:
+    """The ``namespace:`` a kustomization in the manifest's folder (or the nearest
+    folder above it, inside the scan) sets for the objects that name none."""
+    folder = path.parent
+    root = ctx.root.resolve()
+    for _ in range(32):
+        for name in _KUSTOMIZATIONS:
+            candidate = folder / name
+            if candidate.is_file():
+                try:
+                    docs = yamlsafe.load_all(ctx.read_text(candidate), ctx.display(candidate))
+                except InputFileError:
+                    return None
+                first = docs[0] if docs and isinstance(docs[0], dict) else {}
+                namespace = first.get("namespace")
+                return namespace if isinstance(namespace, str) and namespace else None
+        if folder.resolve() == root or folder == folder.parent:
+            return None
+        folder = folder.parent
+    return None
 
 
 def _name(doc: dict[str, Any]) -> tuple[str | None, str]:
@@ -295,6 +325,11 @@ def _service(state: _State, m: _Manifest, workloads: list[_Workload]) -> None:
     properties = [
         ("depchain:deployment", "kubernetes"),
         ("depchain:k8s-namespace", namespace),
+        *(
+            [("depchain:k8s-namespace-unset", "true")]
+            if not _dict(m.doc.get("metadata")).get("namespace")
+            else []
+        ),
         ("depchain:k8s-service-type", kind),
         *(("depchain:hostname", h) for h in _hostnames(name, namespace)),
     ]

@@ -24,6 +24,11 @@
     reason = "pinned by dependabot within a week"
     expires = 2027-01-31
 
+    # which files are read, and in which role: beside fail-on above,
+    #   exclude = ["vendor-samples/**"], include = [...] (only what these match is read)
+    [tool.depchain.roles]                 # glob = runtime|build|dev|test|example|docs|fixture
+    "deploy/requirements-worker.txt" = "runtime"
+
 Unknown is never trusted: an owner that is not known is not in any trusted set. An
 expired suppression no longer hides its gap and is itself a finding (DC020).
 """
@@ -39,8 +44,9 @@ from typing import Any
 
 from depchain.errors import InputFileError
 from depchain.fileio import load_toml
-from depchain.model import Component, Evidence, Finding, InputError
+from depchain.model import Component, Evidence, Finding, InputError, Role
 from depchain.resolvers.base import LineIndex
+from depchain.roles import RoleRule
 from depchain.trust.catalogue import BY_ID, Severity
 
 _SEVERITIES = {s.value for s in Severity}
@@ -73,6 +79,12 @@ class Policy:
     """The file the policy came from; None: no policy (nothing is trusted)."""
     folder: Path | None = None
     """The folder of that file (where its ledger is looked for)."""
+    include: tuple[str, ...] = ()
+    """Globs: when given, only the paths they match are read."""
+    exclude: tuple[str, ...] = ()
+    """Globs of paths never read (listed in the report's notes)."""
+    roles: tuple[RoleRule, ...] = ()
+    """``[tool.depchain.roles]``: glob = role, overriding the role a file is given."""
 
     def trusts(self, component: Component) -> bool:
         """The policy names whoever can publish ``component``: on PyPI its organization
@@ -131,7 +143,7 @@ ECOSYSTEMS = (
 )
 """The ecosystems a ``[tool.depchain.trusted.<ecosystem>]`` table may name."""
 
-_KEYS = {"trusted", "severity", "fail-on", "suppress"}
+_KEYS = {"trusted", "severity", "fail-on", "suppress", "include", "exclude", "roles"}
 _TRUSTED_KEYS = ("owners", "organizations", "indexes")
 _SUPPRESS_KEYS = {"id", "component", "reason", "expires"}
 
@@ -269,7 +281,38 @@ def _parse(
             error(found, line)
         else:
             suppressions.append(found)
-    return Policy(trusted, severities, fail_on, tuple(suppressions), display), errors
+    globs: dict[str, tuple[str, ...]] = {}
+    for key in ("include", "exclude"):
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            error(f"{key} is a list of non-empty glob strings", lines.find(key=key))
+            value = []
+        globs[key] = tuple(v.strip() for v in value)
+    rules: list[RoleRule] = []
+    for pattern, role in table_of("roles").items():
+        line = lines.find(tables=("tool.depchain.roles", "roles"), key=pattern)
+        try:
+            chosen = Role(role) if isinstance(role, str) else None
+        except ValueError:
+            chosen = None
+        if chosen is None or not pattern.strip():
+            error(
+                f"roles: {pattern!r} = {role!r}: the role is one of "
+                + ", ".join(r.value for r in Role),
+                line,
+            )
+            continue
+        rules.append(RoleRule(pattern.strip(), chosen, f"{display}:{line}" if line else display))
+    return Policy(
+        trusted,
+        severities,
+        fail_on,
+        tuple(suppressions),
+        display,
+        include=globs["include"],
+        exclude=globs["exclude"],
+        roles=tuple(rules),
+    ), errors
 
 
 _FAIL_ON = _SEVERITIES | {"never"}

@@ -59,6 +59,8 @@ def test_cli_json_report_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     (dep,) = report["dependencies"]
     assert dep["to"] == "pkg:pypi/six@1.16.0"
     assert dep["kind"] == "dynamic" and dep["scope"] == "required"
-    assert dep["evidence"] == [{"path": "requirements.txt", "line": 1, "resolver": "requirements"}]
+    assert dep["evidence"] == [
+        {"path": "requirements.txt", "line": 1, "resolver": "requirements", "role": "runtime"}
+    ]
     assert report["services"] == [] and report["errors"] == []
     assert [f["id"] for f in report["findings"]] == ["DC002"]  # pinned, not hashed

@@ -137,7 +137,9 @@ def test_workloads_services_and_configuration(tmp_path: Path) -> None:
     manifest.write_text(MANIFEST)
     result = depchain.scan(tmp_path)
     assert not result.errors, result.errors
-    assert result.inputs == [("deploy/shop.yaml", "kubernetes")]
+    assert [(i.path, i.resolver, i.role.value) for i in result.inputs] == [
+        ("deploy/shop.yaml", "kubernetes", "runtime")
+    ]
     graph = result.graph
 
     # every image of every workload kind, init containers included

@@ -1,0 +1,291 @@
+"""Roles: what a project ships versus what sits in its repository (issue 9).
+
+The repository built here is the issue's own acceptance case: a root project with no
+dependencies, test fixtures, a packaging helper, CI and editor configuration, a uv
+workspace member with client libraries, a compose file and a Kubernetes Service."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import depchain
+from depchain.cli import app
+from depchain.model import DependencyKind, Role, Scope
+from depchain.roles import RoleAssigner, glob_match, role_from_name, role_from_place
+
+FILES = {
+    "pyproject.toml": """\
+[project]
+name = "acme"
+version = "1.0.0"
+dependencies = []
+
+[tool.uv.workspace]
+members = ["backend"]
+""",
+    "tests/data/pylock.toml": """\
+lock-version = "1.0"
+created-by = "uv"
+
+[[packages]]
+name = "requests"
+version = "2.0.0"
+""",
+    "extras/packaging/Dockerfile": "FROM python:3.12-slim\nRUN pip install pyinstaller\n",
+    "tests/go.mod": "module example.com/fixture\n\ngo 1.21\n\nrequire golang.org/x/net v0.7.0\n",
+    ".github/ISSUE_TEMPLATE/config.yml": """\
+blank_issues_enabled: false
+contact_links:
+  - name: Questions
+    url: http://discuss.example.org/c/help
+""",
+    ".vscode/settings.json": '{"remote.url": "http://insecure.example.org/x"}\n',
+    "backend/pyproject.toml": """\
+[project]
+name = "backend"
+version = "0.1.0"
+dependencies = ["psycopg[binary]==3.2.3", "redis==5.2.0"]
+""",
+    "compose.yml": """\
+services:
+  db:
+    image: postgres:16
+  cache:
+    image: redis:7
+  api:
+    build: ./backend
+    environment:
+      ORDERS_URL: http://orders.shop.svc.cluster.local:8080/api
+""",
+    "k8s/orders.yaml": """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: orders
+  namespace: shop
+spec:
+  ports:
+    - port: 8080
+""",
+}
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_the_root_ships_nothing_and_fixtures_stay_out(tmp_path: Path) -> None:
+    result = depchain.scan(_tree(tmp_path, FILES))
+    assert not result.errors, result.errors
+    graph = result.graph
+    assert result.subject == "pkg:pypi/acme@1.0.0"
+    runtime = [
+        d
+        for d in graph.dependencies_of(result.subject)
+        if d.kind in {DependencyKind.DYNAMIC, DependencyKind.STATIC}
+        and d.scope is not Scope.DEV
+        and not d.target.startswith("pkg:docker/")  # the compose deployment's images
+    ]
+    assert runtime == []
+    # fixtures are listed with their role and nothing else
+    roles = {i.path: i for i in result.inputs}
+    assert roles["tests/data/pylock.toml"].role is Role.FIXTURE
+    assert not roles["tests/data/pylock.toml"].read
+    assert roles["tests/go.mod"].role is Role.FIXTURE
+    ids = {c.id for c in graph.components()}
+    assert not any("requests" in i or "golang.org" in i for i in ids)
+    assert not any(e.path.startswith("tests/") for f in result.findings for e in f.evidence), (
+        result.findings
+    )
+    # the packaging helper is build-time, never runtime
+    assert roles["extras/packaging/Dockerfile"].role is Role.BUILD
+    python = next(c for c in graph.components() if c.name == "python")
+    assert {d.kind for d in graph.dependents(python.id)} == {DependencyKind.BUILD}
+    # no service from the issue template or the editor settings
+    assert roles[".github/ISSUE_TEMPLATE/config.yml"].role is Role.DEV
+    assert roles[".vscode/settings.json"].role is Role.DEV
+    hosts = {e for s in graph.services() for e in s.endpoints}
+    assert not any("example.org" in h for h in hosts), hosts
+
+
+def test_workspace_member_clients_reach_the_compose_services(tmp_path: Path) -> None:
+    result = depchain.scan(_tree(tmp_path, FILES))
+    graph = result.graph
+    assert result.projects["pkg:pypi/backend@0.1.0"] is Role.RUNTIME
+
+    def served(name: str) -> set[str]:
+        (client,) = (c for c in graph.components() if c.name == name and c.ecosystem == "pypi")
+        return {
+            d.target for d in graph.dependencies_of(client.id) if d.kind is DependencyKind.SERVICE
+        }
+
+    assert served("psycopg") == {"service:compose:db"}
+    assert served("redis") == {"service:compose:cache"}
+
+
+def test_cluster_dns_name_reaches_the_repository_service_inside(tmp_path: Path) -> None:
+    result = depchain.scan(_tree(tmp_path, FILES))
+    orders = result.graph.node("service:k8s:shop/orders")
+    assert orders.trust_boundary is False  # type: ignore[union-attr]
+    assert not any(f.id == "DC019" for f in result.findings), result.findings
+
+
+def test_cli_exit_zero_and_json_inputs(tmp_path: Path) -> None:
+    root = _tree(tmp_path, FILES)
+    runner = CliRunner()
+    assert runner.invoke(app, ["scan", str(root)]).exit_code == 0
+    out = runner.invoke(app, ["scan", str(root), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output)
+    by_path = {i["path"]: i for i in report["inputs"]}
+    assert by_path["tests/data/pylock.toml"] == {
+        "path": "tests/data/pylock.toml",
+        "resolver": "pylock",
+        "project": "pkg:pypi/acme@1.0.0",
+        "role": "fixture",
+        "role_reason": "test data under tests/data/",
+        "read": False,
+    }
+    assert by_path["backend/pyproject.toml"]["project"] == "pkg:pypi/backend@0.1.0"
+    roles = {e["role"] for d in report["dependencies"] for e in d["evidence"]}
+    assert roles == {"runtime", "build"}
+
+
+def test_all_roles_reads_fixtures_as_if_real(tmp_path: Path) -> None:
+    result = depchain.scan(_tree(tmp_path, FILES), all_roles=True)
+    assert any(c.name == "requests" for c in result.graph.components())
+    assert all(i.read for i in result.inputs)
+
+
+def test_exclude_and_include_are_noted(tmp_path: Path) -> None:
+    root = _tree(tmp_path, FILES)
+    result = depchain.scan(root, exclude=["k8s", "extras/**"])
+    paths = {i.path for i in result.inputs}
+    assert "k8s/orders.yaml" not in paths and "extras/packaging/Dockerfile" not in paths
+    notes = dict(result.notes)
+    assert "excluded by 'k8s'" in notes["k8s/"]
+    assert "excluded by 'extras/**'" in notes["extras/"]
+    only = depchain.scan(root, include=["backend/*"])
+    assert {i.path for i in only.inputs} == {"backend/pyproject.toml"}
+    assert "not matched by any include pattern" in dict(only.notes)["compose.yml"]
+
+
+def test_policy_roles_include_exclude(tmp_path: Path) -> None:
+    files = dict(FILES)
+    files["pyproject.toml"] += (
+        '\n[tool.depchain]\nexclude = ["k8s"]\n\n[tool.depchain.roles]\n'
+        '"extras/packaging/*" = "runtime"\n'
+    )
+    result = depchain.scan(_tree(tmp_path, files))
+    assert not result.errors, result.errors
+    roles = {i.path: i for i in result.inputs}
+    assert "k8s/orders.yaml" not in roles
+    assert roles["extras/packaging/Dockerfile"].role is Role.RUNTIME
+    assert roles["extras/packaging/Dockerfile"].reason.startswith("pyproject.toml:")
+    # the command line has the last word
+    again = depchain.scan(tmp_path, roles=["extras/**=dev"])
+    assert {i.path: i.role for i in again.inputs}["extras/packaging/Dockerfile"] is Role.DEV
+
+
+def test_bad_role_rules(tmp_path: Path) -> None:
+    files = {"pyproject.toml": '[tool.depchain.roles]\n"x/*" = "shipped"\n'}
+    result = depchain.scan(_tree(tmp_path, files))
+    assert any("roles" in e.message and "shipped" in e.message for e in result.errors)
+    with pytest.raises(depchain.errors.UsageError):
+        depchain.scan(tmp_path, roles=["nonsense"])
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [
+        ("tests/requirements.txt", Role.TEST),
+        ("tests/data/requirements.txt", Role.FIXTURE),
+        ("tests/functional/project/pyproject.toml", Role.FIXTURE),
+        ("src/pkg/tests/fixtures/uv.lock", Role.FIXTURE),
+        ("docs/requirements.txt", Role.DOCS),
+        ("examples/app/pyproject.toml", Role.EXAMPLE),
+        ("scripts/requirements.txt", Role.DEV),
+        ("benchmarks/requirements.txt", Role.DEV),
+        ("extras/packaging/Dockerfile", Role.BUILD),
+        (".github/workflows/ci.yml", Role.DEV),
+        ("backend/pyproject.toml", None),
+        ("requirements.txt", None),
+    ],
+)
+def test_role_by_place(path: str, role: Role | None) -> None:
+    from pathlib import PurePosixPath
+
+    found = role_from_place(PurePosixPath(path))
+    assert (found[0] if found else None) is role
+
+
+def test_role_by_name() -> None:
+    from pathlib import PurePosixPath
+
+    def named(path: str, resolver: str) -> Role | None:
+        found = role_from_name(PurePosixPath(path), resolver)
+        return found[0] if found else None
+
+    assert named("requirements-dev.txt", "requirements") is Role.DEV
+    assert named("requirements/test.txt", "requirements") is Role.TEST
+    assert named("requirements/build.txt", "requirements") is Role.BUILD
+    assert named("requirements.txt", "requirements") is None
+    assert named("docker-compose.test.yml", "compose") is Role.TEST
+    assert named("Dockerfile.dev", "dockerfile") is Role.DEV
+    assert named("docker-compose.yml", "compose") is None
+
+
+def test_what_installs_a_requirements_file(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": '[project]\nname = "p"\nversion = "1"\ndependencies = []\n',
+        "requirements.txt": "flask==3.0.0\n",
+        "pinned.txt": "",
+        "requirements-pinned.txt": "pytest==8.0.0\n",
+        "requirements-worker.txt": "celery==5.4.0\n",
+        "tox.ini": "[testenv]\ndeps =\n    -r requirements-pinned.txt\n    -rrequirements.txt\n",
+        "Dockerfile": "FROM python:3.12\nRUN pip install -r requirements-worker.txt\n",
+        ".github/workflows/ci.yml": (
+            "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - run: pip install -r requirements-worker.txt\n"
+        ),
+    }
+    result = depchain.scan(_tree(tmp_path, files))
+    roles = {i.path: i for i in result.inputs}
+    # tox alone installs it: test; a runtime name stays runtime; the shipped image wins
+    assert roles["requirements-pinned.txt"].role is Role.TEST
+    assert roles["requirements-pinned.txt"].reason == "installed by tox.ini:3"
+    assert roles["requirements.txt"].role is Role.RUNTIME
+    assert roles["requirements-worker.txt"].role is Role.RUNTIME
+    assert roles["requirements-worker.txt"].reason == "installed by Dockerfile:2"
+    pytest_dep = next(
+        d for d in result.graph.dependencies() if d.target.startswith("pkg:pypi/pytest")
+    )
+    assert (pytest_dep.kind, pytest_dep.scope) == (DependencyKind.BUILD, Scope.DEV)
+
+
+def test_globs() -> None:
+    assert glob_match("tests", "a/tests/b.txt")
+    assert glob_match("tests/**", "tests/x/y.toml")
+    assert not glob_match("tests/**", "a/tests/x.toml")
+    assert glob_match("**/fixtures/*.lock", "a/b/fixtures/uv.lock")
+    assert glob_match("docs/*.txt", "docs/r.txt")
+    assert not glob_match("docs/*.txt", "docs/a/r.txt")
+    assert glob_match("*.lock", "deep/down/poetry.lock")
+
+
+def test_assigner_override_order() -> None:
+    from depchain.roles import RoleRule
+
+    assigner = RoleAssigner(
+        [RoleRule("tests/**", Role.RUNTIME, "a"), RoleRule("tests/data/*", Role.DOCS, "b")]
+    )
+    assert assigner.assign("tests/data/x.toml", "pylock").role is Role.DOCS
+    assert assigner.assign("tests/y.toml", "pylock").role is Role.RUNTIME
