@@ -1,13 +1,25 @@
 """A distribution as a component, and its ``Requires-Dist`` as edges, evaluated against
-an environment's own markers (never the interpreter that runs depchain)."""
+an environment's own markers (never the interpreter that runs depchain).
+
+In an installed environment an extra is a dependency only where the installer activated
+it (:func:`active_extras`): because an active requirement of a dependent asks for it
+(``jupyter-events`` requires ``jsonschema[format-nongpl]``), or because the user evidently
+asked for it (``pip install uvicorn[standard]``), which is inferred, and said so in the
+edge's evidence. The requirements of an active extra are required edges; those of an
+inactive extra are no edges at all.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import replace
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from depchain.ids import pypi_component
 from depchain.model import (
@@ -20,7 +32,16 @@ from depchain.model import (
 )
 from depchain.native.distribution import Distribution
 
-_EXTRA = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")
+_EXTRA = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]|['"]([^'"]+)['"]\s*==\s*extra\b""")
+INFERRED = "environment:inferred-extra"
+"""The resolver named by the evidence of an extra inferred from the environment (the
+distribution's ``REQUESTED`` file): nothing recorded which extras the user asked for."""
+_DEVELOPMENT = re.compile(
+    r"^(test|tests|testing|dev|devel|develop|development|doc|docs|documentation|lint|"
+    r"linting|typing|mypy|coverage|cov|bench|benchmark|benchmarks|perf|qa|style|check)"
+    r"(-.*)?$"
+)
+"""Extras that set up a checkout for development, not a deployment."""
 
 
 def dist_component(dist: Distribution, evidence: Evidence) -> Component:
@@ -36,6 +57,204 @@ def dist_component(dist: Distribution, evidence: Evidence) -> Component:
     return replace(component, properties=tuple(sorted(set(props))))
 
 
+def _canon(name: str) -> str:
+    return str(canonicalize_name(name))
+
+
+def marker_extras(req: Requirement, normalise: bool = True) -> list[str]:
+    """The extras a requirement's marker names (``extra == "x"``)."""
+    if req.marker is None:
+        return []
+    found = (a or b for a, b in _EXTRA.findall(str(req.marker)))
+    return list(dict.fromkeys(_canon(e) if normalise else e for e in found if e))
+
+
+def applies(req: Requirement, markers: Mapping[str, str], extra: str = "") -> bool:
+    """Whether ``req`` holds in an environment with these markers, for ``extra`` (the
+    empty string: the distribution's own requirements, no extra)."""
+    if req.marker is None:
+        return True
+    try:
+        return bool(req.marker.evaluate({**markers, "extra": extra}))
+    except (UndefinedEnvironmentName, UndefinedComparison, InvalidMarker, ValueError):
+        return False
+
+
+def parse_requires(
+    dist: Distribution, evidence: Evidence | None = None
+) -> tuple[list[tuple[str, Requirement]], list[InputError]]:
+    reqs: list[tuple[str, Requirement]] = []
+    errors: list[InputError] = []
+    for text in dist.requires:
+        try:
+            reqs.append((text, Requirement(text)))
+        except InvalidRequirement as exc:
+            if evidence is not None:
+                errors.append(
+                    InputError(evidence.path, f"Requires-Dist {text!r}: {str(exc).splitlines()[0]}")
+                )
+    return reqs, errors
+
+
+@dataclass(frozen=True)
+class Installed:
+    """An installed distribution, as :func:`active_extras` needs it."""
+
+    dist: Distribution
+    evidence: Evidence
+    """Its ``METADATA``."""
+    requested: Evidence | None = None
+    """Its ``REQUESTED`` file, where the installer wrote one (the user named it)."""
+    lines: Mapping[str, int] = field(default_factory=dict)
+    """The ``METADATA`` line of each ``Requires-Dist`` (its text as read)."""
+
+    def at(self, text: str) -> Evidence:
+        """The evidence of one of its ``Requires-Dist``: the ``METADATA`` line."""
+        line = self.lines.get(text)
+        return self.evidence if line is None else replace(self.evidence, line=line)
+
+
+Active = dict[str, dict[str, tuple[Evidence, ...]]]
+"""Per distribution (normalised name): its active extras (normalised), each with the
+evidence that activated it."""
+
+
+def active_extras(installed: Mapping[str, Installed], markers: Mapping[str, str]) -> Active:
+    """The extras the installer activated in an environment.
+
+    1. An active requirement that asks for extras activates them, and the requirements
+       of an active extra are active in turn, to a fixed point. Each (distribution,
+       extra) pair is expanded once, so the iteration ends after at most as many steps
+       as there are such pairs in the metadata (and a hard bound guards it anyway). A
+       requirement whose marker is false here, or that only an inactive extra brings in,
+       activates nothing.
+    2. Then the extras the user evidently asked for (``pip install uvicorn[standard]``)
+       are inferred (:func:`_inferred`), and step 1 continues from them.
+    """
+    parsed = {name: parse_requires(i.dist)[0] for name, i in installed.items()}
+    active: dict[str, dict[str, list[Evidence]]] = {name: {} for name in installed}
+    queue: deque[tuple[str, str]] = deque((name, "") for name in installed)
+    expanded: set[tuple[str, str]] = set()
+    bound = len(installed) + sum(len(r.extras) + 1 for reqs in parsed.values() for _, r in reqs)
+
+    def run() -> None:
+        steps = 0
+        while queue and steps <= bound:
+            name, extra = queue.popleft()
+            if (name, extra) in expanded:
+                continue
+            expanded.add((name, extra))
+            steps += 1
+            for text, req in parsed[name]:
+                if not applies(req, markers, extra) or (extra and applies(req, markers)):
+                    continue
+                target = _canon(req.name)
+                if target not in installed:
+                    continue
+                for wanted in sorted({_canon(e) for e in req.extras}):
+                    why = active[target].setdefault(wanted, [])
+                    evidence = installed[name].at(text)
+                    if evidence not in why:
+                        why.append(evidence)
+                    if (target, wanted) not in expanded:
+                        queue.append((target, wanted))
+
+    run()
+    for name, extra in _inferred(installed, parsed, active, markers):
+        requested = installed[name].requested
+        assert requested is not None
+        active[name].setdefault(extra, []).insert(0, replace(requested, resolver=INFERRED))
+        queue.append((name, extra))
+    run()
+    return {name: {e: tuple(w) for e, w in extras.items()} for name, extras in active.items()}
+
+
+def _inferred(
+    installed: Mapping[str, Installed],
+    parsed: Mapping[str, list[tuple[str, Requirement]]],
+    active: Mapping[str, Mapping[str, object]],
+    markers: Mapping[str, str],
+) -> list[tuple[str, str]]:
+    """Extras the user evidently asked for. Installers record which distributions the
+    user named (``REQUESTED``), not the extras; an extra ``E`` of ``D`` is inferred when
+
+    - ``D`` is ``REQUESTED``, and every requirement ``E`` adds here is installed at a
+      version it allows, recursively through the extras those requirements ask for;
+    - ``E`` accounts for an installed distribution ``T`` that nothing else accounts for:
+      no active requirement reaches ``T``, no other extra whose requirements are all
+      installed would bring ``T`` in, and ``T`` is not ``REQUESTED`` itself (the user did
+      not name it);
+    - where every distribution is ``REQUESTED`` (a ``pip install -r`` of a frozen list),
+      ``REQUESTED`` tells nothing about ``T``: then ``E`` is not a development extra
+      (``test``, ``dev``, ``docs``...) nor named after ``T`` (``sentry-sdk[celery]``,
+      ``celery[gevent]``: the integration a user gets by installing ``T``). Such an
+      extra is no evidence, but it still stands for the user installing ``T`` directly,
+      so ``T`` is ambiguous (``pandas[xml]`` does not explain ``lxml`` beside
+      ``beautifulsoup4[lxml]``).
+
+    One round: what an inferred extra activates does not feed further inference.
+    """
+    reached = {
+        _canon(req.name)
+        for name, reqs in parsed.items()
+        for extra in ("", *active[name])
+        for _, req in reqs
+        if applies(req, markers, extra) and (not extra or not applies(req, markers))
+    }
+    informative = any(installed[name].requested is None for name in reached if name in installed)
+
+    def adds(name: str, extra: str) -> list[Requirement]:
+        return [
+            req
+            for _, req in parsed[name]
+            if applies(req, markers, extra) and not applies(req, markers)
+        ]
+
+    def satisfied(req: Requirement, seen: set[tuple[str, str]]) -> bool:
+        target = installed.get(_canon(req.name))
+        if target is None:
+            return False
+        try:
+            version = Version(target.dist.version)
+        except InvalidVersion:
+            return False
+        if not req.specifier.contains(version, prereleases=True):
+            return False
+        for extra in {_canon(e) for e in req.extras}:
+            key = (_canon(req.name), extra)
+            if key in seen:
+                continue
+            seen.add(key)
+            if not all(satisfied(r, seen) for r in adds(key[0], extra)):
+                return False
+        return True
+
+    # who could account for each distribution nothing else reaches; an extra that is
+    # no evidence (a development extra, or one named after the distribution, in a
+    # frozen install) still competes: it stands for the user installing that target
+    explains: dict[str, list[tuple[str, str, bool]]] = {}
+    for name, inst in sorted(installed.items()):
+        if inst.requested is None:
+            continue
+        candidates = {e for _, req in parsed[name] for e in marker_extras(req)}
+        candidates |= {_canon(e) for e in inst.dist.extras}
+        for extra in sorted(candidates - set(active[name])):
+            reqs = adds(name, extra)
+            if not reqs or not all(satisfied(r, {(name, extra)}) for r in reqs):
+                continue
+            for req in reqs:
+                target = _canon(req.name)
+                if target in reached or target == name:
+                    continue
+                if informative and installed[target].requested is not None:
+                    continue
+                evidence = informative or not (
+                    _DEVELOPMENT.match(extra) or target.replace("-", "") in extra.replace("-", "")
+                )
+                explains.setdefault(target, []).append((name, extra, evidence))
+    return sorted({(c[0][0], c[0][1]) for c in explains.values() if len(c) == 1 and c[0][2]})
+
+
 def requires_edges(
     dist: Distribution,
     source_id: str,
@@ -43,70 +262,77 @@ def requires_edges(
     markers: dict[str, str] | None,
     installed: Callable[[str], Component | None],
     mechanism: str,
+    active: Mapping[str, Iterable[Evidence]] | None = None,
+    lines: Mapping[str, int] | None = None,
 ) -> tuple[list[Component], list[Dependency], list[InputError]]:
     """Edges for each ``Requires-Dist``.
 
-    With ``markers`` (an installed environment): a requirement whose marker is false is
-    skipped; an extra's requirement counts only where its target is installed; a
-    required target that is missing becomes a versionless component marked not
-    installed. Without markers (a wheel): every requirement, as declared.
+    With ``markers`` (an installed environment): a requirement holds where its marker is
+    true without an extra, or with one of the ``active`` extras (the extras the installer
+    activated, each with the evidence that activated it; see :func:`active_extras`);
+    either way it is a required edge, and a target that is missing becomes a versionless
+    component marked not installed. The requirements of other extras are no edges.
+    ``lines`` gives the ``METADATA`` line of a requirement's text, for its evidence.
+    Without markers (a wheel): every requirement, as declared, an extra's as optional.
     """
-    from packaging.markers import UndefinedEnvironmentName
-    from packaging.requirements import InvalidRequirement, Requirement
-
     components: list[Component] = []
     deps: list[Dependency] = []
-    errors: list[InputError] = []
-    for text in dist.requires:
-        try:
-            req = Requirement(text)
-        except InvalidRequirement as exc:
-            errors.append(
-                InputError(evidence.path, f"Requires-Dist {text!r}: {str(exc).splitlines()[0]}")
-            )
-            continue
+    reqs, errors = parse_requires(dist, evidence)
+    on = {_canon(e): tuple(w) for e, w in (active or {}).items()}
+    for text, req in reqs:
         marker = str(req.marker) if req.marker else None
-        extras_for: list[str | None] = [None]
-        if marker is not None and "extra" in marker:
-            # installed: try every extra the distribution provides; a wheel: the extras
-            # its marker names (the target environment is not known)
-            extras_for = (
-                list(dist.extras)
-                if markers is not None
-                else list(dict.fromkeys(_EXTRA.findall(marker)))
+        line = (lines or {}).get(text)
+        seen = evidence if line is None else replace(evidence, line=line)
+        if markers is None:
+            extras_for = marker_extras(req, normalise=False) or [""]
+            for extra in extras_for:
+                target = pypi_component(req.name, None, seen)
+                components.append(target)
+                deps.append(_edge(source_id, target, req, mechanism, marker, extra, (seen,)))
+            continue
+        if applies(req, markers):
+            groups: list[str] = []
+        else:
+            groups = [e for e in sorted(on) if applies(req, markers, e)]
+            if not groups:
+                continue  # false here, or only an inactive extra brings it in
+        target_or_none = installed(_canon(req.name))
+        if target_or_none is None:
+            target = replace(
+                pypi_component(req.name, None, seen),
+                properties=(("depchain:not-installed", "required but not in this environment"),),
             )
-        for extra in extras_for:
-            if markers is not None and req.marker is not None:
-                try:
-                    if not req.marker.evaluate({**markers, "extra": extra or ""}):
-                        continue
-                except UndefinedEnvironmentName:
-                    continue
-            target = installed(str(canonicalize_name(req.name))) if markers is not None else None
-            if target is None:
-                if markers is not None and extra is not None:
-                    continue  # an extra nobody installed
-                target = pypi_component(req.name, None, evidence)
-                if markers is not None:
-                    target = replace(
-                        target,
-                        properties=(
-                            ("depchain:not-installed", "required but not in this environment"),
-                        ),
-                    )
-            components.append(target)
-            deps.append(
-                Dependency(
-                    source=source_id,
-                    target=target.id,
-                    kind=DependencyKind.DYNAMIC,
-                    scope=Scope.OPTIONAL if extra else Scope.REQUIRED,
-                    mechanism=mechanism,
-                    evidence=(evidence,),
-                    specifier=str(req.specifier) or None,
-                    marker=marker,
-                    extras=tuple(sorted(req.extras)),
-                    groups=(extra,) if extra else (),
-                )
+        else:
+            target = target_or_none
+        why = tuple(dict.fromkeys([seen, *(w for e in groups for w in on[e])]))
+        components.append(target)
+        deps.append(
+            replace(
+                _edge(source_id, target, req, mechanism, marker, "", why),
+                groups=tuple(groups),
             )
+        )
     return components, deps, errors
+
+
+def _edge(
+    source: str,
+    target: Component,
+    req: Requirement,
+    mechanism: str,
+    marker: str | None,
+    extra: str,
+    evidence: tuple[Evidence, ...],
+) -> Dependency:
+    return Dependency(
+        source=source,
+        target=target.id,
+        kind=DependencyKind.DYNAMIC,
+        scope=Scope.OPTIONAL if extra else Scope.REQUIRED,
+        mechanism=mechanism,
+        evidence=evidence,
+        specifier=str(req.specifier) or None,
+        marker=marker,
+        extras=tuple(sorted(req.extras)),
+        groups=(extra,) if extra else (),
+    )

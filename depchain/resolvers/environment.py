@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from depchain.native.analysis import (
     os_package_component,
 )
 from depchain.native.distribution import (
+    MAX_METADATA,
     DistError,
     Distribution,
     FolderSource,
@@ -39,7 +41,7 @@ from depchain.native.distribution import (
 )
 from depchain.native.loader import host_loader
 from depchain.native.ospkg import PackageDatabases
-from depchain.native.requires import dist_component, requires_edges
+from depchain.native.requires import Installed, active_extras, dist_component, requires_edges
 from depchain.resolvers.base import ResolveContext
 
 NAME = "environment"
@@ -148,12 +150,49 @@ def locate_interpreter(python: Path) -> Environment:
     return Environment(candidates[0], (candidates[0],), version)
 
 
-def markers_for(env: Environment) -> dict[str, str]:
-    """Marker values of the environment: this host's platform, the environment's
-    Python version."""
+_PLATFORMS = (
+    # a platform tag, its architecture as group 1: sys_platform, platform_system, os_name
+    (
+        re.compile(r"^(?:manylinux_\d+_\d+|musllinux_\d+_\d+|manylinux\d+|linux)_(.+)$"),
+        ("linux", "Linux", "posix"),
+    ),
+    (re.compile(r"^macosx_\d+_\d+_(.+)$"), ("darwin", "Darwin", "posix")),
+    (re.compile(r"^win(?:_(.+)|32)$"), ("win32", "Windows", "nt")),
+)
+_MACHINES = {"amd64": "AMD64", "arm64": "ARM64", None: "x86"}
+"""Windows spells its machines its own way (``win32``: x86)."""
+
+
+def platform_of(wheel_tags: Iterable[str]) -> dict[str, str]:
+    """Platform markers the installed wheels agree on (``manylinux_2_17_x86_64``:
+    Linux on x86_64); none where they are pure Python or disagree."""
+    systems: set[tuple[str, str, str]] = set()
+    machines: set[str] = set()
+    for tag in wheel_tags:
+        for platform in tag.split("-")[-1].split("."):
+            for pattern, system in _PLATFORMS:
+                m = pattern.match(platform)
+                if m:
+                    systems.add(system)
+                    arch = m.group(1)
+                    machines.add(_MACHINES.get(arch, arch) if system[2] == "nt" else arch)
+                    break
+    if len(systems) != 1:
+        return {}
+    sys_platform, platform_system, os_name = systems.pop()
+    values = {"sys_platform": sys_platform, "platform_system": platform_system, "os_name": os_name}
+    if len(machines) == 1 and sys_platform != "darwin":  # macOS: universal2 runs on both
+        values["platform_machine"] = machines.pop()
+    return values
+
+
+def markers_for(env: Environment, wheel_tags: Iterable[str] = ()) -> dict[str, str]:
+    """Marker values of the environment: the environment's Python version; the platform
+    its installed wheels were built for where they agree on one, else this host's."""
     from packaging.markers import default_environment
 
     values: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
+    values.update(platform_of(wheel_tags))
     if env.python_version:
         parts = env.python_version.split(".")
         values["python_version"] = ".".join(parts[:2])
@@ -180,6 +219,7 @@ def resolve_environment(
     native = NativeContext(loader=host_loader(), packages=packages or PackageDatabases())
     by_name: dict[str, Component] = {}
     dists: list[tuple[Distribution, Component, FolderSource, Evidence]] = []
+    installed: dict[str, Installed] = {}
     for sp in env.site_packages:
         files = FolderSource(sp, ctx.display(sp))
         for dist_info in files.dist_infos():
@@ -193,15 +233,38 @@ def resolve_environment(
                 out.notes.append((files.display(dist_info), problem))
             component = dist_component(dist, evidence)
             out.add(component)
-            by_name.setdefault(str(canonicalize_name(dist.name)), component)
+            key = str(canonicalize_name(dist.name))
+            by_name.setdefault(key, component)
+            requested = f"{dist_info}/REQUESTED"
+            installed.setdefault(
+                key,
+                Installed(
+                    dist,
+                    evidence,
+                    Evidence(files.display(requested), None, NAME)
+                    if files.exists(requested)
+                    else None,
+                    _requires_lines(files, dist_info),
+                ),
+            )
             dists.append((dist, component, files, evidence))
             for entry in dist.record:
                 native.file_owners.setdefault(entry.path, (dist, component.id))
-    markers = markers_for(env)
+    markers = markers_for(env, (t for d, *_ in dists for t in d.wheel_tags))
+    active = active_extras(installed, markers)
     required: set[str] = set()
     for dist, component, files, evidence in dists:
+        key = str(canonicalize_name(dist.name))
+        own = installed[key].dist is dist
         comps, deps, errors = requires_edges(
-            dist, component.id, evidence, markers, by_name.get, "import"
+            dist,
+            component.id,
+            evidence,
+            markers,
+            by_name.get,
+            "import",
+            active=active[key] if own else None,
+            lines=installed[key].lines if own else None,
         )
         for c in comps:
             out.add(c)
@@ -230,6 +293,23 @@ def resolve_environment(
         subjects=(subject.id,),
         notes=tuple(out.notes),
     )
+
+
+def _requires_lines(files: FolderSource, dist_info: str) -> dict[str, int]:
+    """The line of each ``Requires-Dist`` in the ``METADATA`` headers, by its text."""
+    lines: dict[str, int] = {}
+    try:
+        with files.open(f"{dist_info}/METADATA") as handle:
+            text = handle.read(MAX_METADATA).decode("utf-8", "replace")
+    except OSError:
+        return lines
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line:
+            break  # the end of the headers (a folded header's lines start with blanks)
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == "requires-dist":
+            lines.setdefault(value.strip(), number)
+    return lines
 
 
 def _interpreter(
