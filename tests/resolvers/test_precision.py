@@ -182,3 +182,143 @@ def test_vcs_uri(written: str, uri: str) -> None:
     from depchain.ids import vcs_uri
 
     assert vcs_uri(written) == uri
+
+
+# -- Cargo: build-only crates are build edges, target-specific ones optional -------------
+
+
+def _lock(*crates: tuple[str, list[str], bool]) -> str:
+    out = ["version = 4\n"]
+    for name, deps, local in crates:
+        out.append(f'[[package]]\nname = "{name}"\nversion = "1.0.0"\n')
+        if not local:
+            out.append(
+                'source = "registry+https://github.com/rust-lang/crates.io-index"\n'
+                f'checksum = "{"ab" * 32}"\n'
+            )
+        if deps:
+            out.append("dependencies = [\n" + "".join(f' "{d}",\n' for d in deps) + "]\n")
+        out.append("\n")
+    return "".join(out)
+
+
+_CARGO_LOCK = _lock(
+    ("app", ["cc", "mymacros", "proptest", "serde", "winreg"], True),
+    ("mymacros", ["syn"], True),
+    ("cc", ["shlex"], False),
+    ("shlex", [], False),
+    ("serde", ["serde_derive"], False),
+    ("serde_derive", ["syn"], False),
+    ("syn", ["proc-macro2"], False),
+    ("proc-macro2", [], False),
+    ("winreg", ["cfg-if"], False),
+    ("cfg-if", [], False),
+    ("proptest", ["rand"], False),
+    ("rand", [], False),
+)
+
+
+def _cargo_edges(result: depchain.ScanResult) -> dict[str, tuple[str, str, str]]:
+    g = result.graph
+    out = {}
+    for d in g.dependencies():
+        if d.source == result.subject and d.mechanism == "cargo-lock":
+            node = g.node(d.target)
+            assert isinstance(node, Component)
+            role = dict(node.properties).get("depchain:cargo-role", "")
+            out[node.name] = (d.kind.value, d.scope.value, role)
+    return out
+
+
+def test_cargo_build_only_and_target_specific_crates_from_the_manifests(tmp_path: Path) -> None:
+    (tmp_path / "Cargo.toml").write_text('[workspace]\nmembers = ["app", "macros"]\n')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Cargo.toml").write_text(
+        '[package]\nname = "app"\nversion = "1.0.0"\n\n'
+        '[dependencies]\nserde = { version = "1", features = ["derive"] }\n'
+        'mymacros = { path = "../macros" }\n\n'
+        '[build-dependencies]\ncc = "1"\n\n'
+        "[target.'cfg(windows)'.dependencies]\nwinreg = \"1\"\n\n"
+        '[dev-dependencies]\nproptest = "1"\n'
+    )
+    (tmp_path / "macros").mkdir()
+    (tmp_path / "macros" / "Cargo.toml").write_text(
+        '[package]\nname = "mymacros"\nversion = "1.0.0"\n\n[lib]\nproc-macro = true\n\n'
+        '[dependencies]\nsyn = "2"\n'
+    )
+    (tmp_path / "Cargo.lock").write_text(_CARGO_LOCK)
+    result = depchain.scan(tmp_path / "Cargo.lock")
+    assert not result.errors
+    edges = _cargo_edges(result)
+    assert edges["app"] == ("static", "required", "")
+    assert edges["serde"] == ("static", "required", "")
+    assert edges["cc"] == (
+        "build",
+        "required",
+        "build-only: a [build-dependencies] entry of app (app/Cargo.toml)",
+    )
+    assert edges["shlex"][:2] == ("build", "required")
+    assert edges["mymacros"] == (
+        "build",
+        "required",
+        "build-only: a proc-macro (macros/Cargo.toml: [lib] proc-macro = true)",
+    )
+    assert edges["serde_derive"][:2] == ("build", "required")
+    assert "inferred from its name" in edges["serde_derive"][2]
+    assert edges["syn"][:2] == edges["proc-macro2"][:2] == ("build", "required")
+    assert edges["winreg"] == (
+        "static",
+        "optional",
+        "target-specific: declared for cfg(windows) only (app/Cargo.toml)",
+    )
+    assert edges["cfg-if"][:2] == ("static", "optional")
+    assert edges["proptest"][:2] == edges["rand"][:2] == ("build", "dev")
+    # the edges between crates say the same
+    g = result.graph
+    between = {
+        (g.node(d.source).name, g.node(d.target).name): (d.kind.value, d.scope.value)  # type: ignore[union-attr]
+        for d in g.dependencies()
+        if d.source != result.subject
+    }
+    assert between[("app", "serde")] == ("static", "required")
+    assert between[("serde", "serde_derive")] == ("build", "required")
+    assert between[("app", "winreg")] == ("static", "optional")
+    assert between[("serde_derive", "syn")] == ("build", "required")
+
+
+def test_cargo_lock_alone_infers_from_well_known_names_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "Cargo.lock").write_text(
+        _lock(
+            ("ext", ["openssl-sys", "pyo3"], True),
+            ("openssl-sys", ["cc", "libc", "pkg-config"], False),
+            ("pyo3", ["pyo3-build-config", "pyo3-macros", "windows-sys"], False),
+            ("pyo3-build-config", ["target-lexicon"], False),
+            ("pyo3-macros", [], False),
+            ("target-lexicon", [], False),
+            ("windows-sys", [], False),
+            ("cc", [], False),
+            ("pkg-config", [], False),
+            ("libc", [], False),
+        )
+    )
+    result = depchain.scan(tmp_path / "Cargo.lock")
+    edges = _cargo_edges(result)
+    assert {n for n, e in edges.items() if e[:2] == ("static", "required")} == {
+        "ext",
+        "openssl-sys",
+        "pyo3",
+        "libc",
+    }
+    assert edges["cc"] == (
+        "build",
+        "required",
+        "build-only: a build-script helper (inferred from its name)",
+    )
+    assert edges["target-lexicon"][:2] == ("build", "required")
+    assert edges["pyo3-macros"][:2] == ("build", "required")
+    assert edges["windows-sys"] == (
+        "static",
+        "optional",
+        "target-specific: a platform crate (inferred from its name)",
+    )
+    assert any("told from well-known crate names only" in m for _, m in result.notes)

@@ -102,7 +102,11 @@ def test_registry_crates_with_versions_and_checksums() -> None:
     registry = re.findall(r'name = "([^"]+)"\nversion = "([^"]+)"\nsource = "registry', text)
     result = depchain.scan(path)
     g = result.graph
-    crates = [g.node(t) for s, t in _static(result, "cargo-lock") if s == result.subject]
+    crates = [
+        g.node(d.target)
+        for d in g.dependencies()
+        if d.mechanism == "cargo-lock" and d.source == result.subject
+    ]
     from_registry = {
         (c.name, c.version) for c in crates if c.sources and c.sources[0].kind.value == "registry"
     }  # type: ignore[union-attr]
