@@ -90,6 +90,34 @@ CacheDirOpt = Annotated[
         help="Where answers are cached (default: $DEPCHAIN_CACHE_DIR, else the user cache folder).",
     ),
 ]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        help="A glob of paths not to read (repeatable; 'tests', 'docs/**', '**/*.lock'); "
+        "added to the policy's exclude list and listed in the report's notes.",
+    ),
+]
+IncludeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--include", help="Read only the paths these globs match (repeatable)."),
+]
+RoleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role",
+        help="GLOB=ROLE: give the files a glob matches this role (runtime, build, dev, test, "
+        "example, docs or fixture), over what depchain decided (repeatable).",
+    ),
+]
+AllRolesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all-roles",
+        help="Read fixtures too, and let every file make the dependencies its resolver "
+        "says whatever its role (as if every file were the project's runtime).",
+    ),
+]
 MaxSizeOpt = Annotated[
     int, typer.Option("--max-file-size", help="Largest input file read, in MiB.", min=1)
 ]
@@ -118,6 +146,10 @@ def _scan(
     index_url: str | None = None,
     cache_dir: Path | None = None,
     policy: Path | None = None,
+    exclude: list[str] | None = None,
+    include: list[str] | None = None,
+    role: list[str] | None = None,
+    all_roles: bool = False,
 ) -> ScanResult:
     from depchain.scanner import EnrichOptions, scan
 
@@ -132,6 +164,10 @@ def _scan(
         progress=_progress(),  # type: ignore[arg-type]
         enrich=options,
         policy=policy,
+        exclude=exclude or (),
+        include=include or (),
+        roles=role or (),
+        all_roles=all_roles,
     )
 
 
@@ -143,6 +179,17 @@ def _emit(text: str, output: Path | None) -> None:
         from depchain.fileio import write_text_atomic
 
         write_text_atomic(output, text)
+
+
+def _width(output: Path | None) -> int:
+    """The terminal's width when the table goes to one, else 80 columns."""
+    if output is not None and str(output) != "-":
+        return 80
+    if not sys.stdout.isatty():
+        return int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 80
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
 
 
 def _report_errors(result: ScanResult) -> int:
@@ -182,10 +229,27 @@ def scan(
             "in its git work tree.",
         ),
     ] = None,
+    exclude: ExcludeOpt = None,
+    include: IncludeOpt = None,
+    role: RoleOpt = None,
+    all_roles: AllRolesOpt = False,
 ) -> None:
     """Scan a repository, a manifest or lock file, a wheel, or an installed environment
     (a virtual environment or site-packages folder) and report its dependency graph."""
-    result = _scan(path, max_file_size, python, enrich, offline, index_url, cache_dir, policy)
+    result = _scan(
+        path,
+        max_file_size,
+        python,
+        enrich,
+        offline,
+        index_url,
+        cache_dir,
+        policy,
+        exclude,
+        include,
+        role,
+        all_roles,
+    )
     if format is ScanFormat.json:
         from depchain.export import json_report
 
@@ -201,7 +265,7 @@ def scan(
     else:
         from depchain.render import table
 
-        _emit(table.render(result, show_all=show_all), output)
+        _emit(table.render(result, show_all=show_all, width=_width(output)), output)
     code = _report_errors(result)
     if fail_on is None:
         default = result.policy.fail_on if result.policy else None
@@ -276,6 +340,10 @@ def sbom(
     output: OutputOpt = None,
     max_file_size: MaxSizeOpt = 32,
     python: PythonOpt = None,
+    exclude: ExcludeOpt = None,
+    include: IncludeOpt = None,
+    role: RoleOpt = None,
+    all_roles: AllRolesOpt = False,
 ) -> None:
     """Export a validated SBOM (CycloneDX JSON or XML)."""
     from depchain.export import cyclonedx
@@ -284,7 +352,15 @@ def sbom(
         raise UsageError(
             f"--spec-version {spec_version}: choose one of {', '.join(cyclonedx.SPEC_VERSIONS)}"
         )
-    result = _scan(path, max_file_size, python)
+    result = _scan(
+        path,
+        max_file_size,
+        python,
+        exclude=exclude,
+        include=include,
+        role=role,
+        all_roles=all_roles,
+    )
     fmt = cyclonedx.Format(format.value)
     _emit(cyclonedx.render(result, fmt, spec_version), output)
     raise typer.Exit(_report_errors(result))

@@ -71,10 +71,16 @@ def scopes(result: ScanResult) -> dict[str, str]:
     graph = result.graph
     best: dict[str, str] = {}
     queue: deque[tuple[str, str]] = deque()
-    # The subject's own needs decide; other projects in the tree (examples, tools)
-    # are not part of what it ships, so what only they reach is excluded.
-    starts = [(result.subject, "required")] + [
-        (root, "excluded") for root in graph.roots() if root != result.subject
+    # The runtime projects' own needs decide (the subject, a workspace's members);
+    # other projects in the tree (examples, tools) are not part of what it ships, so
+    # what only they reach is excluded.
+    from depchain.model import Role
+
+    shipped = [result.subject] + sorted(
+        p for p, role in result.projects.items() if role is Role.RUNTIME and p != result.subject
+    )
+    starts = [(p, "required") for p in shipped] + [
+        (root, "excluded") for root in graph.roots() if root not in shipped
     ]
     for node, state in starts:
         if node in graph and node not in best:

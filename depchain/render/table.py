@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from depchain import __version__
-from depchain.model import Dependency, DependencyKind, Service
+from depchain.model import Dependency, DependencyKind, Role, Service
 from depchain.render import printable
 from depchain.scanner import ScanResult
 from depchain.trust.surface import trust_surface
@@ -30,13 +32,44 @@ def _cut_left(text: str, width: int) -> str:
     return text if len(text) <= width else "~" + text[len(text) - width + 1 :]
 
 
-def _row(deps: list[Dependency], result: ScanResult) -> str:
+@dataclass(frozen=True)
+class _Columns:
+    """Column widths for a terminal ``width`` wide (80 when not a terminal): the name
+    and version columns grow with it, the evidence takes the rest."""
+
+    width: int = WIDTH
+
+    @property
+    def name(self) -> int:
+        return 24 + max(0, self.width - WIDTH) // 3
+
+    @property
+    def version(self) -> int:
+        return 12 + max(0, self.width - WIDTH) // 6
+
+
+def service_label(service: Service) -> str:
+    """A service's name and where it is declared, so that two ``db`` services are told
+    apart: ``db (compose backend/)``, ``orders (k8s shop)``."""
+    props = dict(service.properties)
+    deployment = props.get("depchain:deployment")
+    if deployment == "kubernetes":
+        return f"{service.name} (k8s {props.get('depchain:k8s-namespace', 'default')})"
+    if deployment == "compose" and service.evidence:
+        folder = PurePosixPath(sorted(service.evidence)[0].path).parent.as_posix()
+        return f"{service.name} (compose {'./' if folder == '.' else folder + '/'})"
+    return service.name
+
+
+def _row(
+    deps: list[Dependency], result: ScanResult, cols: _Columns, owner: str | None = None
+) -> str:
     """One row for every edge between one pair in one kind (a manifest and a lockfile
     may both say that the project needs flask)."""
     dep = deps[0]
     node = result.graph.node(dep.target)
-    name = node.name
-    if dep.source != result.subject:  # not the subject's own: say whose it is
+    name = service_label(node) if isinstance(node, Service) else node.name
+    if dep.source != (owner or result.subject):  # not the project's own: say whose it is
         name = f"{result.graph.node(dep.source).name} > {name}"
     version = getattr(node, "version", None) or dep.specifier or "*"
     if isinstance(node, Service):  # where it runs or is reached, and across what
@@ -53,8 +86,15 @@ def _row(deps: list[Dependency], result: ScanResult) -> str:
     place = f"{where.path}:{where.line}" if where and where.line else (where.path if where else "?")
     if len(evidence) > 1:
         place += f" +{len(evidence) - 1}"
-    left = f"  {_cut(name, 24):<24} {_cut(version, 12):<12} {_cut(scope, 12):<12} "
-    return left + _cut_left(place, WIDTH - len(left))
+    left = (
+        f"  {_cut(name, cols.name):<{cols.name}} {_cut(version, cols.version):<{cols.version}} "
+        f"{_cut(scope, 12):<12} "
+    )
+    return left + _cut_left(place, max(cols.width - len(left), 12))
+
+
+def _header(cols: _Columns, first: str = "name") -> str:
+    return f"  {first:<{cols.name}} {'version':<{cols.version}} {'scope/group':<12} evidence"
 
 
 def _by_dependent(deps: list[Dependency], result: ScanResult) -> list[str]:
@@ -81,7 +121,7 @@ def _by_dependent(deps: list[Dependency], result: ScanResult) -> list[str]:
 FINDINGS_SHOWN = 25
 
 
-def _findings(result: ScanResult) -> list[str]:
+def _findings(result: ScanResult, width: int = WIDTH) -> list[str]:
     """Trust gaps, most severe first, grouped by gap; ``depchain explain ID`` says more."""
     by_severity = Counter(f.severity for f in result.findings)
     order = ["critical", "high", "medium", "low", "info"]
@@ -92,8 +132,8 @@ def _findings(result: ScanResult) -> list[str]:
     for finding in result.findings[:FINDINGS_SHOWN]:
         where = finding.evidence[0]
         place = f"{where.path}:{where.line}" if where.line else where.path
-        lines.append(_cut(f"  {finding.id} {finding.severity:<6} {finding.message}", WIDTH))
-        lines.append(f"               {_cut_left(place, WIDTH - 15)}")
+        lines.append(_cut(f"  {finding.id} {finding.severity:<6} {finding.message}", width))
+        lines.append(f"               {_cut_left(place, width - 15)}")
     if len(result.findings) > FINDINGS_SHOWN:
         lines.append(
             f"  ... and {len(result.findings) - FINDINGS_SHOWN} more "
@@ -103,14 +143,86 @@ def _findings(result: ScanResult) -> list[str]:
     return lines
 
 
-def render(result: ScanResult, show_all: bool = False) -> str:
+def _project_sections(
+    result: ScanResult, deps: list[Dependency], cols: _Columns
+) -> tuple[list[str], set[tuple[str, str, tuple[str, str, str]]]]:
+    """Each project of the tree (the subject first, then the other runtime projects,
+    then examples and tools): its direct runtime dependencies, then the services it and
+    its client libraries reach, then its build and dev dependencies."""
+    graph = result.graph
+    projects = [p for p in result.projects if p in graph]
+    if result.subject in graph and result.subject not in projects:
+        projects.append(result.subject)
+    order = sorted(
+        projects,
+        key=lambda p: (
+            p != result.subject,
+            result.projects.get(p, Role.RUNTIME) is not Role.RUNTIME,
+            graph.node(p).name.lower(),
+        ),
+    )
+    shown: set[tuple[str, str, tuple[str, str, str]]] = set()
+    out: list[str] = []
+    for project in order:
+        node = graph.node(project)
+        own = [d for d in deps if d.source == project]
+        runtime = [d for d in own if d.kind in {DependencyKind.DYNAMIC, DependencyKind.STATIC}]
+        build = [d for d in own if d.kind is DependencyKind.BUILD]
+        services = [d for d in own if d.kind is DependencyKind.SERVICE]
+        reached = {d.target for d in runtime}
+        services += [
+            d
+            for d in deps
+            if d.kind is DependencyKind.SERVICE
+            and d.source in reached
+            and d.mechanism == "client-library"
+        ]
+        if not (own or project == result.subject):
+            continue
+        role = result.projects.get(project, Role.RUNTIME)
+        version = getattr(node, "version", None)
+        where = sorted(node.evidence)[0].path if node.evidence else "?"
+        out.append("")
+        out.append(
+            _cut(
+                f"PROJECT {node.name}{' ' + version if version else ''} ({role.value}; {where})",
+                cols.width,
+            )
+        )
+        for title, chosen in (
+            ("runtime: what it ships and runs with (static and dynamic)", runtime),
+            ("services: what it and its client libraries talk to", services),
+            ("build/dev: to build, test, lint or document it; not shipped", build),
+        ):
+            out.append(
+                _cut(f" {title} ({len({(d.source, d.target) for d in chosen})})", cols.width)
+            )
+            if not chosen:
+                continue
+            rows: dict[tuple[str, str], list[Dependency]] = {}
+            for dep in chosen:
+                rows.setdefault((dep.source, dep.target), []).append(dep)
+                shown.add((dep.source, dep.target, dep.key))
+            out.append(_header(cols))
+            for pair in sorted(rows, key=lambda p: (graph.node(p[1]).name.lower(), p)):
+                out.append(_row(rows[pair], result, cols, owner=project))
+    return out, shown
+
+
+def render(result: ScanResult, show_all: bool = False, width: int = WIDTH) -> str:
+    """The table, ``width`` columns wide (80 when the output is not a terminal)."""
+    cols = _Columns(max(width, WIDTH))
     graph = result.graph
     deps = graph.dependencies()
     out: list[str] = []
+    read = sum(1 for i in result.inputs if i.read)
+    listed = len(result.inputs) - read
     out.append(
-        f"depchain {__version__}: {result.target.as_posix()} ({len(result.inputs)} inputs read)"
+        f"depchain {__version__}: {result.target.as_posix()} ({read} inputs read"
+        + (f", {listed} fixtures listed, not read" if listed else "")
+        + ")"
     )
-    out.append(f"subject: {result.subject}")
+    out.append(_cut(f"subject: {result.subject}", cols.width))
     tally = {k: sum(1 for d in deps if d.kind is k) for k in DependencyKind}
     out.append("edges:  " + "   ".join(f"{k.value} {n}" for k, n in tally.items()))
     surface = trust_surface(graph, result.policy, result.ledger)["total"]
@@ -119,36 +231,49 @@ def render(result: ScanResult, show_all: bool = False) -> str:
             f"trust:  {surface['components']} components, {surface['owners']} known "
             f"owners ({surface['unknown_owner']} unknown); explicit "
             f"{surface['explicit']}, implicit {surface['implicit']}",
-            WIDTH,
+            cols.width,
         )
     )
+    sections, shown = _project_sections(result, deps, cols)
+    out.extend(sections)
     for kind in DependencyKind:
         of_kind = [d for d in deps if d.kind is kind]
-        direct = [d for d in of_kind if show_all or d.source == result.subject]
+        rest = [d for d in of_kind if (d.source, d.target, d.key) not in shown]
+        if not rest:
+            continue
         out.append("")
-        out.append(_cut(f"{kind.value.upper()} ({len(of_kind)}) {_TITLES[kind]}", WIDTH))
-        if not of_kind:
-            out.append("  none found")
+        every = len(rest) == len(of_kind)
+        out.append(
+            _cut(
+                f"{kind.value.upper()} ({len(of_kind)}) "
+                + (
+                    _TITLES[kind]
+                    if every
+                    else f"{len(rest)} between other components"
+                    + ("" if show_all else " (--all lists them)")
+                ),
+                cols.width,
+            )
+        )
+        if every and not show_all:
+            # an environment: its distributions, not the project, link things
+            out.extend(_by_dependent(rest, result))
             continue
-        if not direct:  # an environment: its distributions, not the subject, link things
-            out.extend(_by_dependent(of_kind, result))
+        if not show_all:
             continue
-        out.append(f"  {'name':<24} {'version':<12} {'scope/group':<12} evidence")
+        out.append(_header(cols))
         rows: dict[tuple[str, str], list[Dependency]] = {}
-        for dep in direct:
+        for dep in rest:
             rows.setdefault((dep.source, dep.target), []).append(dep)
-        for pair in sorted(rows, key=lambda p: (result.graph.node(p[1]).name.lower(), p)):
-            out.append(_row(rows[pair], result))
-        hidden = len(of_kind) - len(direct)
-        if hidden:
-            out.append(f"  ... and {hidden} between other components (--all shows them)")
+        for pair in sorted(rows, key=lambda p: (graph.node(p[1]).name.lower(), p)):
+            out.append(_row(rows[pair], result, cols, owner=pair[0]))
     if result.findings:
         out.append("")
-        out.extend(_findings(result))
+        out.extend(_findings(result, cols.width))
     if result.notes:
         out.append("")
         out.append("notes:")
-        out.extend(f"  {_cut(f'{p}: {m}', WIDTH - 2)}" for p, m in sorted(set(result.notes)))
+        out.extend(f"  {_cut(f'{p}: {m}', cols.width - 2)}" for p, m in sorted(set(result.notes)))
     if result.errors:
         out.append("")
         out.append(f"could not read ({len(result.errors)}):")

@@ -7,17 +7,49 @@ from depchain.render import table
 from tests.conftest import REPO
 
 
-def test_table_fits_80_columns_and_groups_by_kind() -> None:
+def test_table_fits_80_columns_and_shows_the_project_first() -> None:
     text = table.render(depchain.scan(REPO / "examples" / "webapp"))
     assert max(len(line) for line in text.splitlines()) <= 80
     headers = [line.split(" ")[0] for line in text.splitlines() if line[:1].isupper()]
-    assert headers[:4] == ["BUILD", "STATIC", "DYNAMIC", "SERVICE"]
-    assert headers[4:] in ([], ["TRUST"])  # then the trust gaps, when there are any
+    assert headers == ["PROJECT", "DYNAMIC", "SERVICE", "TRUST"]
+    project = text.split("PROJECT ")[1].split("\n\n")[0]
+    sections = [
+        line.split(":")[0].strip()
+        for line in project.splitlines()
+        if line[:2] == " r" or line[:2] == " s" or line[:2] == " b"
+    ]
+    # its direct runtime dependencies first, then services, then build and dev
+    assert sections == ["runtime", "services", "build/dev"]
+    runtime = project.split(" services:")[0]
+    assert "flask" in runtime and "pytest" not in runtime
+    assert "pytest" in project.split(" build/dev:")[1]
+
+
+def test_wide_terminals_get_wide_columns_and_whole_messages(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        "a-package-with-a-rather-long-distribution-name>=1\n"
+    )
+    result = depchain.scan(tmp_path)
+    narrow = table.render(result)
+    wide = table.render(result, width=200)
+    message = result.findings[0].message
+    assert message not in narrow and message in wide
+    assert "a-package-with-a-rather-long-distribution-name " in wide
+    assert max(len(line) for line in wide.splitlines()) <= 200
+
+
+def test_two_db_services_are_told_apart(tmp_path: Path) -> None:
+    for folder in ("shop", "billing"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "compose.yml").write_text("services:\n  db:\n    image: postgres:16\n")
+    text = table.render(depchain.scan(tmp_path))
+    assert "db (compose shop/)" in text and "db (compose billing/)" in text
 
 
 def test_one_row_per_pair_with_all_its_evidence_counted() -> None:
     text = table.render(depchain.scan(REPO / "examples" / "webapp"))
     flask = [line for line in text.splitlines() if line.split()[:1] == ["flask"]]
+    assert flask
     # pyproject.toml, uv.lock and requirements/prod.txt all say the project needs flask
     assert len(flask) == 1 and flask[0].rstrip().endswith("pyproject.toml:11 +2")
 
