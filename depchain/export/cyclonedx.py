@@ -76,9 +76,12 @@ def scopes(result: ScanResult) -> dict[str, str]:
     # what only they reach is excluded.
     from depchain.model import Role
 
-    shipped = [result.subject] + sorted(
-        p for p, role in result.projects.items() if role is Role.RUNTIME and p != result.subject
-    )
+    shipped = [
+        result.subject,
+        *sorted(
+            p for p, role in result.projects.items() if role is Role.RUNTIME and p != result.subject
+        ),
+    ]
     starts = [(p, "required") for p in shipped] + [
         (root, "excluded") for root in graph.roots() if root not in shipped
     ]
