@@ -121,6 +121,9 @@ class LockBuilder(LockReport):
     errors: list[InputError] = field(default_factory=list)
     roots: frozenset[str] = frozenset()
     """Normalised names of the project the lock is for (never locked in it)."""
+    extras: frozenset[str] = frozenset()
+    """Normalised names of the lock's groups that are extras of the project (its
+    ``[project.optional-dependencies]``), not development groups."""
 
     def missing(self, item: Locked, name: str, conditional: bool) -> None:
         """A dependency on a package that is not locked: an error unless it names the
@@ -208,12 +211,39 @@ def pick(candidates: list[Locked], specifier: str | None) -> list[Locked]:
 
 def subject_edges(lock: LockBuilder, subject: str, main: str) -> list[Dependency]:
     """subject -> each package that no other package of its main group depends on
-    (DYNAMIC), and subject -> each package of a non-main group (BUILD/DEV)."""
+    (DYNAMIC), subject -> each package of an extra that no other package of the extra
+    or the main group depends on (DYNAMIC, optional), and subject -> each package of any
+    other group (BUILD/DEV)."""
     depended = _depended_on_in_main(lock, main)
+    in_extra = _depended_on_in_extras(lock, main)
     edges: list[Dependency] = []
     for item in lock.locked:
         evidence = item.component.evidence
         groups = item.groups or (main,)
+        extras: dict[str | None, list[str]] = {}
+        for group in groups:
+            extra = canonicalize_name(group)
+            if (
+                group != main
+                and extra in lock.extras
+                and main not in groups
+                and item.component.id not in in_extra.get(extra, set())
+            ):
+                extras.setdefault(item.marker(group), []).append(group)
+        for marker, names in extras.items():
+            edges.append(
+                Dependency(
+                    source=subject,
+                    target=item.component.id,
+                    kind=DependencyKind.DYNAMIC,
+                    scope=Scope.OPTIONAL,
+                    mechanism="extra",
+                    evidence=evidence,
+                    marker=marker,
+                    groups=tuple(names),
+                )
+            )
+        groups = tuple(g for g in groups if canonicalize_name(g) not in lock.extras)
         if main in groups and item.component.id not in depended:
             edges.append(
                 Dependency(
@@ -244,6 +274,23 @@ def subject_edges(lock: LockBuilder, subject: str, main: str) -> list[Dependency
                 )
             )
     return edges
+
+
+def _depended_on_in_extras(lock: LockBuilder, main: str) -> dict[str, set[str]]:
+    """For each extra, the packages that another package of it (or of the main group)
+    depends on: reached through that package, not from the project."""
+    sources: dict[str, set[str]] = {}
+    for item in lock.locked:
+        for group in item.groups or (main,):
+            name = canonicalize_name(group)
+            if group == main or name in lock.extras:
+                sources.setdefault(main if group == main else name, set()).add(item.component.id)
+    main_ids = sources.get(main, set())
+    return {
+        extra: {d.target for d in lock.dependencies if d.source in ids | main_ids}
+        for extra, ids in sources.items()
+        if extra != main
+    }
 
 
 def _depended_on_in_main(lock: LockBuilder, main: str) -> set[str]:
@@ -307,10 +354,12 @@ def grouped_lock(
     main: str,
     read_package: ReadPackage,
     package_edges: PackageEdges,
+    extras: frozenset[str] = frozenset(),
 ) -> Fragment:
     """The pipeline poetry.lock and pdm.lock share: read each ``[[package]]`` at its
-    line, index them, then their edges, then the project's edges to them."""
-    lock = LockBuilder(ctx.display(path), resolver)
+    line, index them, then their edges, then the project's edges to them. ``extras``:
+    the groups that are extras of the project (normalised names)."""
+    lock = LockBuilder(ctx.display(path), resolver, extras=extras)
     folder = ctx.display(path.parent)
     entries: list[tuple[Locked, dict[str, Any]]] = []
     for entry, line in zip(packages, package_lines(text, len(packages)), strict=True):

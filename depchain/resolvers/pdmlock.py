@@ -2,8 +2,11 @@
 every locked package, its groups, sources, hashes and PEP 508 dependencies.
 
 The edges to the project follow the poetry.lock rules (see poetrylock), group
-``default`` being the main one. An entry with ``extras`` (pdm locks ``pkg[extra]`` as a
-second entry of the same version) adds that extra's dependencies as optional edges.
+``default`` being the main one. A group that is an extra of the project (a key of
+``[project.optional-dependencies]`` in the pyproject.toml beside the lock) gives optional
+``dynamic`` edges (mechanism ``extra``); the other groups are development groups. An
+entry with ``extras`` (pdm locks ``pkg[extra]`` as a second entry of the same version)
+adds that extra's dependencies as optional edges.
 """
 
 from __future__ import annotations
@@ -48,8 +51,33 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     files = metadata.get("files")
     old_files: dict[str, Any] = files if isinstance(files, dict) else {}
     return grouped_lock(
-        path, ctx, text, packages, NAME, old_files, _MAIN, _read_package, _package_edges
+        path,
+        ctx,
+        text,
+        packages,
+        NAME,
+        old_files,
+        _MAIN,
+        _read_package,
+        _package_edges,
+        _extras(path, ctx),
     )
+
+
+def _extras(path: Path, ctx: ResolveContext) -> frozenset[str]:
+    """The extras of the project the lock is for (``[project.optional-dependencies]`` of
+    the pyproject.toml beside it): pdm locks them as groups, next to the development
+    groups (``[dependency-groups]``, ``[tool.pdm.dev-dependencies]``); without that file
+    every non-default group is taken as a development group."""
+    try:
+        data = ctx.load_toml(path.parent / "pyproject.toml")
+    except InputFileError:
+        return frozenset()  # absent, or unreadable: the pyproject's own scan reports it
+    project = data.get("project")
+    extras = project.get("optional-dependencies") if isinstance(project, dict) else None
+    if not isinstance(extras, dict):
+        return frozenset()
+    return frozenset(str(canonicalize_name(str(name))) for name in extras)
 
 
 def _entries(data: dict[str, Any], display: str) -> tuple[list[Any], dict[str, Any]]:

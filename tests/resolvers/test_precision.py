@@ -322,3 +322,49 @@ def test_cargo_lock_alone_infers_from_well_known_names_and_says_so(tmp_path: Pat
         "target-specific: a platform crate (inferred from its name)",
     )
     assert any("told from well-known crate names only" in m for _, m in result.notes)
+
+
+# -- PDM: a lock group that is an extra is optional runtime, not dev ---------------------
+
+_PDM_LOCK = """\
+[metadata]
+groups = ["default", "socks", "test"]
+strategy = ["inherit_metadata"]
+lock_version = "4.5.0"
+content_hash = "sha256:00"
+
+[[package]]
+name = "idna"
+version = "3.10"
+groups = ["default"]
+
+[[package]]
+name = "pysocks"
+version = "1.7.1"
+groups = ["socks"]
+
+[[package]]
+name = "pytest"
+version = "8.3.4"
+groups = ["test"]
+"""
+
+
+def test_pdm_extra_groups_are_optional_runtime(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\ndependencies = ["idna"]\n\n'
+        '[project.optional-dependencies]\nSOCKS = ["PySocks"]\n\n'
+        '[dependency-groups]\ntest = ["pytest"]\n'
+    )
+    (tmp_path / "pdm.lock").write_text(_PDM_LOCK)
+    result = depchain.scan(tmp_path / "pdm.lock")
+    assert not result.errors
+    g = result.graph
+    edges = {
+        g.node(d.target).name: (d.kind.value, d.scope.value, d.mechanism, d.groups)  # type: ignore[union-attr]
+        for d in g.dependencies()
+        if d.source == result.subject
+    }
+    assert edges["idna"] == ("dynamic", "required", "lock", ())
+    assert edges["pysocks"] == ("dynamic", "optional", "extra", ("socks",))
+    assert edges["pytest"] == ("build", "dev", "lock", ("test",))
