@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from depchain.model import InputError
 from depchain.resolvers import ResolverSpec, resolver_for
@@ -125,6 +125,10 @@ def discover(root: Path, exclude: Sequence[str] = (), include: Sequence[str] = (
 
     found = Discovery()
     real_root = root.resolve()
+    # ... except that a scan of .github/ or .github/workflows/ is one of workflows
+    anchor = PurePosixPath(*[p for p in real_root.parts[-2:] if p in {".github", "workflows"}])
+    if anchor.parts and anchor.parts[0] != ".github":
+        anchor = PurePosixPath()
 
     def excluded(rel: str) -> str | None:
         for pattern in exclude:
@@ -150,8 +154,8 @@ def discover(root: Path, exclude: Sequence[str] = (), include: Sequence[str] = (
         dirnames[:] = kept
         for name in sorted(filenames):
             path = here / name
-            spec = resolver_for(path)
             rel = _rel(path, root)
+            spec = resolver_for(anchor / rel)  # folders above the scan say nothing
             if spec is None:
                 if name in DECLARERS:
                     found.declarers.append(rel)

@@ -345,6 +345,16 @@ def find_urls(value: object) -> list[FoundUrl]:
     return scan_urls(value)[0]
 
 
+_URL_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9+.:-]*://\S*")
+
+
+def is_url_value(value: str) -> bool:
+    """Whether a configuration value *is* a URL (or a comma-separated list of them), not
+    prose that mentions one: a setting the program connects with, not documentation
+    (knative's ``_example`` blocks, a description, an SVG's ``xmlns``)."""
+    return _URL_VALUE.fullmatch(value.strip()) is not None
+
+
 def scan_urls(value: object) -> tuple[list[FoundUrl], list[str]]:
     """The connection URLs in a string, and a message for each one that names a server
     but could not be read safely (the message quotes nothing from the text)."""

@@ -289,3 +289,46 @@ def test_assigner_override_order() -> None:
     )
     assert assigner.assign("tests/data/x.toml", "pylock").role is Role.DOCS
     assert assigner.assign("tests/y.toml", "pylock").role is Role.RUNTIME
+
+
+def test_folders_above_the_scanned_one_say_nothing(tmp_path: Path) -> None:
+    # any parent named 'deploy' once made every YAML file a Kubernetes manifest
+    project = tmp_path / "deploy" / "proj"
+    _tree(project, {"settings.yaml": "a: 1\n", "notes.yaml": "url: http://x.example.org\n"})
+    result = depchain.scan(project)
+    assert [(i.path, i.resolver) for i in result.inputs] == [("settings.yaml", "config-urls")]
+
+
+def test_files_that_only_look_like_env_files(tmp_path: Path) -> None:
+    _tree(tmp_path, {".env.patch": "--- a\n+++ b\n@@ -1 +1 @@\n-X=1\n+X=2\n", ".env.prod": "A=1\n"})
+    result = depchain.scan(tmp_path)
+    assert [i.path for i in result.inputs] == [".env.prod"]
+    assert not result.errors
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [
+        ("frontend/Dockerfile.playwright", Role.TEST),
+        ("docker-compose.override.yml", Role.RUNTIME),  # compose merges it by default
+        ("compose.workstation.yaml", Role.DEV),
+        ("requirements-integration.txt", Role.TEST),
+    ],
+)
+def test_more_names(name: str, role: Role) -> None:
+    from pathlib import PurePosixPath
+
+    from depchain.resolvers import resolver_for
+
+    spec = resolver_for(PurePosixPath(name))
+    assert spec is not None
+    assert RoleAssigner().assign(name, spec.name).role is role
+
+
+def test_seen_not_analysed(tmp_path: Path) -> None:
+    _tree(tmp_path, {"web/package-lock.json": "{}", "web/package.json": "{}", "Gemfile.lock": ""})
+    result = depchain.scan(tmp_path)
+    notes = dict(result.notes)
+    assert notes["web/package-lock.json"].startswith("seen, not analysed: npm lockfile")
+    assert notes["Gemfile.lock"].startswith("seen, not analysed: Ruby Gemfile.lock")
+    assert len([p for p, _ in result.notes if p == "web/package.json"]) == 1

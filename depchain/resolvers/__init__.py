@@ -124,11 +124,42 @@ def _is_kubernetes(path: PurePath) -> bool:
     return bool(_K8S_DIRS & {p.lower() for p in path.parts[:-1]})
 
 
+_NOT_ENV_SUFFIXES = frozenset(
+    {
+        "patch",
+        "diff",
+        "orig",
+        "rej",
+        "bak",
+        "swp",
+        "md",
+        "rst",
+        "sh",
+        "py",
+        "j2",
+        "jinja",
+        "jinja2",
+        "tpl",
+        "tmpl",
+        "erb",
+        "gpg",
+        "enc",
+        "age",
+        "vault",
+        "sops",
+    }
+)
+"""``.env.<suffix>`` files that are not env files: patches, scripts, templates and
+encrypted files."""
+
+
 def _is_config(path: PurePath) -> bool:
     """Files where connection URLs live: ``.env`` files and configuration files."""
     name = path.name.lower()
-    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+    if name == ".env" or name.endswith(".env"):
         return True
+    if name.startswith(".env."):  # .env.production, .env.example; not .env.patch
+        return name.rsplit(".", 1)[-1] not in _NOT_ENV_SUFFIXES
     stem, _, suffix = name.rpartition(".")
     if suffix not in {"yml", "yaml", "toml", "ini", "cfg", "conf", "json"}:
         return False

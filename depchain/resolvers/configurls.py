@@ -35,7 +35,7 @@ from depchain.model import (
     Service,
 )
 from depchain.resolvers.base import ResolveContext
-from depchain.services import LineFinder, scan_urls, url_service
+from depchain.services import LineFinder, is_url_value, scan_urls, url_service
 
 NAME = "config-urls"
 
@@ -304,7 +304,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         data = _load(text, display, suffix)
         lines = LineFinder(text)
         for key, value in walk_strings(data):
-            if "://" in value and not is_reference_key(key, value):
+            if "://" in value and is_url_value(value) and not is_reference_key(key, value):
                 collector.add(subject.id, value, _line(lines, key, value))
     elif suffix in {".ini", ".cfg", ".conf"}:
         try:
@@ -318,7 +318,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         else:
             lines = LineFinder(text)
             for key, value in pairs:
-                if "://" in value:
+                if "://" in value and is_url_value(value) and not is_reference_key(key, value):
                     collector.add(subject.id, value, _line(lines, key, value))
     return fragment_of(subject, collector, errors)
 

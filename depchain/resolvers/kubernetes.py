@@ -44,7 +44,7 @@ from depchain.model import (
 from depchain.resolvers._deployment import Deployment
 from depchain.resolvers.base import ResolveContext
 from depchain.resolvers.configurls import UrlCollector
-from depchain.services import LineFinder, image_family, trust_boundary
+from depchain.services import LineFinder, image_family, is_url_value, trust_boundary
 
 NAME = "kubernetes"
 
@@ -114,11 +114,15 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         documents = yamlsafe.load_all(text, display)
     except InputFileError as exc:
         if "{{" in text:
-            raise InputFileError(
-                display,
-                "a Helm template ({{ ... }}): not YAML until it is rendered; not read "
-                "(scan the output of `helm template` instead)",
-            ) from None
+            return Fragment(
+                notes=(
+                    (
+                        display,
+                        "seen, not analysed: a Helm template ({{ ... }}), not YAML until it "
+                        "is rendered (scan the output of `helm template` instead)",
+                    ),
+                )
+            )
         raise InputFileError(display, exc.message) from None
     manifests = _manifests(documents, text)
     if not manifests:
@@ -261,7 +265,7 @@ def _workload(state: _State, m: _Manifest) -> _Workload:
             for env in _list(container.get("env")):
                 env = _dict(env)
                 value, env_name = env.get("value"), _str(env.get("name"))
-                if isinstance(value, str) and "://" in value:
+                if isinstance(value, str) and "://" in value and is_url_value(value):
                     line = state.lines.find(value.strip().split("\n")[0], m.start, m.end)
                     if line is None and env_name:
                         line = state.lines.find(env_name, m.start, m.end)
@@ -302,8 +306,8 @@ def _config_values(
                 value = base64.b64decode(raw, validate=False).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError, ValueError):
                 continue
-        if "://" not in value:
-            continue
+        if "://" not in value or not is_url_value(value) or str(key).startswith("_"):
+            continue  # prose that mentions a URL, or an ``_example`` block
         line = state.lines.key(str(key), m.start, m.end)
         state.collector.add(state.subject.id, value, line)
 

@@ -219,6 +219,21 @@ _FLAGS = frozenset(
 )
 
 
+_VALUED = frozenset(
+    {
+        "--only-binary",
+        "--no-binary",
+        "--use-feature",
+        "--trusted-host",
+        "--config-settings",
+        "-C",
+        "--global-option",
+        "--install-option",
+    }
+)
+"""Options that take a value in the next word when it is not given with ``=``."""
+
+
 def _option(
     state: _State,
     path: Path,
@@ -339,7 +354,7 @@ def _hashes(options: str) -> tuple[Hash, ...]:
     try:
         tokens = shlex.split(options)
     except ValueError as exc:
-        raise ValueError(f"cannot read options {options.strip()!r}: {exc}") from None
+        raise ValueError(f"cannot read the options after the requirement: {exc}") from None
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -349,12 +364,10 @@ def _hashes(options: str) -> tuple[Hash, ...]:
         elif token == "--hash" and i + 1 < len(tokens):
             i += 1
             value = tokens[i]
-        elif token.split("=")[0] not in {
-            "--config-settings",
-            "--global-option",
-            "--install-option",
-        } and token.startswith("-"):
-            raise ValueError(f"unknown per-requirement option {token}")
+        elif token.split("=")[0] in _VALUED and "=" not in token:
+            i += 1  # ``--no-binary lxml,xmlsec``: pip applies it to the whole file
+        elif token.startswith("-") and token.split("=")[0] not in _FLAGS | {"-C"}:
+            raise ValueError(f"unknown per-requirement option {token.split('=')[0][:40]}")
         if value is not None:
             parsed = parse_hash(value)
             if parsed is None:

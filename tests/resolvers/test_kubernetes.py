@@ -6,10 +6,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import pytest
-
 import depchain
-from depchain.errors import InputFileError
 from depchain.export import cyclonedx, json_report
 from depchain.ids import generic_component
 from depchain.model import DependencyKind, Evidence, Fragment, Scope, Service
@@ -249,7 +246,7 @@ def test_yaml_that_is_no_manifest_gives_nothing(tmp_path: Path) -> None:
     assert "CFGSECRET" not in json_report.render(result)
 
 
-def test_a_helm_template_is_one_clear_error(tmp_path: Path) -> None:
+def test_a_helm_template_is_one_note_not_an_error(tmp_path: Path) -> None:
     (tmp_path / "templates").mkdir()
     path = tmp_path / "templates" / "deployment.yaml"
     path.write_text(
@@ -258,11 +255,26 @@ def test_a_helm_template_is_one_clear_error(tmp_path: Path) -> None:
         "        - image: {{ .Values.image }}:{{ .Values.tag }}\n"
         "          env:\n{{- toYaml .Values.env | nindent 12 }}\n"
     )
-    with pytest.raises(InputFileError) as caught:
-        _resolve(path)
-    assert "Helm template" in caught.value.message and "\n" not in caught.value.message
+    fragment = _resolve(path)
+    ((where, note),) = fragment.notes
+    assert "Helm template" in note and "\n" not in note and where.endswith("deployment.yaml")
     result = depchain.scan(tmp_path)
-    assert [e.path for e in result.errors] == ["templates/deployment.yaml"]
+    assert not result.errors  # a known format not read is no failure to read (exit 3)
+    assert dict(result.notes)["templates/deployment.yaml"].startswith("seen, not analysed")
+
+
+def test_prose_and_example_blocks_are_not_services(tmp_path: Path) -> None:
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n"
+        "  _example: |\n    # see http://logging.example.com/x for the format\n"
+        "  logo: '<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>'\n"
+        "  help: Read https://docs.example.org/setup before you start\n"
+        "  backend: http://api.example.net:8080/v1\n"
+    )
+    result = depchain.scan(tmp_path)
+    hosts = {e for s in result.graph.services() for e in s.endpoints}
+    assert hosts == {"http://api.example.net:8080/v1"}
 
 
 def test_a_quoted_template_image_is_kept_as_unresolved(tmp_path: Path) -> None:

@@ -141,3 +141,21 @@ def test_every_real_world_requirements_file_reads_cleanly(real_world: Path) -> N
         result = depchain.scan(path)
         assert not result.errors, (path, result.errors)
         assert result.inputs
+
+
+def test_global_options_on_a_requirement_line(tmp_path: Path) -> None:
+    # pip reads the options of a requirement line with its whole parser: a global option
+    # such as --no-binary applies to the file (netbox-docker's requirements-container.txt)
+    (tmp_path / "requirements.txt").write_text(
+        "python3-saml==1.16.0 --no-binary lxml,xmlsec\nsix==1.16.0 --hash=sha256:" + "a" * 64 + "\n"
+    )
+    result = depchain.scan(tmp_path)
+    assert not result.errors, result.errors
+    assert {c.name for c in result.graph.components()} >= {"python3-saml", "six"}
+
+
+def test_unknown_option_error_quotes_no_value(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six==1.16.0 --frobnicate=SECRET-TOKEN\n")
+    result = depchain.scan(tmp_path)
+    (error,) = result.errors
+    assert "--frobnicate" in error.message and "SECRET" not in error.message
