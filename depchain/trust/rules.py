@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import PurePosixPath
+
+from packaging.utils import canonicalize_name
 
 from depchain.graph import DependencyGraph
 from depchain.model import (
@@ -50,7 +53,14 @@ def _finding(
 
 
 def unpinned(graph: DependencyGraph) -> Iterator[Finding]:
-    """DC001: a written requirement on a Python distribution no pin or lock fixes."""
+    """DC001: a written requirement on a Python distribution no pin or lock fixes.
+
+    The graph joins a requirement to the version a lock pins when that version is the
+    only one; a lock that forks by environment marker (uv.lock, pylock.toml and
+    poetry.lock lock ``numpy`` at one version for Python 3.9 and another for 3.10+)
+    pins it too: a requirement is pinned when its own folder holds a pinned version of
+    it, or, for a ``pyproject.toml``, a folder above it (the lock of its workspace)."""
+    pinned = _pinned_folders(graph)
     for dep in graph.dependencies():
         node = graph.node(dep.target)
         if (
@@ -59,6 +69,7 @@ def unpinned(graph: DependencyGraph) -> Iterator[Finding]:
             and node.ecosystem == "pypi"
             and node.version is None
             and not node.sources
+            and not _pinned_near(pinned.get(canonicalize_name(node.name), set()), dep)
         ):
             severity = Severity.LOW if dep.kind is DependencyKind.BUILD else None
             yield _finding(
@@ -69,6 +80,26 @@ def unpinned(graph: DependencyGraph) -> Iterator[Finding]:
                 dep,
                 severity=severity,
             )
+
+
+def _pinned_folders(graph: DependencyGraph) -> dict[str, set[PurePosixPath]]:
+    """The folders where each Python distribution is pinned to a version."""
+    folders: dict[str, set[PurePosixPath]] = {}
+    for component in graph.components():
+        if component.ecosystem == "pypi" and component.version is not None:
+            where = folders.setdefault(canonicalize_name(component.name), set())
+            where.update(PurePosixPath(e.path).parent for e in component.evidence)
+    return folders
+
+
+def _pinned_near(folders: set[PurePosixPath], dep: Dependency) -> bool:
+    for evidence in dep.evidence:
+        path = PurePosixPath(evidence.path)
+        if path.parent in folders:
+            return True
+        if path.name == "pyproject.toml" and folders & set(path.parent.parents):
+            return True
+    return False
 
 
 def no_hash(graph: DependencyGraph) -> Iterator[Finding]:

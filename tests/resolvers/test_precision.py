@@ -368,3 +368,60 @@ def test_pdm_extra_groups_are_optional_runtime(tmp_path: Path) -> None:
     assert edges["idna"] == ("dynamic", "required", "lock", ())
     assert edges["pysocks"] == ("dynamic", "optional", "extra", ("socks",))
     assert edges["pytest"] == ("build", "dev", "lock", ("test",))
+
+
+# -- a package locked at several versions (per-marker forks) is pinned --------------------
+
+_FORKED_UV_LOCK = """\
+version = 1
+requires-python = ">=3.9"
+resolution-markers = [
+    "python_full_version >= '3.10'",
+    "python_full_version < '3.10'",
+]
+
+[[package]]
+name = "app"
+version = "1.0"
+source = { editable = "." }
+dependencies = [
+    { name = "numpy", version = "2.0.2", source = { registry = "https://pypi.org/simple" }, \
+marker = "python_full_version < '3.10'" },
+    { name = "numpy", version = "2.2.0", source = { registry = "https://pypi.org/simple" }, \
+marker = "python_full_version >= '3.10'" },
+]
+
+[package.metadata]
+requires-dist = [{ name = "numpy", specifier = ">=2" }]
+
+[[package]]
+name = "numpy"
+version = "2.0.2"
+source = { registry = "https://pypi.org/simple" }
+resolution-markers = ["python_full_version < '3.10'"]
+
+[[package]]
+name = "numpy"
+version = "2.2.0"
+source = { registry = "https://pypi.org/simple" }
+resolution-markers = ["python_full_version >= '3.10'"]
+"""
+
+
+def test_a_package_locked_at_several_versions_is_pinned(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1.0"\ndependencies = ["numpy>=2"]\n'
+    )
+    (tmp_path / "uv.lock").write_text(_FORKED_UV_LOCK)
+    (tmp_path / "member").mkdir()  # a workspace member: the root lock pins it
+    (tmp_path / "member" / "pyproject.toml").write_text(
+        '[project]\nname = "member"\nversion = "1.0"\ndependencies = ["numpy"]\n'
+    )
+    (tmp_path / "docs").mkdir()  # installed on its own: no lock beside it
+    (tmp_path / "docs" / "requirements.txt").write_text("numpy\n")
+    result = depchain.scan(tmp_path)
+    assert not result.errors
+    versions = {c.version for c in result.graph.components() if c.name == "numpy"}
+    assert versions == {None, "2.0.2", "2.2.0"}
+    unpinned = [f for f in result.findings if f.id == "DC001"]
+    assert [e.path for f in unpinned for e in f.evidence] == ["docs/requirements.txt"]
