@@ -24,10 +24,15 @@ only feeds later stages (or is an alternative ``--target``), so it is build-time
 
 Images are ``pkg:docker/<namespace>/<name>@<tag>`` with the digest as the ``digest``
 qualifier and a registry other than Docker Hub as ``repository_url``; Docker Hub's
-official images have the namespace ``library`` (see :mod:`depchain.images`). apt packages are
-``pkg:deb/debian/<name>`` (``ubuntu`` when the stage is built on an ubuntu image), apk
-packages ``pkg:apk/alpine/<name>``, pip packages ``pkg:pypi/<name>``. Every edge starts
-at the project that holds the file.
+official images have the namespace ``library`` (see :mod:`depchain.images`). OS packages
+(``apt-get``/``apt``, ``apk``, ``dnf``/``yum``/``microdnf``/``tdnf``) are
+``pkg:deb/<distribution>/<name>``, ``pkg:apk/<distribution>/<name>`` and
+``pkg:rpm/<distribution>/<name>``, the distribution (os-release ID: ``debian``, ``ubuntu``,
+``alpine``, ``fedora``...) being that of the image at the root of the stage's ``FROM``
+chain (stages and ``ARG`` defaults followed), as its name or tag tells (see
+:func:`distribution`); when they do not, the purl has no distribution and a note says
+why. pip packages are ``pkg:pypi/<name>``. Every edge starts at the project that holds
+the file.
 
 What cannot be known without building (a ``FROM`` naming a build argument that has no
 default, ``pip install -r file``, a local wheel, a package list held in a shell variable)
@@ -487,7 +492,7 @@ def _add_url(
 
 # -- RUN ------------------------------------------------------------------------------
 
-_INSTALLER = re.compile(r"\b(?:apt-get|apt|aptitude|apk|pip[0-9.]*)\b")
+_INSTALLER = re.compile(r"\b(?:apt-get|apt|aptitude|apk|dnf|yum|microdnf|tdnf|pip[0-9.]*)\b")
 
 
 def _run(state: _State, stage: _Stage, ins: _Instruction) -> None:
@@ -614,6 +619,8 @@ def _command(words: _Words, command: list[str]) -> None:
         _apt(words, command[1:], program)
     elif program == "apk":
         _apk(words, command[1:])
+    elif program in {"dnf", "yum", "microdnf", "tdnf"}:
+        _dnf(words, command[1:], program)
     elif re.fullmatch(r"pip(?:3(?:\.\d+)?)?", program):
         _pip(words, command[1:], program)
     elif re.fullmatch(r"python(?:3(?:\.\d+)?)?", program):
@@ -674,7 +681,7 @@ def _os_package(
     words: _Words,
     line: int,
     ecosystem: str,
-    namespace: str,
+    namespace: str | None,
     name: str,
     version: str | None,
     *,
@@ -719,8 +726,7 @@ def _apt(words: _Words, args: list[str], program: str) -> None:
     subcommand, _, operands = _split_args(args, _APT_WITH_VALUE)
     if subcommand != "install":
         return
-    root = _root_image(words.state, words.stage)
-    vendor = "ubuntu" if root is not None and "ubuntu" in root.name else "debian"
+    vendor = _vendor(words, "deb", f"{program} install")
     for line, m in _packages(words, operands, _DEB, f"{program} install"):
         name, arch, version = m.group(1), m.group(2), m.group(3)
         _os_package(
@@ -760,6 +766,7 @@ def _apk(words: _Words, args: list[str]) -> None:
     subcommand, _, operands = _split_args(args, _APK_WITH_VALUE)
     if subcommand != "add":
         return
+    vendor = _vendor(words, "apk", "apk add")
     for line, m in _packages(words, operands, _APK, "apk add"):
         name, operator, version = m.group(1), m.group(2), m.group(3)
         pinned = version if operator == "=" else None
@@ -767,12 +774,156 @@ def _apk(words: _Words, args: list[str]) -> None:
             words,
             line,
             "apk",
-            "alpine",
+            vendor,
             name,
             pinned,
             build_mechanism="apk",
             specifier=f"{operator}{version}" if operator else None,
         )
+
+
+_DNF_WITH_VALUE = frozenset(
+    {
+        "-c",
+        "--config",
+        "--installroot",
+        "--releasever",
+        "--repo",
+        "--repoid",
+        "--enablerepo",
+        "--disablerepo",
+        "--exclude",
+        "-x",
+        "--setopt",
+        "--forcearch",
+    }
+)
+_RPM_NAME = re.compile(
+    r"([A-Za-z0-9][A-Za-z0-9+._-]*?)(?:\.(x86_64|aarch64|i686|i386|ppc64le|s390x|noarch))?"
+)
+
+
+def _dnf(words: _Words, args: list[str], program: str) -> None:
+    """``dnf``/``yum``/``microdnf``/``tdnf install``: package names (a ``name-version``
+    spec cannot be split without the repository, so versions are not read)."""
+    subcommand, _, operands = _split_args(args, _DNF_WITH_VALUE)
+    if subcommand != "install":
+        return
+    vendor = _vendor(words, "rpm", f"{program} install")
+    named = []
+    for word in operands:
+        value = words.expand(word)[0]
+        if value.startswith("@") or "/" in value or value.endswith(".rpm"):
+            words.state.note(
+                words.line_of(word),
+                f"{program} install argument {word!r} is a group, path or URL; not read",
+            )
+        else:
+            named.append(word)
+    for line, m in _packages(words, named, _RPM_NAME, f"{program} install"):
+        _os_package(
+            words,
+            line,
+            "rpm",
+            vendor,
+            m.group(1),
+            None,
+            qualifiers=(("arch", m.group(2)),) if m.group(2) else (),
+            build_mechanism=program,
+            specifier=None,
+        )
+
+
+# -- the distribution of a stage ------------------------------------------------------
+
+_FAMILIES = {
+    "deb": frozenset({"debian", "ubuntu"}),
+    "apk": frozenset({"alpine", "wolfi"}),
+    "rpm": frozenset({"fedora", "centos", "rhel", "rocky", "almalinux", "amzn", "ol"}),
+}
+"""The distributions (os-release IDs, the purl namespace) each package format is read
+for."""
+_DISTRO_WORDS = {
+    "debian": "debian",
+    "ubuntu": "ubuntu",
+    "alpine": "alpine",
+    "wolfi": "wolfi",
+    "fedora": "fedora",
+    "centos": "centos",
+    "stream": "centos",
+    "ubi": "rhel",
+    "rhel": "rhel",
+    "rockylinux": "rocky",
+    "rocky": "rocky",
+    "almalinux": "almalinux",
+    "amazonlinux": "amzn",
+    "oraclelinux": "ol",
+    # release code names in tags (python:3.12-slim-bookworm, eclipse-temurin:21-jammy)
+    "trixie": "debian",
+    "bookworm": "debian",
+    "bullseye": "debian",
+    "buster": "debian",
+    "stretch": "debian",
+    "noble": "ubuntu",
+    "jammy": "ubuntu",
+    "focal": "ubuntu",
+    "bionic": "ubuntu",
+}
+_DEBIAN_OFFICIAL = frozenset(
+    {
+        "buildpack-deps",
+        "golang",
+        "httpd",
+        "nginx",
+        "node",
+        "perl",
+        "php",
+        "postgres",
+        "python",
+        "redis",
+        "ruby",
+        "rust",
+    }
+)
+"""Docker Hub official images whose variants are Debian unless the tag names another
+distribution (``python:3.12-slim`` is Debian, ``python:3.12-alpine`` Alpine)."""
+
+
+def distribution(image: ImageRef | None) -> str | None:
+    """The distribution (os-release ID) an image is built on, as far as its name and tag
+    tell: a distribution's own image (``ubuntu``, ``fedora``, ``redhat/ubi9``), a tag that
+    names one (``nvidia/cuda:12.4.1-runtime-ubuntu22.04``, ``node:20-bookworm``,
+    ``python:3.12-alpine``), or a Debian-based official image; None when unknown."""
+    if image is None:
+        return None
+    for text in (image.name, image.tag or ""):
+        for word in re.findall(r"[a-z]+", text.lower()):
+            if word in _DISTRO_WORDS:
+                return _DISTRO_WORDS[word]
+    if image.registry is None and image.namespace == "library" and image.name in _DEBIAN_OFFICIAL:
+        return "debian"
+    return None
+
+
+def _vendor(words: _Words, ecosystem: str, command: str) -> str | None:
+    """The purl namespace of packages ``command`` installs in this stage: the
+    distribution of the image at the root of its ``FROM`` chain, when that is known and
+    uses this package format; None (and a note) otherwise, never a guess."""
+    root = _root_image(words.state, words.stage)
+    distro = distribution(root)
+    if distro in _FAMILIES[ecosystem]:
+        return distro
+    if root is None:
+        why = "the stage's base image is not known"
+    elif distro is None:
+        why = f"base image {root.display_name} does not tell its distribution"
+    else:
+        why = f"base image {root.display_name} is {distro}, which does not use {ecosystem}"
+    words.state.note(
+        words.ins.line,
+        f"{command}: {why}; its packages are pkg:{ecosystem}/<name>, without a distribution",
+    )
+    return None
 
 
 _PIP_WITH_VALUE = frozenset(

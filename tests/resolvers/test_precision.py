@@ -425,3 +425,45 @@ def test_a_package_locked_at_several_versions_is_pinned(tmp_path: Path) -> None:
     assert versions == {None, "2.0.2", "2.2.0"}
     unpinned = [f for f in result.findings if f.id == "DC001"]
     assert [e.path for f in unpinned for e in f.evidence] == ["docs/requirements.txt"]
+
+
+# -- OS packages get the distribution of the image they are installed in ------------------
+
+
+def test_os_packages_get_the_distribution_of_their_base_image(tmp_path: Path) -> None:
+    text = (
+        "ARG BASE=ubuntu:22.04\n"
+        "FROM ${BASE} AS base\n"
+        "RUN apt-get update && apt-get install -y curl\n"
+        "FROM base AS app\n"  # follows the stage chain back to ubuntu
+        "RUN apt-get install -y git\n"
+        "FROM fedora:40 AS f\n"
+        "RUN dnf install -y --setopt=install_weak_deps=False gcc python3-devel.x86_64\n"
+        "FROM python:3.12-alpine AS a\n"
+        "RUN apk add --no-cache libffi\n"
+        "FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04 AS cuda\n"
+        "RUN apt-get install -y libgomp1\n"
+        "FROM python:3.12-slim AS slim\n"
+        "RUN apt-get install -y libpq5\n"
+        "FROM ghcr.io/acme/base:1 AS unknown\n"
+        "RUN apt-get install -y jq\n"
+    )
+    (tmp_path / "Dockerfile").write_text(text)
+    result = depchain.scan(tmp_path / "Dockerfile")
+    assert not result.errors
+    packages = {c.id for c in result.graph.components() if c.ecosystem in {"deb", "apk", "rpm"}}
+    assert packages == {
+        "pkg:deb/ubuntu/curl",
+        "pkg:deb/ubuntu/git",
+        "pkg:rpm/fedora/gcc",
+        "pkg:rpm/fedora/python3-devel?arch=x86_64",
+        "pkg:apk/alpine/libffi",
+        "pkg:deb/ubuntu/libgomp1",
+        "pkg:deb/debian/libpq5",
+        "pkg:deb/jq",  # unknown: no distribution guessed
+    }
+    assert (
+        "Dockerfile",
+        "line 15: apt-get install: base image ghcr.io/acme/base does not tell its "
+        "distribution; its packages are pkg:deb/<name>, without a distribution",
+    ) in result.notes
