@@ -7,15 +7,18 @@ a project; see the README's "Roles" section for the rules, in the order they app
 
 1. an override: ``--role GLOB=ROLE`` on the command line, then ``[tool.depchain.roles]``
    (the last matching pattern wins, as in ``.gitattributes``);
-2. the file's place: the folders on its path, relative to the scanned folder
-   (``tests/``, ``docs/``, ``examples/``, ``scripts/``, ``.github/``, ``packaging/``...;
-   inside a test tree, data folders and other projects' manifests are ``fixture``);
-3. what uses it: a requirements file that only tox, nox, a CI workflow or Read the Docs
-   installs is ``test``/``dev``/``docs``, unless something that ships uses it too (the
-   project's own metadata, the shipped Dockerfile, another runtime requirements file) or
-   its name says it is the runtime one (``requirements.txt``, ``requirements/base.txt``);
-4. its name: ``requirements-dev.txt``, ``docker-compose.test.yml``, ``Dockerfile.dev``;
-5. otherwise ``runtime``.
+2. test data: a fixture folder, or a data folder or another project's manifest inside
+   a test tree, is ``fixture``;
+3. a requirements file something shipped installs (the project's metadata, a runtime
+   Dockerfile) is ``runtime``;
+4. the file's place: the folders on its path, relative to the scanned folder
+   (``tests/``, ``docs/``, ``examples/``, ``scripts/``, ``.github/``, ``packaging/``...);
+5. its name: ``requirements-dev.txt``, ``docker-compose.test.yml``, ``Dockerfile.dev``;
+6. what else uses a requirements file: a runtime requirements file's ``-r`` makes it
+   ``runtime``; tox, nox, CI or Read the Docs alone make it ``test``/``dev``/``docs``
+   (unless its name is the runtime one: ``requirements.txt``); a file that only
+   includes tooling files is ``dev``;
+7. otherwise ``runtime``.
 
 Nothing here reads a file larger than the scan's limit, and nothing is run.
 """
@@ -341,8 +344,18 @@ class Uses:
 
     dev: dict[str, tuple[Role, str]] = field(default_factory=dict)
     runtime: dict[str, str] = field(default_factory=dict)
+    """Installed by what is shipped: the project's metadata, a runtime Dockerfile."""
+    included: dict[str, str] = field(default_factory=dict)
+    """Included (``-r``) by a runtime requirements file."""
+    includes: dict[str, list[str]] = field(default_factory=dict)
+    """What each requirements file includes."""
 
-    def add(self, target: str, role: Role | None, reason: str) -> None:
+    def add(self, target: str, role: Role | None, reason: str, declarer: str = "") -> None:
+        if declarer.endswith((".txt", ".in")):
+            self.includes.setdefault(declarer, []).append(target)
+            if role is None:
+                self.included.setdefault(target, reason)
+                return
         if role is None:
             self.runtime.setdefault(target, reason)
         else:
@@ -405,7 +418,7 @@ def find_uses(
                 for one in re.split(r"[\s,\"']+", ref) if pattern is _SETUPTOOLS_FILE else [ref]:
                     target = _resolve_ref(one, declarer, known)
                     if target is not None and target != rel:
-                        uses.add(target, role, f"installed by {rel}:{line}")
+                        uses.add(target, role, f"installed by {rel}:{line}", rel)
     return uses
 
 
@@ -475,7 +488,7 @@ class RoleAssigner:
         """The role of each path an input of ``resolver`` names in its evidence."""
         return lambda rel: self.assign(rel, resolver).role
 
-    def assign(self, rel: str, resolver: str) -> Assignment:
+    def assign(self, rel: str, resolver: str, _seen: frozenset[str] = frozenset()) -> Assignment:
         for rule in reversed(self.rules):
             if glob_match(rule.pattern, rel):
                 return Assignment(rule.role, f"{rule.origin}: {rule.pattern} = {rule.role.value}")
@@ -483,16 +496,25 @@ class RoleAssigner:
         placed = role_from_place(path)
         if placed is not None and placed[0] is Role.FIXTURE:
             return Assignment(*placed)
-        if resolver == "requirements":
-            if rel in self.uses.runtime:
-                return Assignment(Role.RUNTIME, self.uses.runtime[rel])
-            if rel in self.uses.dev and not is_runtime_name(path) and placed is None:
-                return Assignment(*self.uses.dev[rel])
+        requirements = resolver == "requirements"
+        if requirements and rel in self.uses.runtime:
+            return Assignment(Role.RUNTIME, self.uses.runtime[rel])  # shipped: it decides
         if placed is not None:
             return Assignment(*placed)
         named = role_from_name(path, resolver)
         if named is not None:
             return Assignment(*named)
+        if requirements:
+            if rel in self.uses.included:
+                return Assignment(Role.RUNTIME, self.uses.included[rel])
+            if rel in self.uses.dev and not is_runtime_name(path):
+                return Assignment(*self.uses.dev[rel])
+            included = self.uses.includes.get(rel, [])
+            if included and rel not in _seen and len(_seen) < 64:
+                roles = [self.assign(i, resolver, _seen | {rel}).role for i in included]
+                if all(r is not Role.RUNTIME for r in roles):
+                    shown = ", ".join(included[:3]) + (", ..." if len(included) > 3 else "")
+                    return Assignment(Role.DEV, f"includes only tooling files ({shown})")
         return Assignment(Role.RUNTIME, "default")
 
 

@@ -332,3 +332,29 @@ def test_seen_not_analysed(tmp_path: Path) -> None:
     assert notes["web/package-lock.json"].startswith("seen, not analysed: npm lockfile")
     assert notes["Gemfile.lock"].startswith("seen, not analysed: Ruby Gemfile.lock")
     assert len([p for p, _ in result.notes if p == "web/package.json"]) == 1
+
+
+def test_an_aggregator_of_tooling_files_is_tooling(tmp_path: Path) -> None:
+    # orjson's requirements.txt: -r of bench, integration, lint and test files, plus maturin
+    files = {
+        "pyproject.toml": '[project]\nname = "p"\nversion = "1"\n',
+        "requirements.txt": "-r bench/requirements.txt\n-r requirements-lint.txt\nmaturin>=1\n",
+        "bench/requirements.txt": "pandas\n",
+        "requirements-lint.txt": "ruff\n",
+        "Dockerfile": "FROM python:3.12\nCOPY . .\nRUN pip install -r scripts/requirements.txt\n",
+        "scripts/requirements.txt": "boto3==1.35.0\n",
+    }
+    result = depchain.scan(_tree(tmp_path, files))
+    roles = {i.path: (i.role, i.reason) for i in result.inputs}
+    assert roles["requirements.txt"][0] is Role.DEV
+    assert roles["requirements.txt"][1].startswith("includes only tooling files")
+    # a runtime file's -r does not make a dev-named or dev-placed file runtime ...
+    assert roles["bench/requirements.txt"][0] is Role.DEV
+    assert roles["requirements-lint.txt"][0] is Role.DEV
+    # ... but what the shipped image installs is runtime wherever it lives
+    assert roles["scripts/requirements.txt"] == (Role.RUNTIME, "installed by Dockerfile:3")
+    assert not [
+        d
+        for d in result.graph.dependencies_of(result.subject)
+        if d.kind is DependencyKind.DYNAMIC and d.target.split("/")[-1].startswith("maturin")
+    ]
