@@ -2,10 +2,17 @@
 
 Read: ``services`` (YAML anchors and ``<<`` merge keys, through the safe loader),
 ``extends`` (a service of the same file, or of another file inside the scanned tree;
-cycles and depth bounded), ``profiles``, ``image`` (``${VAR:-default}`` and
-``${VAR-default}`` resolved to their default, as if no variable were set), ``build``,
+cycles and depth bounded), ``profiles``, ``image``, ``build``,
 ``pull_policy``, ``ports`` and ``expose``, ``depends_on`` (list or mapping),
 ``environment`` (list or mapping) and ``env_file`` (read when inside the scanned tree).
+
+Variables are interpolated as compose does (see :func:`interpolate`) with the values of
+the ``.env`` file beside the compose file, and as unset otherwise (the shell's
+environment is never read): ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``,
+``${VAR:?message}``, ``${VAR?message}``, ``${VAR:+alt}`` and ``$$``. What stays
+unresolved in a URL is kept as ``${VAR}``: a connection URL with placeholders for its
+user and password is still a service with credentials present (and redacted), and one
+whose host is a variable says ``depchain:host-unresolved``.
 
 - each compose service is a service ``service:compose:<name>`` (``<folder>/<name>``
   when the file is not in the scanned root), inside the deployment (no trust
@@ -18,7 +25,8 @@ cycles and depth bounded), ``profiles``, ``image`` (``${VAR:-default}`` and
   is the project's own and no component; an image that stays unresolved
   (``${VAR}`` without default, a documentation placeholder such as
   ``apache/airflow:|version|``) is kept as written, with ``depchain:image-unresolved``;
-- ``depends_on``: an edge between the two services (mechanism ``depends-on``);
+- ``depends_on``: an edge between the two services (mechanism ``depends-on``), its
+  evidence the line of the entry in ``depends_on``;
 - connection URLs in the environment: a service per endpoint, linked from the compose
   service that holds them (mechanism ``connection-url``).
 
@@ -30,6 +38,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -67,11 +76,24 @@ _LOCAL_PULL = frozenset({"never", "build"})
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def interpolate(value: str, _depth: int = 0) -> tuple[str, bool]:
-    """``value`` with compose's variables resolved as if none were set:
-    ``${VAR:-default}`` and ``${VAR-default}`` give the default, ``${VAR:+alt}`` and
-    ``${VAR+alt}`` nothing, ``$$`` a ``$``; ``${VAR}``, ``$VAR`` and ``${VAR:?error}``
-    stay as written. The flag says whether everything was resolved."""
+def interpolate(
+    value: str, variables: Mapping[str, str] | None = None, _depth: int = 0
+) -> tuple[str, bool]:
+    """``value`` with compose's variables resolved from ``variables`` (the ``.env`` file
+    of the compose project; the shell's environment is never read), every other
+    variable taken as not set:
+
+    - ``${VAR}``, ``$VAR``: its value, else unresolved;
+    - ``${VAR:-default}`` (unset or empty) and ``${VAR-default}`` (unset): the default;
+    - ``${VAR:+alt}`` and ``${VAR+alt}``: ``alt`` when set, else nothing;
+    - ``${VAR:?message}`` and ``${VAR?message}``: its value, else unresolved (compose
+      would stop with the message);
+    - ``$$``: a ``$``.
+
+    What stays unresolved is written ``${VAR}`` (``$VAR`` as written), without any
+    default or message, so that a URL holding it can still be read (``?`` in a message
+    would end a URL's authority). The flag says whether everything was resolved."""
+    env = variables or {}
     out: list[str] = []
     resolved = True
     i = 0
@@ -92,9 +114,10 @@ def interpolate(value: str, _depth: int = 0) -> tuple[str, bool]:
                 out.append(value[i:])
                 return "".join(out), False
             inner = value[i + 2 : end]
-            text, ok = _expand(inner, _depth)
+            text, ok = _expand(inner, env, _depth)
             if text is None:
-                out.append(value[i : end + 1])
+                name = _NAME.match(inner)
+                out.append(f"${{{name.group(0)}}}" if name else value[i : end + 1])
                 resolved = False
             else:
                 out.append(text)
@@ -103,8 +126,11 @@ def interpolate(value: str, _depth: int = 0) -> tuple[str, bool]:
             continue
         m = _NAME.match(value, i + 1)
         if m:
-            out.append(value[i : m.end()])
-            resolved = False
+            if m.group(0) in env:
+                out.append(env[m.group(0)])
+            else:
+                out.append(value[i : m.end()])
+                resolved = False
             i = m.end()
             continue
         out.append(c)
@@ -124,28 +150,49 @@ def _closing_brace(value: str, start: int) -> int:
     return -1
 
 
-def _expand(inner: str, depth: int) -> tuple[str | None, bool]:
+def _expand(inner: str, env: Mapping[str, str], depth: int) -> tuple[str | None, bool]:
     m = _NAME.match(inner)
     if not m:
         return None, False
-    rest = inner[m.end() :]
-    for op in (":-", "-"):
+    name, rest = m.group(0), inner[m.end() :]
+    is_set, non_empty = name in env, bool(env.get(name))
+    if not rest:
+        return (env[name], True) if is_set else (None, False)
+    for op, present in ((":-", non_empty), ("-", is_set)):
         if rest.startswith(op):
-            return interpolate(rest[len(op) :], depth + 1)
-    for op in (":+", "+"):
+            return (env[name], True) if present else interpolate(rest[len(op) :], env, depth + 1)
+    for op, present in ((":+", non_empty), ("+", is_set)):
         if rest.startswith(op):
-            return "", True
-    return None, False  # ``${VAR}``, ``${VAR:?message}``: the value is not known
+            return interpolate(rest[len(op) :], env, depth + 1) if present else ("", True)
+    for op, present in ((":?", non_empty), ("?", is_set)):
+        if rest.startswith(op):
+            return (env[name], True) if present else (None, False)
+    return None, False  # not a compose modifier: kept as written
 
 
-def _interpolated(value: object) -> str | None:
+def _interpolated(value: object, env: Mapping[str, str]) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, str):
-        return interpolate(value)[0]
+        return interpolate(value, env)[0]
     return None
+
+
+def _project_variables(path: Path, ctx: ResolveContext) -> dict[str, str]:
+    """The variables compose interpolates the file with: the ``.env`` file of its project
+    folder (the compose file's own), read when it is inside the scanned tree. Its own
+    problems are reported where it is read as an input, not here."""
+    dotenv = path.parent / ".env"
+    try:
+        if not dotenv.resolve().is_relative_to(ctx.root.resolve()) or not dotenv.is_file():
+            return {}
+        text = ctx.read_text(dotenv)
+    except (OSError, InputFileError):
+        return {}
+    entries, _ = parse_dotenv(text, ctx.display(dotenv))
+    return {e.key: e.value for e in entries}
 
 
 # -- where things are written ---------------------------------------------------------
@@ -219,6 +266,8 @@ class _Compose(Deployment):
     notes: list[tuple[str, str]] = field(default_factory=list)
     loaded: dict[Path, dict[str, Any]] = field(default_factory=dict)
     env_files: dict[Path, list[tuple[str, str, int]] | None] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
+    """The project's ``.env`` values compose interpolates the file with."""
 
     def evidence(self, line: int | None) -> Evidence:
         return Evidence(self.display, line, NAME)
@@ -279,6 +328,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     if "services" in top:
         start, end = top["services"]
         blocks = mapping_keys(finder.lines, start + 1, end)
+    variables = _project_variables(path, ctx)
     state = _Compose(
         path=path,
         ctx=ctx,
@@ -288,9 +338,10 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         lines=finder,
         service_blocks=blocks,
         collector=UrlCollector(display, NAME, frozenset(names)),
+        variables=variables,
     )
     local_images = {
-        interpolate(spec["image"])[0]
+        interpolate(spec["image"], variables)[0]
         for spec in services.values()
         if isinstance(spec, dict) and "build" in spec and isinstance(spec.get("image"), str)
     }
@@ -339,7 +390,7 @@ def _service(
     for extra in ("hostname", "container_name"):
         alias = spec.get(extra)
         if isinstance(alias, str) and alias:
-            properties.append(("depchain:hostname", interpolate(alias)[0]))
+            properties.append(("depchain:hostname", interpolate(alias, state.variables)[0]))
 
     profiles = [str(p) for p in _as_list(spec.get("profiles")) if isinstance(p, (str, int))]
     scope = Scope.OPTIONAL if profiles else Scope.REQUIRED
@@ -353,11 +404,15 @@ def _service(
             context = build.get("context") if isinstance(build.get("context"), str) else "."
             target = build.get("target")
             if isinstance(target, str):
-                properties.append(("depchain:build-target", interpolate(target)[0]))
+                properties.append(
+                    ("depchain:build-target", interpolate(target, state.variables)[0])
+                )
             dockerfile = build.get("dockerfile")
             if isinstance(dockerfile, str):
-                properties.append(("depchain:build-dockerfile", interpolate(dockerfile)[0]))
-        properties.append(("depchain:build", interpolate(context or ".")[0]))
+                properties.append(
+                    ("depchain:build-dockerfile", interpolate(dockerfile, state.variables)[0])
+                )
+        properties.append(("depchain:build", interpolate(context or ".", state.variables)[0]))
 
     image: str | None = None
     family: str | None = None
@@ -372,7 +427,7 @@ def _service(
     if family:
         properties.append(("depchain:family", family))
 
-    endpoints, published = _ports(spec, name)
+    endpoints, published = _ports(spec, name, state.variables)
     if published:
         properties.append(("depchain:published-ports", ",".join(published)))
     pull = spec.get("pull_policy")
@@ -416,7 +471,7 @@ def _image(
     service family the image runs (``postgres:*`` is PostgreSQL)."""
     # what stays unresolved keeps its ``$``, which no image reference holds: such an
     # image is never complete, and only its repository may be known
-    text, _ = interpolate(raw)
+    text, _ = interpolate(raw, state.variables)
     line = state.key_line(name, "image") or state.line_in_service(name, raw)
     evidence = state.evidence(line)
     ref, complete = parse_image_or_repository(text)
@@ -434,7 +489,7 @@ def _image(
     return text, image_family(ref.display_name)
 
 
-def _ports(spec: dict[str, Any], name: str) -> tuple[list[str], list[str]]:
+def _ports(spec: dict[str, Any], name: str, env: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """Endpoints ``tcp://<name>:<container port>`` and published ``host:container/proto``."""
     endpoints: list[str] = []
     published: list[str] = []
@@ -447,16 +502,16 @@ def _ports(spec: dict[str, Any], name: str) -> tuple[list[str], list[str]]:
         if isinstance(entry, int):
             target = str(entry)
         elif isinstance(entry, str):
-            text = interpolate(entry)[0].strip()
+            text = interpolate(entry, env)[0].strip()
             text, _, proto = text.partition("/")
             protocol = proto.lower() or "tcp"
             before, _, target = text.rpartition(":")
             host = before or None
         elif isinstance(entry, dict):
             raw_target = entry.get("target")
-            target = _interpolated(raw_target)
+            target = _interpolated(raw_target, env)
             raw_published = entry.get("published")
-            host = _interpolated(raw_published) if raw_published is not None else None
+            host = _interpolated(raw_published, env) if raw_published is not None else None
             if isinstance(entry.get("protocol"), str):
                 protocol = entry["protocol"].lower()
         if not target or not re.fullmatch(r"\d{1,5}(?:-\d{1,5})?", target):
@@ -482,9 +537,7 @@ def _depends_on(
             state.key_line(name, "depends_on"), f"service {name!r}: depends_on is malformed"
         )
     for target, scope in entries:
-        line = state.line_in_service(name, target, key=True, fallback=False) or state.key_line(
-            name, "depends_on"
-        )
+        line = _depends_on_line(state, name, target)
         if target not in names:
             state.error(line, f"service {name!r} depends on {target!r}, which is not defined")
             continue
@@ -502,43 +555,67 @@ def _depends_on(
         )
 
 
+def _depends_on_line(state: _Compose, name: str, target: str) -> int | None:
+    """The line of ``target``'s entry in service ``name``'s ``depends_on`` (``- db``,
+    ``db:`` or ``[db, cache]``), else the ``depends_on`` line itself, else (it came from
+    an anchor or ``extends``) the service's line."""
+    block = state.service_blocks.get(name)
+    if block is None:
+        return state.service_line(name)
+    key = mapping_keys(state.lines.lines, block[0] + 1, block[1]).get("depends_on")
+    if key is None:
+        return state.service_line(name)
+    start, end = key
+    quoted = re.escape(target)
+    entry = re.compile(
+        rf"^\s*(?:-\s*(?:\"{quoted}\"|'{quoted}'|{quoted})\s*(?:#.*)?$"
+        rf"|(?:\"{quoted}\"|'{quoted}'|{quoted})\s*:(?:\s|$))"
+    )
+    for index in range(start + 1, end):
+        if entry.match(state.lines.lines[index]):
+            return index + 1
+    return start + 1
+
+
 def _environment(state: _Compose, name: str, spec: dict[str, Any]) -> None:
     source = state.service_id(name)
-    for key, value in _env_pairs(spec.get("environment")):
+    for key, value in _env_pairs(spec.get("environment"), state.variables):
         if value is None or "://" not in value:
             continue
         line = state.line_in_service(name, key, key=True)
         state.collector.add(source, value, line)
-    for env_path, required in _env_files(spec.get("env_file")):
+    for env_path, required in _env_files(spec.get("env_file"), state.variables):
         read = _read_env_file(state, name, env_path, required)
         if read is None:
             continue
         env_display, entries = read
         for _key, value, line in entries:
-            if "://" in value:
-                state.collector.add(source, value, line, path=env_display)
+            if "://" in value:  # compose interpolates env_file values too
+                text = interpolate(value, state.variables)[0]
+                state.collector.add(source, text, line, path=env_display)
 
 
-def _env_pairs(value: object) -> list[tuple[str, str | None]]:
+def _env_pairs(value: object, env: Mapping[str, str]) -> list[tuple[str, str | None]]:
     pairs: list[tuple[str, str | None]] = []
     if isinstance(value, dict):
         for key, val in value.items():
-            pairs.append((str(key), _interpolated(val)))
+            pairs.append((str(key), _interpolated(val, env)))
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, str):
                 key, eq, val = item.partition("=")
-                pairs.append((key.strip(), interpolate(val)[0] if eq else None))
+                pairs.append((key.strip(), interpolate(val, env)[0] if eq else None))
     return pairs
 
 
-def _env_files(value: object) -> list[tuple[str, bool]]:
+def _env_files(value: object, env: Mapping[str, str]) -> list[tuple[str, bool]]:
     files: list[tuple[str, bool]] = []
     for item in _as_list(value):
         if isinstance(item, str):
-            files.append((interpolate(item)[0], True))
+            files.append((interpolate(item, env)[0], True))
         elif isinstance(item, dict) and isinstance(item.get("path"), str):
-            files.append((interpolate(item["path"])[0], item.get("required") is not False))
+            path = interpolate(item["path"], env)[0]
+            files.append((path, item.get("required") is not False))
     return files
 
 
@@ -614,7 +691,7 @@ def _extended(
     target_file = file
     target_services = services
     if base_file is not None:
-        target_file = (file.parent / interpolate(base_file)[0]).resolve()
+        target_file = (file.parent / interpolate(base_file, state.variables)[0]).resolve()
         loaded = _load_other(state, target_file, line, name)
         if loaded is None:
             return own

@@ -239,7 +239,7 @@ def test_interpolation() -> None:
     assert interpolate("${A:+x}y") == ("y", True)
     assert interpolate("${A}") == ("${A}", False)
     assert interpolate("$A/b") == ("$A/b", False)
-    assert interpolate("${A:?set it}") == ("${A:?set it}", False)
+    assert interpolate("${A:?set it}") == ("${A}", False)  # the message is no value
     assert interpolate("a$$b") == ("a$b", True)
     assert interpolate("${A:-x") == ("${A:-x", False)
     deep = "${A:-" * 50 + "x" + "}" * 50

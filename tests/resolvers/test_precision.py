@@ -3,13 +3,14 @@ file that reproduces what a public repository showed."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path, PurePath
 
 import pytest
 
 import depchain
-from depchain.model import Component
+from depchain.model import Component, Service
 from depchain.resolvers import resolver_for
 from depchain.yamlsafe import load
 
@@ -467,3 +468,87 @@ def test_os_packages_get_the_distribution_of_their_base_image(tmp_path: Path) ->
         "line 15: apt-get install: base image ghcr.io/acme/base does not tell its "
         "distribution; its packages are pkg:deb/<name>, without a distribution",
     ) in result.notes
+
+
+# -- compose: interpolation in URLs, .env values, depends_on lines ------------------------
+
+_COMPOSE = """\
+services:
+  app:
+    image: example/app:${APP_TAG:-1}
+    depends_on:
+      - db
+      - "cache"
+    environment:
+      A_URL: postgres://${DB_USER}:${DB_PASSWORD}@db:5432/app
+      B_URL: "postgres://${DB_USER:?set DB_USER}:${DB_PASSWORD:?set it}@${DB_HOST:?no host}:5432/a"
+      C_URL: "postgres://app:${DB_PASSWORD?need it}@db:5432/app"
+      D_URL: "redis://:pa$$w0rd-in-compose@${CACHE_HOST:-cache}:6379/0"
+      E_URL: "amqp://guest:${MQ_PASSWORD-guest}@${MQ_HOST-mq}:5672/"
+      F_URL: "http://${API_HOST}:8080/"
+  worker:
+    image: example/app:1
+    depends_on:
+      db:
+        condition: service_healthy
+  db:
+    image: postgres:16
+  cache:
+    image: redis:7
+  mq:
+    image: rabbitmq:3
+"""
+
+
+def test_compose_interpolation_in_urls_and_dotenv(tmp_path: Path) -> None:
+    from depchain.export import json_report
+
+    (tmp_path / "compose.yml").write_text(_COMPOSE)
+    (tmp_path / ".env").write_text(
+        "API_HOST=api.internal.example\nAPP_TAG=2.0\nMQ_PASSWORD=s3cret-from-dotenv\n"
+    )
+    result = depchain.scan(tmp_path)
+    assert not result.errors
+    g = result.graph
+    urls = {
+        (d.target, e.line)
+        for d in g.dependencies()
+        if d.mechanism == "connection-url"
+        for e in d.evidence
+    }
+    assert urls == {
+        ("service:compose:db", 8),
+        ("service:postgresql:${DB_HOST}:5432", 9),  # the host is not known: said so
+        ("service:compose:db", 10),
+        ("service:compose:cache", 11),
+        ("service:compose:mq", 12),
+        ("service:http:api.internal.example:8080", 13),  # from .env
+    }
+    for sid in ("service:compose:db", "service:compose:cache", "service:compose:mq"):
+        node = g.node(sid)
+        assert isinstance(node, Service)
+        assert dict(node.properties).get("depchain:credentials") == "present", sid
+        assert all("***@" in e for e in node.endpoints if "@" in e)
+    unresolved = g.node("service:postgresql:${DB_HOST}:5432")
+    assert isinstance(unresolved, Service)
+    assert ("depchain:host-unresolved", "true") in unresolved.properties
+    assert ("depchain:credentials", "present") in unresolved.properties
+    assert "pkg:docker/example/app@2.0" in {c.id for c in g.components()}  # .env's APP_TAG
+    report = json.dumps(json_report.build(result))
+    for secret in ("pa$w0rd-in-compose", "w0rd", "s3cret-from-dotenv", "guest:", "set it"):
+        assert secret not in report, secret
+
+
+def test_compose_depends_on_evidence_is_the_entry_line(tmp_path: Path) -> None:
+    (tmp_path / "compose.yml").write_text(_COMPOSE)
+    result = depchain.scan(tmp_path / "compose.yml")
+    lines = {
+        (d.source, d.target): [e.line for e in d.evidence]
+        for d in result.graph.dependencies()
+        if d.mechanism == "depends-on"
+    }
+    assert lines == {
+        ("service:compose:app", "service:compose:db"): [5],
+        ("service:compose:app", "service:compose:cache"): [6],
+        ("service:compose:worker", "service:compose:db"): [17],
+    }
