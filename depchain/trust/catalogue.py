@@ -21,6 +21,17 @@ class Severity(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class Case:
+    """A case in which a gap is found at another severity than its default."""
+
+    key: str
+    """What the rule that finds the gap names the case by."""
+    severity: Severity
+    when: str
+    """The case, as the README and ``depchain explain`` say it (after "for")."""
+
+
+@dataclass(frozen=True)
 class Gap:
     id: str
     severity: Severity
@@ -29,6 +40,25 @@ class Gap:
     fix: str
     needs_index: bool = False
     """Found only with package-index data (``--online`` enrichment), not from files."""
+    cases: tuple[Case, ...] = ()
+    """Per-case severities; ``severity`` holds in every other case."""
+
+    def severity_for(self, case: str | None = None) -> Severity:
+        """The severity of the gap in ``case`` (one of :attr:`cases`' keys), else the
+        default; an unknown key is a bug."""
+        if case is None:
+            return self.severity
+        for known in self.cases:
+            if known.key == case:
+                return known.severity
+        raise KeyError(f"{self.id} has no case {case!r}")
+
+    @property
+    def severity_text(self) -> str:
+        """``medium; high for a branch``: the default, then each case."""
+        return "; ".join(
+            [self.severity.value, *(f"{c.severity.value} for {c.when}" for c in self.cases)]
+        )
 
 
 CATALOGUE: tuple[Gap, ...] = (
@@ -39,6 +69,7 @@ CATALOGUE: tuple[Gap, ...] = (
         "The version installed is whatever the index serves on the day: a new release by "
         "anyone who can publish the name enters without review.",
         "Pin it (== in a lockfile or a compiled requirements file), or lock the project.",
+        cases=(Case("build", Severity.LOW, "a build, test or development dependency"),),
     ),
     Gap(
         "DC002",
@@ -103,6 +134,7 @@ CATALOGUE: tuple[Gap, ...] = (
         "A tag or branch can be moved to other code by whoever controls the action's "
         "repository, and CI runs it with this repository's secrets.",
         "Pin `uses:` to the full commit SHA and keep the version in a trailing comment.",
+        cases=(Case("branch", Severity.HIGH, "a branch (it moves with every push)"),),
     ),
     Gap(
         "DC010",
@@ -182,6 +214,13 @@ CATALOGUE: tuple[Gap, ...] = (
         "Traffic to a host outside the deployment can be read or changed on the way, or "
         "the service accepts anyone.",
         "Use TLS (https, rediss, sslmode=require, ...) and authenticate.",
+        cases=(
+            Case(
+                "authentication",
+                Severity.MEDIUM,
+                "a service reached with TLS but without authentication",
+            ),
+        ),
     ),
     Gap(
         "DC020",

@@ -71,7 +71,8 @@ def unpinned(graph: DependencyGraph) -> Iterator[Finding]:
             and not node.sources
             and not _pinned_near(pinned.get(canonicalize_name(node.name), set()), dep)
         ):
-            severity = Severity.LOW if dep.kind is DependencyKind.BUILD else None
+            case = "build" if dep.kind is DependencyKind.BUILD else None
+            severity = BY_ID["DC001"].severity_for(case)
             yield _finding(
                 "DC001",
                 node.id,
@@ -201,7 +202,7 @@ def action_ref(graph: DependencyGraph) -> Iterator[Finding]:
         ref_type = dict(component.properties).get("depchain:ref-type")
         if component.ecosystem != "githubactions" or ref_type not in {"tag", "branch"}:
             continue
-        severity = Severity.HIGH if ref_type == "branch" else None
+        severity = BY_ID["DC009"].severity_for("branch" if ref_type == "branch" else None)
         for dep in graph.dependents(component.id):
             yield _finding(
                 "DC009",
@@ -279,7 +280,8 @@ def insecure_service(graph: DependencyGraph) -> Iterator[Finding]:
         if not missing:
             continue
         dep = next(iter(graph.dependents(service.id)), None)
-        severity = Severity.HIGH if "TLS" in missing else Severity.MEDIUM
+        case = None if "TLS" in missing else "authentication"
+        severity = BY_ID["DC019"].severity_for(case)
         yield _finding(
             "DC019",
             service.id,
