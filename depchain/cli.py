@@ -172,6 +172,9 @@ def _scan(
 
 
 def _emit(text: str, output: Path | None) -> None:
+    from depchain.redaction import redact_text
+
+    text = redact_text(text)  # the last boundary: nothing secret leaves, whatever made it
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -194,8 +197,11 @@ def _width(output: Path | None) -> int:
 
 def _report_errors(result: ScanResult) -> int:
     errors = result.errors
+    from depchain.redaction import redact_text
+    from depchain.render import printable
+
     for error in errors:
-        typer.echo(f"depchain: cannot read {error}", err=True)
+        typer.echo(printable(redact_text(f"depchain: cannot read {error}")), err=True)
     return EXIT_INCOMPLETE if errors else EXIT_OK
 
 
@@ -390,7 +396,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         code = exc.code
     except DepchainError as exc:
-        typer.echo(f"depchain: {exc.diagnostics()}", err=True)
+        from depchain.redaction import redact_text
+        from depchain.render import printable
+
+        typer.echo(printable(redact_text(f"depchain: {exc.diagnostics()}")), err=True)
         code = EXIT_USAGE if isinstance(exc, UsageError) else EXIT_INCOMPLETE
     except Exception as exc:  # a bug: never exit 1, which a CI reads as "findings"
         if os.environ.get("DEPCHAIN_DEBUG"):
@@ -401,9 +410,17 @@ def main(argv: list[str] | None = None) -> int:
             tb = tb.tb_next
         if tb is not None:
             where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+        from depchain.redaction import redact_text
+        from depchain.render import printable
+
+        said = (str(exc).strip().splitlines() or [""])[0][:160]
         typer.echo(
-            f"depchain: internal error: {type(exc).__name__}: {exc}{where} "
-            "(a bug in depchain; DEPCHAIN_DEBUG=1 shows the traceback)",
+            printable(
+                redact_text(
+                    f"depchain: internal error: {type(exc).__name__}: {said}{where} "
+                    "(a bug in depchain; DEPCHAIN_DEBUG=1 shows the traceback)"
+                )
+            ),
             err=True,
         )
         code = EXIT_BUG

@@ -8,6 +8,7 @@ from functools import lru_cache
 from packaging.utils import canonicalize_name
 
 from depchain.model import Component, ComponentType, Evidence, Hash, Source, SourceKind
+from depchain.redaction import redact_url
 
 _HASH_NAMES = {"sha-256": "sha256", "sha-384": "sha384", "sha-512": "sha512", "sha-1": "sha1"}
 
@@ -28,14 +29,17 @@ def purl(
     """The canonical Package URL string (packageurl-python encodes each part)."""
     from packageurl import PackageURL  # deferred: not needed on the fast path
 
-    return str(
-        PackageURL(
-            type=ptype,
-            namespace=namespace,
-            name=normalize(name) if ptype == "pypi" else name,
-            version=version,
-            qualifiers=dict(qualifiers) or None,
-        ).to_string()
+    # a qualifier's URL keeps no credential or token (the string encodes its '@')
+    return redact_url(
+        str(
+            PackageURL(
+                type=ptype,
+                namespace=namespace,
+                name=normalize(name) if ptype == "pypi" else name,
+                version=version,
+                qualifiers={k: redact_url(v) for k, v in qualifiers} or None,
+            ).to_string()
+        )
     )
 
 

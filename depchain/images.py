@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 
 from depchain.ids import purl
-from depchain.model import Component, ComponentType, Evidence, Source, SourceKind, redact_url
+from depchain.model import Component, ComponentType, Evidence, Source, SourceKind
+from depchain.redaction import quote, redact_url
 
 _DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 _NAME_PART = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*")
@@ -52,7 +53,7 @@ def parse_image(text: str) -> ImageRef:
     if "@" in reference:
         reference, _, digest = reference.partition("@")
         if not _DIGEST.fullmatch(digest):
-            raise ValueError(f"image {text!r} has a malformed digest {digest!r}")
+            raise ValueError(f"image {quote(text)} has a malformed digest {quote(digest)}")
         digest = digest.lower()
     tag = None
     slash = reference.rfind("/")
@@ -60,7 +61,7 @@ def parse_image(text: str) -> ImageRef:
     if colon > slash:
         reference, tag = reference[:colon], reference[colon + 1 :]
         if not _TAG.fullmatch(tag):
-            raise ValueError(f"image {text!r} has a malformed tag {tag!r}")
+            raise ValueError(f"image {quote(text)} has a malformed tag {quote(tag)}")
     segments = reference.split("/")
     registry = None
     if len(segments) > 1 and (
@@ -68,11 +69,11 @@ def parse_image(text: str) -> ImageRef:
     ):
         registry = segments.pop(0).lower()
         if not _REGISTRY.fullmatch(registry):
-            raise ValueError(f"image {text!r} has a malformed registry {registry!r}")
+            raise ValueError(f"image {quote(text)} has a malformed registry {quote(registry)}")
         if registry in _DOCKER_HUB:
             registry = None
     if not segments or not all(_NAME_PART.fullmatch(s) for s in segments):
-        raise ValueError(f"{text!r} is not an image reference")
+        raise ValueError(f"{quote(text)} is not an image reference")
     if registry is None and len(segments) == 1:
         segments.insert(0, "library")
     namespace = "/".join(segments[:-1]) or None

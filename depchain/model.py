@@ -7,9 +7,10 @@ returns can be shared, hashed and merged without copies going stale.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, TypeVar
+
+from depchain.redaction import redact_url as redact_url  # re-exported
 
 _T = TypeVar("_T")
 
@@ -90,27 +91,6 @@ class Hash:
     algorithm: str
     """Lower-case hashlib name: sha256, sha512, md5, ..."""
     value: str
-
-
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@\s:]*)(?::[^/\s]*)?@")
-"""Greedy up to the last ``@`` before the path: a password may hold an ``@``."""
-
-
-def redact_url(text: str) -> str:
-    """``text`` with the credentials of every URL in it replaced by ``***``.
-
-    ``https://user:token@host`` and ``https://token@host`` become ``https://***@host``;
-    the plain ``git@`` user of an SSH URL, which is no secret, stays.
-    """
-    if "@" not in text or "://" not in text:
-        return text
-
-    def hide(m: re.Match[str]) -> str:
-        if "ssh" in m.group("scheme") and m.group(0).count(":") == 1 and m.group(0).count("@") == 1:
-            return m.group(0)  # ssh://git@host: a user name, no password
-        return f"{m.group('scheme')}***@"
-
-    return _USERINFO.sub(hide, text)
 
 
 @dataclass(frozen=True, order=True)
@@ -291,6 +271,10 @@ class InputError:
 
     path: str
     message: str
+
+    def __post_init__(self) -> None:  # never a credential in a message
+        object.__setattr__(self, "path", redact_url(self.path))
+        object.__setattr__(self, "message", redact_url(self.message))
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"

@@ -31,6 +31,7 @@ from depchain.model import (
     Scope,
 )
 from depchain.native.distribution import Distribution
+from depchain.redaction import quote
 
 _EXTRA = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]|['"]([^'"]+)['"]\s*==\s*extra\b""")
 INFERRED = "environment:inferred-extra"
@@ -91,7 +92,9 @@ def parse_requires(
         except InvalidRequirement as exc:
             if evidence is not None:
                 errors.append(
-                    InputError(evidence.path, f"Requires-Dist {text!r}: {str(exc).splitlines()[0]}")
+                    InputError(
+                        evidence.path, f"Requires-Dist {quote(text)}: {str(exc).splitlines()[0]}"
+                    )
                 )
     return reqs, errors
 

@@ -41,6 +41,7 @@ from depchain.model import (
     InputError,
     Scope,
 )
+from depchain.redaction import quote
 from depchain.resolvers._refs import BuildLinks, claimed_version, pin_component
 from depchain.resolvers.base import ResolveContext
 from depchain.yamlpositions import YamlPositions, type_name
@@ -221,7 +222,9 @@ def _uses(
     m = _ACTION.fullmatch(value)
     subpath = m.group("path") if m else None
     if not m or "${{" in value or (subpath and ({"", ".", ".."} & set(subpath.split("/")))):
-        state.error(doc, path, f"{value!r} is not owner/repo[/path]@ref, ./path or docker://image")
+        state.error(
+            doc, path, f"{quote(value)} is not owner/repo[/path]@ref, ./path or docker://image"
+        )
         return
     owner, repo, ref = m.group("owner").lower(), m.group("repo").lower(), m.group("ref")
     claimed = claimed_version(doc.positions.comment(path))

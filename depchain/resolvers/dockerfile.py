@@ -65,8 +65,8 @@ from depchain.model import (
     Scope,
     Source,
     SourceKind,
-    redact_url,
 )
+from depchain.redaction import quote, redact_url
 from depchain.resolvers.base import ResolveContext, name_from_url, requirement
 
 NAME = "dockerfile"
@@ -444,7 +444,7 @@ def _copy(state: _State, stage: _Stage, ins: _Instruction) -> None:
         elif flag == "--checksum" and value:
             checksum = parse_hash(value)
             if checksum is None:
-                raise ValueError(f"malformed --checksum {value!r}")
+                raise ValueError(f"malformed --checksum {quote(value)}")
     if ins.keyword != "ADD" or not tokens:
         return
     sources = tokens[:-1]

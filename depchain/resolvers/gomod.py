@@ -25,6 +25,8 @@ from depchain.resolvers.base import ResolveContext
 
 NAME = "go-mod"
 _REQUIRE = re.compile(r"^\s*(?:require\s+)?(\S+)\s+(v\S+)\s*(//.*)?$")
+_MODULE_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~+/-]*")
+"""What Go accepts in a module path (no scheme, no ``@``, no ``:``)."""
 _REPLACE = re.compile(r"^\s*(?:replace\s+)?(\S+)(?:\s+(v\S+))?\s+=>\s+(\S+)(?:\s+(v\S+))?\s*$")
 
 
@@ -56,14 +58,28 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         kind = block or line.split()[0]
         if kind == "require":
             m = _REQUIRE.match(line)
-            if not m:
-                errors.append(InputError(display, f"line {number}: cannot read require {line!r}"))
+            if not m or not _MODULE_PATH.fullmatch(m.group(1)):
+                errors.append(InputError(display, f"line {number}: not a require of a module path"))
                 continue
             requires.append((m.group(1), m.group(2), "indirect" in (m.group(3) or ""), number))
         elif kind == "replace":
             m = _REPLACE.match(line)
-            if m:
-                replaces[m.group(1)] = (m.group(3), m.group(4))
+            if not m:
+                errors.append(InputError(display, f"line {number}: cannot read this replace"))
+                continue
+            target = m.group(3)
+            local = target.startswith((".", "/"))
+            if not local and not _MODULE_PATH.fullmatch(target):
+                # a module path has no scheme, credentials or spaces: never echoed
+                errors.append(
+                    InputError(
+                        display,
+                        f"line {number}: replace target is neither a module path nor a "
+                        "local folder; that replace is ignored",
+                    )
+                )
+                continue
+            replaces[m.group(1)] = (target, m.group(4))
     sums = _go_sum(path.parent / "go.sum", ctx)
     components: list[Component] = [subject]
     deps: list[Dependency] = []

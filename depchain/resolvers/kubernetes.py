@@ -39,8 +39,8 @@ from depchain.model import (
     Fragment,
     Scope,
     Service,
-    redact_url,
 )
+from depchain.redaction import redact_url
 from depchain.resolvers._deployment import Deployment
 from depchain.resolvers.base import ResolveContext
 from depchain.resolvers.configurls import UrlCollector

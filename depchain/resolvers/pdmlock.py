@@ -22,6 +22,7 @@ from depchain.errors import InputFileError
 from depchain.fileio import parse_toml
 from depchain.ids import pypi_component, vcs_uri
 from depchain.model import Fragment, Source, SourceKind
+from depchain.redaction import quote
 from depchain.resolvers._lock import (
     LockBuilder,
     Locked,
@@ -201,12 +202,12 @@ def _requirement(text: str) -> _Requirement:
 def _package_edge(lock: LockBuilder, item: Locked, text: Any, of_extras: tuple[str, ...]) -> None:
     name = item.component.name
     if not isinstance(text, str):
-        lock.error(item.line, f"package {name!r}: dependency is not a string: {text!r}")
+        lock.error(item.line, f"package {quote(name)}: dependency is not a string: {quote(text)}")
         return
     try:
         req = _requirement(text)
     except ValueError as exc:
-        lock.error(item.line, f"package {name!r}: invalid dependency {text!r}: {exc}")
+        lock.error(item.line, f"package {quote(name)}: invalid dependency {quote(text)}: {exc}")
         return
     targets = pick(lock.by_name.get(canonicalize_name(req.name), []), req.specifier)
     if not targets:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from depchain.model import Source, SourceKind
+from depchain.redaction import quote
 from depchain.resolvers.base import source_from_url
 
 _VERSION = re.compile(r"^\d+(\.\d+)*([a-zA-Z0-9.+-]*)$")
@@ -56,7 +57,7 @@ def constraint(text: str) -> str | None:
     try:
         SpecifierSet(joined)
     except InvalidSpecifier:
-        raise ValueError(f"{text!r} is not a version constraint") from None
+        raise ValueError(f"{quote(text)} is not a version constraint") from None
     return joined
 
 

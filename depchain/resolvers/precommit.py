@@ -37,8 +37,8 @@ from depchain.model import (
     Fragment,
     InputError,
     Scope,
-    redact_url,
 )
+from depchain.redaction import quote, redact_url
 from depchain.resolvers._refs import BuildLinks, claimed_version, pin_component
 from depchain.resolvers.base import ResolveContext, requirement
 from depchain.yamlpositions import YamlPositions, type_name
@@ -194,7 +194,7 @@ def _additional(state: _State, item: Any, path: tuple[str | int, ...], python: b
                 return
     other = _OTHER.fullmatch(text)
     if not other:
-        state.error(path, f"{text!r} is not a package name")
+        state.error(path, f"{quote(text)} is not a package name")
         return
     name, version = other.group("name"), other.group("version")
     ident = purl("generic", name, version)

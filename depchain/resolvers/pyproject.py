@@ -29,6 +29,7 @@ from depchain.model import (
     Source,
     SourceKind,
 )
+from depchain.redaction import quote
 from depchain.resolvers import poetry_constraints
 from depchain.resolvers.base import LineIndex, ResolveContext, requirement, source_from_url
 
@@ -81,7 +82,7 @@ class _Builder:
     ) -> Dependency | None:
         if not isinstance(text, str):
             self.errors.append(
-                InputError(self.display, f"{'.'.join(tables[:1])}: not a string: {text!r}")
+                InputError(self.display, f"{'.'.join(tables[:1])}: not a string: {quote(text)}")
             )
             return None
         line = self.lines.find(text, tables=tables, key=key)
@@ -99,7 +100,7 @@ class _Builder:
         except ValueError as exc:
             where = f"line {line}" if line else "?"
             self.errors.append(
-                InputError(self.display, f"{where}: invalid requirement {text!r}: {exc}")
+                InputError(self.display, f"{where}: invalid requirement {quote(text)}: {exc}")
             )
             return None
         component, dep = self._with_declared_source(component, dep)

@@ -33,6 +33,7 @@ from depchain.model import (
     Source,
     SourceKind,
 )
+from depchain.redaction import quote
 from depchain.resolvers.base import (
     ResolveContext,
     name_from_url,
@@ -189,7 +190,7 @@ def _split_option(text: str) -> tuple[str, str]:
         r"^(-[a-zA-Z])\s*(.*)$", text
     )
     if not m:
-        raise ValueError(f"cannot read option {text!r}")
+        raise ValueError(f"cannot read option {quote(text)}")
     return m.group(1), m.group(2).strip()
 
 
@@ -371,7 +372,7 @@ def _hashes(options: str) -> tuple[Hash, ...]:
         if value is not None:
             parsed = parse_hash(value)
             if parsed is None:
-                raise ValueError(f"malformed hash {value!r} (expected algorithm:hexdigest)")
+                raise ValueError(f"malformed hash {quote(value)} (expected algorithm:hexdigest)")
             found.append(parsed)
         i += 1
     return tuple(sorted(set(found)))
@@ -384,7 +385,7 @@ def _constraint(text: str) -> tuple[str | None, str]:
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
-        raise ValueError(f"invalid constraint {text!r}: {str(exc).splitlines()[0]}") from None
+        raise ValueError(f"invalid constraint {quote(text)}: {str(exc).splitlines()[0]}") from None
     return str(canonicalize_name(req.name)), str(req.specifier)
 
 

@@ -38,6 +38,7 @@ from depchain.model import (
     InputError,
     Scope,
 )
+from depchain.redaction import quote
 from depchain.resolvers.base import ResolveContext, requirement
 
 NAME = "tox"
@@ -203,7 +204,7 @@ def _requirement(
             indexes=tuple(indexes),
         )
     except ValueError as exc:
-        message = f"line {number}: [{section}] {text!r}: {exc}"
+        message = f"line {number}: [{section}] {quote(text)}: {exc}"
         state.errors.append(InputError(state.display, message))
         return
     state.components.append(component)

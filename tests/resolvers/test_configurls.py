@@ -96,7 +96,7 @@ def test_dotenv_and_toml_one_service_per_endpoint_and_no_secret(tmp_path: Path) 
     amqp = services["service:amqp:mq.example.com:5671"]
     assert _props(amqp)["depchain:tls"] == "true" and amqp.trust_boundary is True
     hook = services["service:http:hooks.example.com:443"]
-    assert hook.endpoints == ("https://hooks.example.com/notify?channel=ops",)
+    assert hook.endpoints == ("https://hooks.example.com/notify?channel=***",)  # values hidden
     assert _props(hook)["depchain:credentials"] == "present"
     assert _props(hook)["depchain:authentication"] == "token"
     assert services["service:redis:queue:6379"].trust_boundary is None  # a bare name
