@@ -14,10 +14,19 @@ malformed response can enter (callers store only what they parsed).
 The file is opened in WAL mode with a busy timeout, so that several depchain processes
 (a pre-commit hook and an editor, CI jobs sharing a cache) can read and write it at
 once. Where the cache lives: :func:`cache_dir`.
+
+A shared cache is input like any other: anyone who can write it can put anything in it.
+:meth:`Cache.read_project` returns only rows whose columns have the types written here
+and whose body is at most :data:`MAX_BODY` characters, at most :data:`MAX_ROWS` rows a
+project, and says which rows it left out; :meth:`Cache.drop` deletes them. What a body
+must hold is checked by the reader (:mod:`depchain.enrich.facts`). A file that is not
+a database, that is locked longer than :data:`BUSY_TIMEOUT`, or that cannot be written
+raises :class:`CacheError`, which callers treat as a miss.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -37,6 +46,18 @@ DEFAULT_TTL = 24 * 60 * 60.0
 FILENAME = "index-cache.sqlite3"
 SCHEMA_VERSION = 2
 """Bumped when what is stored changes meaning; an older file is emptied, not misread."""
+
+BUSY_TIMEOUT = 5.0
+"""Seconds to wait for another process's lock before the cache is given up on."""
+
+MAX_BODY = 16 * 1024 * 1024
+"""The longest body read back, in characters (a release of 20,000 files is ~5 MB)."""
+
+MAX_ROWS = 100_000
+"""The most rows read back for one project; a project with more is dropped whole."""
+
+Key = tuple[Any, Any]
+"""(release, kind) of a row, as stored (possibly not text, in a tampered file)."""
 
 
 class CacheError(Exception):
@@ -124,9 +145,14 @@ class Cache:
         self.directory = Path(directory)
         self.path = self.directory / FILENAME
         self.ttl = ttl
+        self.busy_timeout = BUSY_TIMEOUT
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
-        if create or self.path.exists():
+        try:
+            exists = self.path.exists()
+        except OSError as exc:
+            raise CacheError(f"{self.path}: cannot be opened ({exc.strerror})") from None
+        if create or exists:
             self._db = self._open(create)
 
     def _open(self, create: bool) -> sqlite3.Connection:
@@ -136,11 +162,14 @@ class Cache:
             if create:
                 self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             db = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
             )
         except (OSError, sqlite3.Error) as exc:
             raise CacheError(f"{self.path}: cannot be opened ({exc})") from None
-        deadline = time.monotonic() + 30.0
+        deadline = time.monotonic() + self.busy_timeout
         while True:
             try:
                 self._prepare(db)
@@ -161,9 +190,8 @@ class Cache:
                 raise CacheError(f"{self.path}: not a usable cache ({exc})") from None
         return db
 
-    @staticmethod
-    def _prepare(db: sqlite3.Connection) -> None:
-        db.execute("PRAGMA busy_timeout = 30000")
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         # WAL: readers never wait for a writer; where the file system cannot share memory
         # SQLite keeps its rollback journal, which is slower but as safe
         if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -191,19 +219,66 @@ class Cache:
         """The entry stored under the key, fresh or stale (see :meth:`Entry.fresh`)."""
         rows = self._query(
             "SELECT status, body, stored_at FROM answers "
-            "WHERE idx = ? AND project = ? AND release = ? AND kind = ?",
-            (index, project, release, kind),
+            "WHERE idx = ? AND project = ? AND release = ? AND kind = ? "
+            "AND typeof(status) = 'integer' AND typeof(body) = 'text' AND length(body) <= ? "
+            "AND typeof(stored_at) IN ('real', 'integer')",
+            (index, project, release, kind, MAX_BODY),
         )
-        return Entry(*rows[0]) if rows else None
+        return Entry(rows[0][0], rows[0][1], float(rows[0][2])) if rows else None
 
     def get_project(self, index: str, project: str) -> dict[tuple[str, str], Entry]:
-        """Every entry of one project, by (release, kind): one query for all of it."""
+        """Every well-typed entry of one project, by (release, kind)."""
+        return self.read_project(index, project)[0]
+
+    def read_project(
+        self, index: str, project: str
+    ) -> tuple[dict[tuple[str, str], Entry], list[Key]]:
+        """Every entry of one project, by (release, kind), in one query; and the keys of
+        the rows left out: a column of the wrong type, a body that is not text or is
+        longer than :data:`MAX_BODY`, a time that is not a finite number (all of
+        them, when the project has more than :data:`MAX_ROWS` rows)."""
         rows = self._query(
-            "SELECT release, kind, status, body, stored_at FROM answers "
-            "WHERE idx = ? AND project = ?",
-            (index, project),
+            "SELECT release, kind, status, "
+            "CASE WHEN typeof(body) = 'text' AND length(body) <= ? THEN body END, "
+            "stored_at, typeof(release), typeof(kind), typeof(status), typeof(stored_at) "
+            "FROM answers WHERE idx = ? AND project = ? LIMIT ?",
+            (MAX_BODY, index, project, MAX_ROWS + 1),
         )
-        return {(r[0], r[1]): Entry(r[2], r[3], r[4]) for r in rows}
+        if len(rows) > MAX_ROWS:
+            return {}, [(r[0], r[1]) for r in rows]
+        good: dict[tuple[str, str], Entry] = {}
+        bad: list[Key] = []
+        for release, kind, status, body, stored_at, *types in rows:
+            if (
+                types[:3] == ["text", "text", "integer"]
+                and types[3] in {"real", "integer"}
+                and body is not None
+                and math.isfinite(stored_at)
+            ):
+                good[(release, kind)] = Entry(status, body, float(stored_at))
+            else:
+                bad.append((release, kind))
+        return good, bad
+
+    def drop(self, index: str, project: str, keys: Iterable[Key]) -> None:
+        """Delete the rows of ``project`` under these (release, kind) keys."""
+        batch = [(index, project, release, kind) for release, kind in keys]
+        if not batch or self._db is None:
+            return
+        import sqlite3
+
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "DELETE FROM answers WHERE idx = ? AND project = ? AND release IS ? "
+                    "AND kind IS ?",
+                    batch,
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise CacheError(f"{self.path}: cannot be written ({exc})") from None
 
     def put(
         self,
@@ -244,9 +319,17 @@ class Cache:
                 )
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
+                self._rollback()
                 raise CacheError(f"{self.path}: cannot be written ({exc})") from None
+
+    def _rollback(self) -> None:
+        import sqlite3
+
+        try:
+            if self._db is not None and self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
     def get_url(self, url: str) -> Entry | None:
         """An answer stored by URL (credentials never belong in ``url``)."""
@@ -270,7 +353,7 @@ class Cache:
             except sqlite3.Error as exc:
                 raise CacheError(f"{self.path}: cannot be written ({exc})") from None
 
-    def _query(self, sql: str, params: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         if self._db is None:
             return []
         import sqlite3

@@ -11,8 +11,11 @@ software of pypi.org and test.pypi.org: their base URL is derived from the index
 when the index is one of those, and otherwise the choice says why ownership cannot be
 asked (:attr:`IndexChoice.unsupported`).
 
-Index URLs may carry credentials (``https://user:token@host/simple``): they are kept
-for the request only; everything meant to be shown goes through :func:`redact_url`.
+Index URLs may carry credentials (``https://user:token@host/simple``, or a token in
+the query, ``?token=...``): they are kept for the request only; everything meant to be
+shown or stored goes through :func:`display_url` (:attr:`IndexChoice.display`), and
+:attr:`IndexChoice.secrets` lists them, so that no message or cached answer can repeat
+them.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from depchain.model import redact_url
 
@@ -54,13 +57,24 @@ class IndexChoice:
 
     @property
     def display(self) -> str:
-        """The index URL with any credentials replaced by ``***``."""
-        return redact_url(self.url)
+        """The index URL with any credentials replaced by ``***`` (see
+        :func:`display_url`)."""
+        return display_url(self.url)
 
     @property
     def host(self) -> str:
         """The index's host name (never its credentials)."""
-        return urlsplit(self.url).hostname or self.display
+        try:
+            return urlsplit(self.url).hostname or self.display
+        except ValueError:
+            return self.display
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What of the index URL may be a secret: the user and password, the query's
+        values and the fragment, as written and percent-decoded (6 characters or more:
+        shorter ones are not searched for, they would match ordinary words)."""
+        return url_secrets(self.url)
 
     @property
     def simple_url(self) -> str:
@@ -68,6 +82,18 @@ class IndexChoice:
         if self.api is not None:
             return f"{self.api}/simple/"
         return self.url.rstrip("/") + "/"
+
+    def project_url(self, name: str) -> str:
+        """The Simple API page of a project (``name`` as it goes in a path); the index
+        URL's query (an access token, say) stays a query, after the path."""
+        if self.api is not None:
+            return f"{self.api}/simple/{name}/"
+        try:
+            parts = urlsplit(self.url)
+        except ValueError:
+            return self.simple_url + f"{name}/"
+        path = parts.path.rstrip("/") + f"/{name}/"
+        return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
     @property
     def unsupported(self) -> str | None:
@@ -78,6 +104,46 @@ class IndexChoice:
             f"the index {self.display} (from {self.origin}) is not PyPI: only pypi.org's "
             "JSON API says who owns a project"
         )
+
+
+def display_url(url: str) -> str:
+    """``url`` as it may be shown or stored: credentials (``user:token@``) replaced by
+    ``***``, each query value by ``***`` (its key kept: it says what is there without
+    authorising anything), the fragment dropped."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return "(an index URL that cannot be read)"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = "&".join(
+        f"{quote(key, safe='')}=***" for key, _ in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    if parts.query and not query:
+        query = "***"
+    return redact_url(urlunsplit((parts.scheme, netloc, parts.path, query, "")))
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The parts of ``url`` that may be secrets (see :attr:`IndexChoice.secrets`)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ()
+    found: list[str] = []
+    if "@" in parts.netloc:
+        userinfo = parts.netloc.rpartition("@")[0]
+        found.extend(userinfo.split(":", 1))
+    found.extend(value for _, value in parse_qsl(parts.query, keep_blank_values=True))
+    found.append(parts.fragment)
+    out: set[str] = set()
+    for item in found:
+        for form in (item, unquote(item), quote(unquote(item), safe="")):
+            if len(form) >= 6:
+                out.add(form)
+    return tuple(sorted(out, key=lambda s: (-len(s), s)))
 
 
 def warehouse_api(index_url: str) -> str | None:

@@ -18,9 +18,13 @@ For each (name, version) :func:`enrich` asks, at most once per project and per f
   publisher of each bundle (kind, repository, workflow, environment), and whether its
   attestations verify against the file's listed sha256.
 
-Requests have timeouts, a bounded retry loop (exponential backoff on timeouts,
-connection errors, 429 and 5xx; none on 404 or another 4xx; a malformed JSON answer is
-retried too), and run on a bounded thread pool. Answers are kept in
+Every request goes through :class:`~depchain.enrich.fetch.Fetcher`: an overall deadline
+per request and per scan (``timeout``, ``--index-timeout``), a size cap, redirects only
+where :class:`~depchain.enrich.fetch.Reach` allows, a bounded retry loop (exponential
+backoff on timeouts, connection errors, 429 and 5xx; none on 404 or another 4xx; a
+malformed JSON answer is retried too), on a bounded thread pool. Counts are bounded too:
+files per Simple page (:data:`depchain.enrich.simple.MAX_FILES`), provenance objects
+asked per project (:data:`MAX_PROVENANCE`). Answers are kept in
 :class:`~depchain.enrich.cache.Cache`; ``offline=True`` reads that cache only and never
 opens a socket (nor imports requests). A failure affects only its component: it is
 reported in :attr:`Enrichment.errors` and what it would have told is ``unknown``.
@@ -30,7 +34,6 @@ from __future__ import annotations
 
 import json
 import queue
-import random
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -40,7 +43,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from depchain.enrich import simple
 from depchain.enrich.cache import DEFAULT_TTL, Cache, CacheError, Entry
-from depchain.enrich.index import IndexChoice, choose_index, warehouse_api
+from depchain.enrich.fetch import Fetcher, Limits, Reach
+from depchain.enrich.index import IndexChoice, choose_index
 from depchain.enrich.repos import declared_repository
 
 if TYPE_CHECKING:
@@ -50,11 +54,10 @@ if TYPE_CHECKING:
 
     from depchain.model import Component
 
-Timeout: TypeAlias = "float | tuple[float, float]"
 Key: TypeAlias = "tuple[str, str | None]"
 
-MAX_ANSWER_BYTES = 64 * 1024 * 1024
-"""The largest answer read (botocore's project JSON is about 4 MB)."""
+MAX_PROVENANCE = 50
+"""Provenance objects asked per project in one run (the rest wait for the next run)."""
 
 INTEGRITY_ACCEPT = "application/vnd.pypi.integrity.v1+json, application/json;q=0.9"
 
@@ -209,7 +212,8 @@ def enrich(
     index_url: str | None = None,
     cache_dir: str | Path | None = None,
     offline: bool = False,
-    timeout: Timeout = (3.05, 10),
+    timeout: float = 60.0,
+    request_timeout: float = 15.0,
     retries: int = 3,
     workers: int = 8,
     session: requests.Session | None = None,
@@ -224,7 +228,9 @@ def enrich(
     provenance; only pypi.org and test.pypi.org say who owns a project, so another index
     gives ``unknown`` ownership with the reason. ``cache_dir``: see
     :func:`~depchain.enrich.cache.cache_dir`. ``offline``: the cache only, entries of any
-    age, never a socket. ``timeout``: (connect, read) seconds of every request;
+    age, never a socket. ``timeout``: seconds for all the requests of this call
+    (``--index-timeout``): what is not answered by then is ``unknown`` with a note;
+    ``request_timeout``: seconds for one request, retries and redirects included;
     ``retries``: tries per request; ``workers``: requests at once; ``ttl``: seconds a
     cached answer stays fresh; ``backoff``: first retry delay in seconds (doubled each
     time; 0 for none). ``session``: a requests Session to use (for tests and proxies).
@@ -249,7 +255,14 @@ def enrich(
         run = _Run(choice, cache, offline, ttl, notes)
         run.lookup(keys)
         if not offline and run.needs_network():
-            run.fetch(session, timeout, retries, workers, backoff)
+            limits = Limits(scan=timeout, request=request_timeout)
+            fetcher = Fetcher(
+                session, run.reach, limits, retries=retries, backoff=backoff, workers=workers
+            )
+            try:
+                run.fetch(fetcher, workers)
+            finally:
+                fetcher.close()
         return {k: run.result(k) for k in keys}
     finally:
         if cache is not None:
@@ -326,6 +339,7 @@ class _Run:
         self.namespace = choice.api or choice.display
         """What the cache's entries are kept under: the API base, or the index URL."""
         self.offline, self.ttl, self.notes = offline, ttl, notes
+        self.reach = Reach(choice.url)
         self.projects: dict[str, _Project] = {}
         self.unwritten: list[_Row] = []
         self.now = time.time()
@@ -341,7 +355,7 @@ class _Run:
             if version is not None:
                 record.versions.setdefault(_norm_version(version), version)
         for record in self.projects.values():
-            entries = self._cached(record.name)
+            entries = self._cached(record)
             record.project = entries.get(("", "project"))
             record.listing = entries.get(("", "listing"))
             for (release, kind), entry in entries.items():
@@ -350,14 +364,40 @@ class _Run:
                 elif kind.startswith("provenance/"):
                     record.provenance[(release, kind.removeprefix("provenance/"))] = entry
 
-    def _cached(self, project: str) -> dict[tuple[str, str], Entry]:
+    def _cached(self, record: _Project) -> dict[tuple[str, str], Entry]:
+        """The project's cached entries that are well formed; the others are dropped
+        from the cache and said in the project's errors."""
+        from depchain.enrich import facts
+
         if self.cache is None:
             return {}
         try:
-            return self.cache.get_project(self.namespace, project)
+            entries, bad = self.cache.read_project(self.namespace, record.name)
         except CacheError as exc:
-            self.notes.append(str(exc))
+            self._cache_failed(exc)
             return {}
+        for key, entry in list(entries.items()):
+            if facts.problem(key[1], entry, self.now) is not None:
+                del entries[key]
+                bad.append(key)
+        if bad:
+            record.errors.append(
+                f"{len(bad)} malformed cache {'entry' if len(bad) == 1 else 'entries'} for "
+                f"{record.name} ignored and dropped"
+            )
+            try:
+                self.cache.drop(self.namespace, record.name, bad)
+            except CacheError as exc:
+                self._cache_failed(exc)
+        return entries
+
+    def _cache_failed(self, exc: CacheError) -> None:
+        """The cache is left alone for the rest of the run (a locked file would make
+        every look-up wait): what it holds is a miss, nothing more is written."""
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+        self.notes.append(f"{exc}; answers are not cached")
 
     def _fresh(self, entry: Entry | None) -> bool:
         return entry is not None and (self.offline or entry.fresh(self.ttl, self.now))
@@ -408,47 +448,24 @@ class _Run:
         return due
 
     def _followed(self, link: str | None) -> str | None:
-        """The URL to ask for a PEP 740 link, or None when it is not followed: only over
-        https (or http to the index's own http host), only to the index's own host or
-        to PyPI; the index's credentials go only to its own host."""
-        if link is None:
+        """The URL to ask for a PEP 740 link, or None when it is not followed: where a
+        redirect may go (:meth:`Reach.refusal`); the index's credentials go only to its
+        own host."""
+        if link is None or self.reach.refusal(link) is not None:
             return None
-        index = urlsplit(self.choice.url)
         parts = urlsplit(link)
-        same_host = (parts.hostname or "").lower() == (index.hostname or "").lower() and (
-            parts.port == index.port
-        )
-        if not (same_host or warehouse_api(link) is not None):
-            return None
-        if parts.scheme != "https" and not (same_host and index.scheme == parts.scheme):
-            return None
-        if same_host and "@" in index.netloc:
-            userinfo = index.netloc.rpartition("@")[0]
-            return urlunsplit(
-                (parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, "")
-            )
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+        bare = urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+        return self.reach.with_credentials(bare)
 
     def needs_network(self) -> bool:
         return any(self._project_due(r) or self._provenance_due(r) for r in self.projects.values())
 
     # phase 2: ask the index
 
-    def fetch(
-        self,
-        session: requests.Session | None,
-        timeout: Timeout,
-        retries: int,
-        workers: int,
-        backoff: float,
-    ) -> None:
-        own = session is None
-        http = _new_session(workers) if session is None else session
-
-        def get(url: str, accept: str, raw: bool = False) -> _Answer:
-            return _fetch(
-                http, url, accept, timeout=timeout, retries=retries, backoff=backoff, raw=raw
-            )
+    def fetch(self, fetcher: Fetcher, workers: int) -> None:
+        def get(url: str, accept: str) -> _Answer:
+            got = fetcher.get(url, accept)
+            return _Answer(got.status, got.data, got.error)
 
         pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="depchain-index")
         projects: dict[Future[_ProjectAnswer], _Project] = {}
@@ -458,7 +475,7 @@ class _Run:
             for record in self.projects.values():
                 if self._project_due(record):
                     versions = list(record.versions)
-                    future = pool.submit(self._ask_project, get, record.name, versions)
+                    future = pool.submit(self._ask_project, fetcher, record.name, versions)
                     projects[future] = record
                     future.add_done_callback(finished.put)
                 else:
@@ -475,8 +492,6 @@ class _Run:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             self._flush()
-            if own:
-                http.close()
 
     def _submit_provenance(
         self,
@@ -486,25 +501,32 @@ class _Run:
         pending: _Pending,
         finished: queue.SimpleQueue[Future[Any]],
     ) -> None:
-        for item in self._provenance_due(record):
+        due = self._provenance_due(record)
+        if len(due) > MAX_PROVENANCE:
+            record.errors.append(
+                f"{self.choice.host}: provenance of {len(due) - MAX_PROVENANCE} more files of "
+                f"{record.name} not asked (at most {MAX_PROVENANCE} per project and run)"
+            )
+        for item in due[:MAX_PROVENANCE]:
             future = pool.submit(get, item.url, INTEGRITY_ACCEPT)
             pending[future] = (record, item)
             future.add_done_callback(finished.put)
 
-    def _ask_project(
-        self, get: Callable[..., _Answer], project: str, versions: list[str]
-    ) -> _ProjectAnswer:
+    def _ask_project(self, fetcher: Fetcher, project: str, versions: list[str]) -> _ProjectAnswer:
         """In a worker: the Simple API page; on Warehouse the project JSON too, and each
         version's JSON where neither listed the files."""
+
+        def get(url: str, accept: str) -> _Answer:
+            got = fetcher.get(url, accept)
+            return _Answer(got.status, got.data, got.error)
+
         name = quote(project, safe="")
-        page = f"{self.choice.simple_url}{name}/"
-        answer = get(page, simple.ACCEPT, True)
-        if answer.data is not None:  # raw: the body, its content type, the final URL
+        got = fetcher.get(self.choice.project_url(name), simple.ACCEPT, raw=True)
+        answer = _Answer(got.status, error=got.error)
+        if got.body is not None:
             try:
-                listing = simple.parse(
-                    answer.data["body"], answer.data["type"], answer.data["url"], project
-                )
-                answer = _Answer(answer.status, listing=listing)
+                listing = simple.parse(got.body, got.content_type, got.url, project)
+                answer = _Answer(got.status, listing=listing)
             except simple.SimpleError as exc:
                 answer = _Answer(0, error=str(exc))
         if self.api is None:
@@ -530,7 +552,7 @@ class _Run:
             "listing",
             page,
             page.listing.facts() if page.listing is not None else None,
-            f"{urlsplit(self.choice.simple_url).path}{record.name}/",
+            urlsplit(self.choice.project_url(record.name)).path,
             rows,
         )
         releases: dict[str, Any] | None = None
@@ -541,6 +563,9 @@ class _Run:
             record.project = self._keep(record, "project", result.json, facts, where, rows)
             found = data.get("releases") if data is not None else None
             releases = found if isinstance(found, dict) else None
+            if releases is not None and len(releases) > simple.MAX_FILES:
+                self._failed(record, f"{where} lists more than {simple.MAX_FILES} releases", None)
+                releases = None
         if not self._absent(record):
             for version in record.versions:
                 release = self._release(record, version, page.listing, releases, result.per_version)
@@ -636,8 +661,14 @@ class _Run:
         record.errors.append(line)
 
     def _store(self, rows: list[_Row]) -> None:
-        """Queue answers for the cache, written in batches (one transaction each)."""
-        self.unwritten.extend(rows)
+        """Queue answers for the cache, written in batches (one transaction each). An
+        answer that repeats a secret of the index URL is not cached (an index may put
+        its token in its links: the cache is no place for it)."""
+        secrets = self.choice.secrets
+        kept = [r for r in rows if not any(x in str(f) for f in r for x in secrets)]
+        if len(kept) < len(rows) and _NOT_CACHED not in self.notes:
+            self.notes.append(_NOT_CACHED)
+        self.unwritten.extend(kept)
         if len(self.unwritten) >= 500:
             self._flush()
 
@@ -648,12 +679,16 @@ class _Run:
         try:
             self.cache.put_many(rows, now=self.now)
         except CacheError as exc:
-            if str(exc) not in self.notes:
-                self.notes.append(str(exc))
+            self._cache_failed(exc)
 
     # phase 3: one Enrichment per key
 
     def result(self, key: Key) -> Enrichment:
+        """What is known of one key, with the index URL's secrets hidden wherever the
+        index may have repeated them (messages, reasons, URLs)."""
+        return _scrubbed(self._result(key), self.choice.secrets)
+
+    def _result(self, key: Key) -> Enrichment:
         from packaging.utils import canonicalize_name
 
         name, version = key
@@ -783,6 +818,32 @@ class _Run:
         return lines
 
 
+_NOT_CACHED = "an answer that repeats the index URL's credentials was not cached"
+
+
+def _scrubbed(enrichment: Enrichment, secrets: tuple[str, ...]) -> Enrichment:
+    """Every text of ``enrichment`` (and of its files) with each secret as ``***``."""
+    from dataclasses import fields, replace
+
+    if not secrets:
+        return enrichment
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in secrets:
+                value = value.replace(secret, "***")
+            return value
+        if isinstance(value, tuple):
+            return tuple(clean(v) for v in value)
+        if isinstance(value, (ReleaseFile, Publisher)):
+            return replace(value, **{f.name: clean(getattr(value, f.name)) for f in fields(value)})
+        return value
+
+    return replace(
+        enrichment, **{f.name: clean(getattr(enrichment, f.name)) for f in fields(enrichment)}
+    )
+
+
 def _unknown(key: Key, choice: IndexChoice, reason: str, errors: tuple[str, ...]) -> Enrichment:
     return Enrichment(key[0], key[1], choice.display, ownership_reason=reason, errors=errors)
 
@@ -829,7 +890,7 @@ def _release_facts(releases: dict[str, Any], version: str) -> dict[str, Any]:
     if key is None or not isinstance(releases.get(key), list):
         return {"found": False}
     files = []
-    for item in releases[key]:
+    for item in releases[key][: simple.MAX_FILES]:
         if not isinstance(item, dict) or not isinstance(item.get("filename"), str):
             continue
         packagetype = str(item.get("packagetype") or "")
@@ -875,112 +936,3 @@ def _load(entry: Entry | None) -> dict[str, Any]:
 
 def _norm_version(version: str) -> str:
     return simple.normalize_version(version) or version
-
-
-# -- HTTP ----------------------------------------------------------------------------
-
-
-def _new_session(workers: int) -> requests.Session:
-    import requests
-    from requests.adapters import HTTPAdapter
-
-    import depchain
-
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(1, workers), max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = f"depchain/{depchain.__version__}"
-    return session
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _fetch(
-    session: requests.Session,
-    url: str,
-    accept: str,
-    *,
-    timeout: Timeout,
-    retries: int,
-    backoff: float,
-    raw: bool = False,
-    sleep: Callable[[float], None] = time.sleep,
-) -> _Answer:
-    """GET ``url`` with its own retry loop: a 2xx JSON object, a 404, or the failure in
-    a few words (never the URL's credentials). ``raw``: a 2xx answer is not parsed; its
-    data is ``{"body": bytes, "type": content type, "url": the URL that answered}``."""
-    import requests
-
-    tries = max(1, retries)
-    failure = "no answer"
-    retry_after = 0.0
-    for attempt in range(tries):
-        if attempt and backoff > 0:
-            delay = backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
-            sleep(max(delay, min(retry_after, 30.0)))
-        retry_after = 0.0
-        try:
-            with session.get(
-                url, timeout=timeout, headers={"Accept": accept}, stream=True
-            ) as response:
-                status = response.status_code
-                content_type = response.headers.get("Content-Type", "")
-                final_url = response.url or url
-                if status == 429 or status >= 500:
-                    retry_after = _seconds(response.headers.get("Retry-After"))
-                # read every answer, even a 404's: a connection whose answer was not read
-                # is closed instead of going back to the pool, and opening connections
-                # again and again costs far more than a few bytes
-                body = _read(response)
-        except requests.Timeout:
-            failure = "timed out"
-            continue
-        except requests.ConnectionError as exc:  # a read timeout in the body lands here
-            failure = "timed out" if "timed out" in str(exc).lower() else "could not connect"
-            continue
-        except requests.exceptions.ChunkedEncodingError:
-            failure = "answer cut short"
-            continue
-        except requests.RequestException as exc:
-            return _Answer(0, error=f"request failed ({type(exc).__name__})")
-        except _TooLarge:
-            return _Answer(0, error=f"answer larger than {MAX_ANSWER_BYTES // 2**20} MiB")
-        if status == 404:
-            return _Answer(404)
-        if status == 429 or status >= 500:
-            failure = f"HTTP {status}"
-            continue
-        if not 200 <= status < 300:
-            return _Answer(0, error=f"HTTP {status}")
-        if raw:
-            return _Answer(status, {"body": body, "type": content_type, "url": final_url})
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            failure = "malformed JSON"
-            continue
-        if not isinstance(data, dict):
-            failure = "malformed JSON (not an object)"
-            continue
-        return _Answer(status, data)
-    return _Answer(0, error=f"{failure} after {tries} {'try' if tries == 1 else 'tries'}")
-
-
-def _read(response: requests.Response) -> bytes:
-    chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=256 * 1024):
-        size += len(chunk)
-        if size > MAX_ANSWER_BYTES:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _seconds(value: str | None) -> float:
-    try:
-        return max(0.0, float(value)) if value else 0.0
-    except ValueError:
-        return 0.0

@@ -29,6 +29,10 @@ ACCEPT = (
 )
 """The content negotiation of PEP 691: JSON preferred, HTML accepted."""
 
+MAX_FILES = 20_000
+"""The most files (links) a project page may list; a page with more is not read (the
+largest projects on PyPI list a few thousand). Versions are bounded alike."""
+
 PROVENANCE_SINCE = (1, 3)
 """The Simple API version that added the ``provenance`` key (PEP 740)."""
 
@@ -115,6 +119,9 @@ def parse_json(data: object, page_url: str, project: str | None = None) -> Listi
     meta = data.get("meta")
     if not isinstance(files, list) or not isinstance(meta, dict):
         raise SimpleError("not a PEP 691 project page (no meta or files)")
+    versions = data.get("versions")
+    if len(files) > MAX_FILES or (isinstance(versions, list) and len(versions) > MAX_FILES):
+        raise SimpleError(_too_many())
     api_version = _api_version(_text(meta.get("api-version")))
     serves = _version_tuple(api_version) >= PROVENANCE_SINCE
     kept = []
@@ -140,7 +147,6 @@ def parse_json(data: object, page_url: str, project: str | None = None) -> Listi
             entry["provenance"] = None  # PEP 740: null, or absent on a 1.3+ page
         kept.append(entry)
     status = data.get("project-status")
-    versions = data.get("versions")
     return Listing(
         name=_text(data.get("name")),
         api_version=api_version,
@@ -164,7 +170,11 @@ def parse_html(text: str, page_url: str, project: str | None = None) -> Listing:
         name, content = attrs.get("name"), attrs.get("content")
         if name and content is not None:
             meta[name.lower()] = content
-    anchors = [_attributes(m.group(1)) for m in _ANCHOR.finditer(text)]
+    anchors: list[dict[str, str | None]] = []
+    for match in _ANCHOR.finditer(text):
+        if len(anchors) == MAX_FILES:
+            raise SimpleError(_too_many())
+        anchors.append(_attributes(match.group(1)))
     if not anchors and "pypi:repository-version" not in meta:
         raise SimpleError("not a Simple API project page (no links, no pypi:repository-version)")
     api_version = _api_version(meta.get("pypi:repository-version"))
@@ -331,6 +341,10 @@ def _absolute(link: str, page_url: str) -> str | None:
         return None
     netloc = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _too_many() -> str:
+    return f"the page lists more than {MAX_FILES} files: not read"
 
 
 def _text(value: object) -> str | None:

@@ -326,9 +326,13 @@ def test_a_hostile_html_page_is_read_in_one_pass() -> None:
     with pytest.raises(simple.SimpleError, match="no links"):
         simple.parse(b"<html>" + b"<a" * 300_000, "text/html", PAGE)
     listing = simple.parse(
-        b"<html>" + b'<a href="/f/foo-1.0.tar.gz">' * 100_000, "text/html", PAGE, "foo"
+        b"<html>" + b'<a href="/f/foo-1.0.tar.gz">' * simple.MAX_FILES, "text/html", PAGE, "foo"
     )
     assert [f["filename"] for f in listing.files] == ["foo-1.0.tar.gz"]
+    # one more link than the bound, or a million, and the page is refused at once
+    for count in (simple.MAX_FILES + 1, 1_000_000):
+        with pytest.raises(simple.SimpleError, match="more than 20000 files"):
+            simple.parse(b'<a href="/f/foo-1.0.tar.gz">' * count, "text/html", PAGE, "foo")
 
 
 def test_the_file_name_comes_from_the_url_and_bare_data_yanked_is_yanked() -> None:
