@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from depchain.model import InputError
-from depchain.resolvers import ResolverSpec, resolver_for
+from depchain.resolvers import REGISTRY, ResolverSpec, resolver_for
+
+KUBERNETES = next(spec for spec in REGISTRY if spec.name == "kubernetes")
 
 SKIPPED_DIRS = frozenset(
     {
@@ -156,6 +159,8 @@ def discover(root: Path, exclude: Sequence[str] = (), include: Sequence[str] = (
             path = here / name
             rel = _rel(path, root)
             spec = resolver_for(anchor / rel)  # folders above the scan say nothing
+            if spec is None and path.suffix in {".yaml", ".yml"} and _is_manifest(path):
+                spec = KUBERNETES  # a Kubernetes object wherever it lives
             if spec is None:
                 if name in DECLARERS:
                     found.declarers.append(rel)
@@ -179,6 +184,23 @@ def discover(root: Path, exclude: Sequence[str] = (), include: Sequence[str] = (
                     continue
             found.inputs.append(Input(path, spec))
     return found
+
+
+_SNIFF = 4096
+_MANIFEST_KEYS = re.compile(rb"^apiVersion:\s*\S", re.M), re.compile(rb"^kind:\s*[A-Z]", re.M)
+
+
+def _is_manifest(path: Path) -> bool:
+    """A YAML file whose first lines say ``apiVersion:`` and ``kind:`` at the top level:
+    a Kubernetes object (or a kustomization), whatever folder it is in."""
+    if path.name in {"kustomization.yaml", "kustomization.yml"}:
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF)
+    except OSError:
+        return False
+    return all(key.search(head) for key in _MANIFEST_KEYS)
 
 
 def _link_problem(path: Path, real_root: Path) -> str | None:

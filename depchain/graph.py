@@ -19,6 +19,7 @@ from depchain.model import (
     Dependency,
     DependencyKind,
     Fragment,
+    Role,
     Service,
 )
 
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
     import networkx as nx
 
 Node = Component | Service
+
+
+def _related(a: PurePosixPath, b: PurePosixPath) -> bool:
+    """One folder is the other or encloses it."""
+    return a == b or a in b.parents or b in a.parents
 
 
 def _canonical(name: str) -> str:
@@ -110,9 +116,20 @@ class DependencyGraph:
             else:
                 versioned[(c.ecosystem, _canonical(c.name))].append(c)
         for c in unversioned:
-            candidates = versioned.get((c.ecosystem, _canonical(c.name)), [])
+            folders = {PurePosixPath(e.path).parent for e in c.evidence}
+            runtime = {e.role is Role.RUNTIME for e in c.evidence}
+            # a pin counts for the requirement when it is of the same kind of use (a
+            # pre-commit hook's or the docs' pin says nothing of what ships) and locks
+            # the same project: its folder, or a folder above or below it
+            candidates = [
+                v
+                for v in versioned.get((c.ecosystem, _canonical(c.name)), [])
+                if runtime & {e.role is Role.RUNTIME for e in v.evidence}
+                and any(
+                    _related(f, PurePosixPath(e.path).parent) for f in folders for e in v.evidence
+                )
+            ]
             if len(candidates) > 1:
-                folders = {PurePosixPath(e.path).parent for e in c.evidence}
                 candidates = [
                     v
                     for v in candidates

@@ -12,6 +12,7 @@ and the *keys* of a query. Replaced by ``***``:
 - every query value (``?token=abc&X-Amz-Signature=…`` → ``?token=***&X-Amz-Signature=***``)
   except those that only say how to connect (``sslmode``, ``timeout``, ``charset``…);
 - every fragment value except pip's own (``#egg=``, ``#subdirectory=``, ``#sha256=``…);
+- the path of a webhook whose path is its token (Slack, Discord, Teams, Zapier, Telegram);
 
 in plain or percent-encoded form (``%40`` for ``@``, ``%3F`` for ``?``, ``%26`` for
 ``&``, ``%3D`` for ``=``, ``%23`` for ``#``: how a Package URL qualifier writes them), and
@@ -67,6 +68,18 @@ _KEPT_QUERY_KEYS = frozenset(
 )
 """Query keys whose values say how to connect, never who may: kept as written."""
 HIDDEN = "***"
+_TOKEN_IN_PATH = (
+    ("hooks.slack.com", "/services/"),
+    ("hooks.slack.com", "/workflows/"),
+    ("hooks.slack.com", "/triggers/"),
+    ("discord.com", "/api/webhooks/"),
+    ("discordapp.com", "/api/webhooks/"),
+    ("webhook.office.com", "/webhookb2/"),
+    ("outlook.office.com", "/webhook/"),
+    ("hooks.zapier.com", "/hooks/catch/"),
+    ("maker.ifttt.com", "/trigger/"),
+)
+"""Webhook services whose URL path is the secret: the path after the prefix is hidden."""
 
 
 def redact_url(text: str) -> str:
@@ -108,6 +121,14 @@ def _redact_one(scheme: str, sep: str, body: str) -> str:
         )
         if userinfo and not plain_ssh_user:
             authority = HIDDEN + rest
+    host = _AT.split(authority)[-1].split(":")[0].lower()
+    for suffix, keep in _TOKEN_IN_PATH:
+        if (host == suffix or host.endswith("." + suffix)) and path.startswith(keep):
+            path = keep + HIDDEN if len(path) > len(keep) else path
+            break
+    else:
+        if host.startswith(("api.telegram.org",)):
+            path = re.sub(r"^/bot[^/]+", "/bot" + HIDDEN, path)
     return f"{scheme}{sep}{authority}{path}{_redact_tail(tail)}"
 
 

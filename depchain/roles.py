@@ -78,7 +78,7 @@ TEST_DATA_DIRS = frozenset(
     {"data", "resources", "samples", "sample", "cases", "inputs", "assets", "files", "projects"}
 )
 """Test data when inside a test tree (``tests/data/``)."""
-DOCS_DIRS = frozenset({"docs", "doc", "documentation", "_docs", "docsrc", "website", "site"})
+DOCS_DIRS = frozenset({"docs", "doc", "documentation", "_docs", "docsrc"})
 EXAMPLE_DIRS = frozenset(
     {
         "examples",
@@ -123,6 +123,11 @@ DEV_DIRS = frozenset(
         ".idea",
         ".devcontainer",
         ".husky",
+        ".claude",
+        ".gemini",
+        ".cursor",
+        ".codex",
+        "workstation",
         "notebooks",
     }
 )
@@ -246,6 +251,7 @@ _NAME_WORDS: dict[str, Role] = {
     "debug": Role.DEV,
     "local": Role.DEV,
     "workstation": Role.DEV,
+    "override": Role.DEV,
     "devcontainer": Role.DEV,
     "docs": Role.DOCS,
     "doc": Role.DOCS,
@@ -281,9 +287,15 @@ def _words(name: str) -> set[str]:
     return {w.rstrip("0123456789") for w in re.split(r"[/\\_.\-]+", name.lower())} - _NOISE_WORDS
 
 
+_TOOLING_RESOLVERS = {"pre-commit": Role.DEV, "tox": Role.TEST, "github-actions": Role.DEV}
+"""Files that configure tooling whatever their place: their edges are all build-time."""
+
+
 def role_from_name(rel: PurePosixPath, resolver: str) -> tuple[Role, str] | None:
     """The role a file's own name gives it (``requirements-dev.txt``,
     ``docker-compose.test.yml``, ``Dockerfile.dev``, ``.env.test``)."""
+    if resolver in _TOOLING_RESOLVERS:
+        return _TOOLING_RESOLVERS[resolver], f"{resolver} configuration"
     if resolver not in {"requirements", "compose", "dockerfile", "config-urls"}:
         return None
     words = _words(rel.name)

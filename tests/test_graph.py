@@ -62,9 +62,14 @@ def test_unversioned_requirement_joins_its_single_pin() -> None:
 
 def test_ambiguous_pins_are_left_apart_unless_one_shares_the_folder() -> None:
     other = Evidence("c/c.txt", 1, "t")
-    g = graph_with(("six", None, other), ("six", "1.0", A), ("six", "2.0", B))
+    g = graph_with(
+        ("six", None, other), ("six", "1.0", Evidence("d/a.txt", 1, "t")), ("six", "2.0", B)
+    )
     g.resolve_unversioned()
-    assert "pkg:pypi/six" in g  # two pins, neither in folder c/
+    assert "pkg:pypi/six" in g  # two pins, neither in folder c/ nor above it
+    g1 = graph_with(("six", None, other), ("six", "1.0", A), ("six", "2.0", B))
+    g1.resolve_unversioned()
+    assert g1.canonical("pkg:pypi/six") == "pkg:pypi/six@1.0"  # the top folder's pin
     g2 = graph_with(
         ("six", None, Evidence("b/req.in", 1, "t")), ("six", "1.0", A), ("six", "2.0", B)
     )

@@ -310,7 +310,7 @@ def test_files_that_only_look_like_env_files(tmp_path: Path) -> None:
     ("name", "role"),
     [
         ("frontend/Dockerfile.playwright", Role.TEST),
-        ("docker-compose.override.yml", Role.RUNTIME),  # compose merges it by default
+        ("docker-compose.override.yml", Role.DEV),  # the local developer's settings
         ("compose.workstation.yaml", Role.DEV),
         ("requirements-integration.txt", Role.TEST),
     ],
@@ -358,3 +358,65 @@ def test_an_aggregator_of_tooling_files_is_tooling(tmp_path: Path) -> None:
         for d in result.graph.dependencies_of(result.subject)
         if d.kind is DependencyKind.DYNAMIC and d.target.split("/")[-1].startswith("maturin")
     ]
+
+
+def test_kubernetes_objects_anywhere_are_read(tmp_path: Path) -> None:
+    # kubeflow's apps/katib/components/ui/: no conventional folder name on the way
+    _tree(
+        tmp_path,
+        {
+            "apps/katib/components/ui/ui.yaml": (
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ui\nspec:\n"
+                "  template:\n    spec:\n      containers:\n"
+                "        - name: ui\n          image: ghcr.io/kubeflow/katib-ui:v0.17.0\n"
+            ),
+            "apps/katib/components/ui/kustomization.yaml": "namespace: kubeflow\n",
+            "apps/katib/components/ui/values.yaml": "replicas: 2\n",
+        },
+    )
+    result = depchain.scan(tmp_path)
+    assert {i.path: i.resolver for i in result.inputs} == {
+        "apps/katib/components/ui/kustomization.yaml": "kubernetes",
+        "apps/katib/components/ui/ui.yaml": "kubernetes",
+    }
+    assert any(c.name == "ghcr.io/kubeflow/katib-ui" for c in result.graph.components())
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [
+        (".pre-commit-config.yaml", Role.DEV),
+        ("tox.ini", Role.TEST),
+        ("workstation/Dockerfile", Role.DEV),
+        (".claude/settings.json", Role.DEV),
+        ("website/compose.yml", Role.RUNTIME),
+    ],
+)
+def test_tooling_and_place_roles(path: str, role: Role) -> None:
+    from pathlib import PurePosixPath
+
+    from depchain.resolvers import resolver_for
+
+    spec = resolver_for(PurePosixPath(path))
+    assert spec is not None
+    assert RoleAssigner().assign(path, spec.name).role is role
+
+
+def test_pins_do_not_leak_across_roles_or_projects(tmp_path: Path) -> None:
+    # pip-tools: a pre-commit hook's click==8.0.1 and the docs' wheel==0.47.0 once
+    # became the versions of the runtime click>=8 and wheel
+    files = {
+        "pyproject.toml": '[project]\nname = "lib"\nversion = "1.0"\n'
+        'dependencies = ["click>=8", "wheel"]\n',
+        ".pre-commit-config.yaml": "repos:\n  - repo: https://github.com/pre-commit/mirrors-mypy\n"
+        "    rev: v1.0.0\n    hooks:\n      - id: mypy\n"
+        "        additional_dependencies: [click==8.0.1]\n",
+        "docs/requirements.txt": "wheel==0.47.0\n",
+        "a/requirements.in": "six\n",
+        "b/requirements.txt": "six==1.16.0\n",
+    }
+    result = depchain.scan(_tree(tmp_path, files))
+    ids = {c.id for c in result.graph.components()}
+    assert {"pkg:pypi/click", "pkg:pypi/wheel", "pkg:pypi/six"} <= ids
+    unpinned = {f.component for f in result.findings if f.id == "DC001"}
+    assert {"pkg:pypi/click", "pkg:pypi/wheel"} <= unpinned

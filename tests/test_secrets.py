@@ -83,6 +83,7 @@ replace example.com/dep => https://u:{_s(16)}@git.example/dep v1.0.1
                 f"API_URL=https://api.example.com/v1?api_key={_s(18)}",
                 f"SENTRY_DSN=https://{_s(19)}@o1.ingest.sentry.io/1",
                 f"PLAIN_SECRET={_s(20)}",
+                f"SLACK_WEBHOOK=https://hooks.slack.com/services/T0/B0/{_s(42)}",
                 "",
             ]
         ),
@@ -219,9 +220,7 @@ def _outputs(root: Path, tmp: Path, capfd: pytest.CaptureFixture[str]) -> dict[s
     return seen
 
 
-def test_no_planted_secret_in_any_output(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_no_planted_secret_in_any_output(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "repo"
     planted = _files()
     for name, text in planted.items():
@@ -246,10 +245,19 @@ def test_no_planted_secret_in_any_output(
     [
         ("https://u:p@h/x", "https://***@h/x"),
         ("https://h/x?token=t&sslmode=require", "https://h/x?token=***&sslmode=require"),
-        ("pkg:cargo/c@1?repository_url=https://u:S%40h/i", "pkg:cargo/c@1?repository_url=https://***%40h/i"),
+        (
+            "pkg:cargo/c@1?repository_url=https://u:S%40h/i",
+            "pkg:cargo/c@1?repository_url=https://***%40h/i",
+        ),
         ("a https://h/p.whl#sha256=ab and #egg=x", "a https://h/p.whl#sha256=ab and #egg=x"),
         ("https://h/#access_token=t", "https://h/#access_token=***"),
         ("ssh://git@github.com/o/r.git", "ssh://git@github.com/o/r.git"),
+        ("https://hooks.slack.com/services/T1/B2/xyz", "https://hooks.slack.com/services/***"),
+        ("https://discord.com/api/webhooks/1/tok", "https://discord.com/api/webhooks/***"),
+        (
+            "https://api.telegram.org/bot123:AB/sendMessage",
+            "https://api.telegram.org/bot***/sendMessage",
+        ),
         ("<url>https://h/x?a=1&amp;sig=2</url>", "<url>https://h/x?a=***&amp;sig=***</url>"),
     ],
 )
@@ -284,7 +292,9 @@ def test_no_planted_secret_in_the_library_outputs(tmp_path: Path) -> None:
         "errors": "\n".join(str(e) for e in result.errors),
         "notes": "\n".join(f"{p}: {m}" for p, m in result.notes),
     }
-    leaks = {k: sorted(set(re.findall(SECRET + r"\d\d", v))) for k, v in texts.items() if SECRET in v}
+    leaks = {
+        k: sorted(set(re.findall(SECRET + r"\d\d", v))) for k, v in texts.items() if SECRET in v
+    }
     assert leaks == {}, leaks
 
 

@@ -39,7 +39,7 @@ from depchain.model import (
     Scope,
 )
 from depchain.redaction import quote
-from depchain.resolvers.base import ResolveContext, requirement
+from depchain.resolvers.base import ResolveContext, name_from_url, requirement
 
 NAME = "tox"
 
@@ -170,7 +170,7 @@ def _option(state: _State, text: str, number: int, indexes: list[IndexRef]) -> N
     if option in _INDEX_OPTIONS and argument:
         indexes.append(IndexRef(_INDEX_OPTIONS[option], argument.split()[0]))
         return
-    _note(state, number, f"option {text} is not read")
+    _note(state, number, f"option {quote(text)} is not read")
 
 
 def _requirement(
@@ -185,13 +185,20 @@ def _requirement(
     if _SECTION_REF.match(text):
         return  # {[testenv]deps}: read in the section that defines them
     if "{" in text:
-        _note(state, number, f"{text}: tox substitutions are not expanded; not read")
+        _note(state, number, f"{quote(text)}: tox substitutions are not expanded; not read")
         return
     location = text.split(";")[0].strip()
     if "://" not in location and re.match(r"^(?:\.{1,2}(?:[/\\\[]|$)|/|~)", location):
-        _note(state, number, f"{text}: a local path; not read")
+        _note(state, number, f"{quote(text)}: a local path; not read")
         return
     evidence = Evidence(state.display, number, NAME)
+    if re.match(r"^(?:[a-z]+\+)?[a-z][a-z0-9.+-]*://", location):
+        # a bare URL, as pip reads it: the name from #egg= or the archive or repository
+        name = name_from_url(location)
+        if name is None:
+            _note(state, number, "a URL that names no project (no #egg=); not read")
+            return
+        text = f"{name} @ {text}"
     try:
         component, dep = requirement(
             text,

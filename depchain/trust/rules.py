@@ -18,6 +18,7 @@ from depchain.model import (
     DependencyKind,
     Evidence,
     Finding,
+    Role,
     Service,
     SourceKind,
 )
@@ -69,7 +70,7 @@ def unpinned(graph: DependencyGraph) -> Iterator[Finding]:
             and node.ecosystem == "pypi"
             and node.version is None
             and not node.sources
-            and not _pinned_near(pinned.get(canonicalize_name(node.name), set()), dep)
+            and not _pinned_near(pinned, canonicalize_name(node.name), dep)
         ):
             case = "build" if dep.kind is DependencyKind.BUILD else None
             severity = BY_ID["DC001"].severity_for(case)
@@ -83,18 +84,25 @@ def unpinned(graph: DependencyGraph) -> Iterator[Finding]:
             )
 
 
-def _pinned_folders(graph: DependencyGraph) -> dict[str, set[PurePosixPath]]:
-    """The folders where each Python distribution is pinned to a version."""
-    folders: dict[str, set[PurePosixPath]] = {}
+def _pinned_folders(graph: DependencyGraph) -> dict[tuple[str, bool], set[PurePosixPath]]:
+    """The folders where each Python distribution is pinned to a version, apart for
+    runtime files and for tooling (a pre-commit hook's or the docs' pin says nothing of
+    what the project ships)."""
+    folders: dict[tuple[str, bool], set[PurePosixPath]] = {}
     for component in graph.components():
         if component.ecosystem == "pypi" and component.version is not None:
-            where = folders.setdefault(canonicalize_name(component.name), set())
-            where.update(PurePosixPath(e.path).parent for e in component.evidence)
+            name = canonicalize_name(component.name)
+            for e in component.evidence:
+                key = (name, e.role is Role.RUNTIME)
+                folders.setdefault(key, set()).add(PurePosixPath(e.path).parent)
     return folders
 
 
-def _pinned_near(folders: set[PurePosixPath], dep: Dependency) -> bool:
+def _pinned_near(
+    pinned: dict[tuple[str, bool], set[PurePosixPath]], name: str, dep: Dependency
+) -> bool:
     for evidence in dep.evidence:
+        folders = pinned.get((name, evidence.role is Role.RUNTIME), set())
         path = PurePosixPath(evidence.path)
         if path.parent in folders:
             return True

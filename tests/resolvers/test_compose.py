@@ -355,8 +355,12 @@ def test_ids_are_unique_per_folder_and_shared_by_override_files(tmp_path: Path) 
         (tmp_path / folder / "compose.yaml").write_text(
             "services:\n  db:\n    image: postgres:16\n"
         )
-    (tmp_path / "a" / "compose.override.yaml").write_text(
+    (tmp_path / "a" / "compose.prod.yaml").write_text(
         "services:\n  db:\n    ports: ['5432:5432']\n"
+    )
+    # compose.override.yaml is the local developer's (role dev): it adds no service
+    (tmp_path / "b" / "compose.override.yaml").write_text(
+        "services:\n  mailpit:\n    image: axllent/mailpit\n"
     )
     result = depchain.scan(tmp_path)
     assert not result.errors, result.errors

@@ -159,3 +159,16 @@ def test_every_real_world_tox_ini_reads_cleanly(real_world: Path) -> None:
     for path in files:
         result = depchain.scan(path)
         assert not result.errors, (path, result.errors)
+
+
+def test_a_bare_url_in_deps_is_read_as_pip_reads_it(tmp_path: Path) -> None:
+    (tmp_path / "tox.ini").write_text(
+        "[testenv]\ndeps =\n    pytest\n"
+        "    pipmain: https://github.com/pypa/pip/archive/main.zip\n"
+        "    https://example.org/nothing-here\n"
+    )
+    result = depchain.scan(tmp_path)
+    assert not result.errors, result.errors
+    pip = next(c for c in result.graph.components() if c.name == "pip")
+    assert pip.sources and pip.sources[0].url == "https://github.com/pypa/pip/archive/main.zip"
+    assert any("names no project" in m for _, m in result.notes)
