@@ -12,6 +12,7 @@ import pytest
 from depchain.cli import main
 
 SECRET = "Zq7xSECRET"
+C64 = "c" * 64
 """Every planted secret starts with this; each place gets its own number."""
 
 
@@ -124,7 +125,7 @@ requires-python = ">=3.10"
 name = "six"
 version = "1.16.0"
 source = {{ registry = "https://u:{_s(28)}@uv.example/simple" }}
-sdist = {{ url = "https://uv.example/six-1.16.0.tar.gz?token={_s(29)}", hash = "sha256:{"c" * 64}" }}
+sdist = {{ url = "https://uv.example/six-1.16.0.tar.gz?token={_s(29)}", hash = "sha256:{C64}" }}
 """,
         "pylock.toml": f"""\
 lock-version = "1.0"
