@@ -49,9 +49,90 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     data = parse_toml(text, display)
     packages, metadata = _entries(data, display)
     files = _metadata_files(metadata)
+    packages = _with_inferred_groups(path, ctx, packages)
     return grouped_lock(
         path, ctx, text, packages, NAME, files, _MAIN, _read_package, _package_edges
     )
+
+
+_MAX_STEPS = 1_000_000
+
+
+def _with_inferred_groups(path: Path, ctx: ResolveContext, packages: list[Any]) -> list[Any]:
+    """Lock-version 2.0 files of Poetry 1.5-1.8 say neither ``category`` nor ``groups``:
+    a dev-only package looks like a runtime one. Its groups are then worked out from the
+    ``pyproject.toml`` beside the lock, as Poetry does: what the main dependencies reach
+    through the locked packages' own dependencies is ``main``; what only a group's
+    reaches is that group's."""
+    entries = [e for e in packages if isinstance(e, dict)]
+    if not entries or any("category" in e or "groups" in e for e in entries):
+        return packages
+    try:
+        project = ctx.load_toml(path.parent / "pyproject.toml")
+    except InputFileError:
+        return packages
+    roots = _declared_groups(project)
+    if not roots:
+        return packages
+    needs: dict[str, list[str]] = {}
+    for e in entries:
+        name = e.get("name")
+        deps = e.get("dependencies")
+        if isinstance(name, str):
+            found = needs.setdefault(canonicalize_name(name), [])
+            if isinstance(deps, dict):
+                found.extend(canonicalize_name(str(d)) for d in deps)
+    reached: dict[str, set[str]] = {}
+    steps = 0
+    for group, names in roots.items():
+        stack = [n for n in names if n in needs]
+        while stack and steps < _MAX_STEPS:
+            steps += 1
+            name = stack.pop()
+            groups = reached.setdefault(name, set())
+            if group in groups:
+                continue
+            groups.add(group)
+            stack.extend(n for n in needs.get(name, ()) if n in needs)
+    out: list[Any] = []
+    for e in packages:
+        name = e.get("name") if isinstance(e, dict) else None
+        groups = reached.get(canonicalize_name(name)) if isinstance(name, str) else None
+        if groups:
+            kept = [_MAIN] if _MAIN in groups else sorted(groups)
+            e = {**e, "groups": kept}
+        out.append(e)
+    return out
+
+
+def _declared_groups(project: dict[str, Any]) -> dict[str, list[str]]:
+    """The names each group of a Poetry project declares (``main`` for its runtime
+    dependencies, PEP 621 or ``[tool.poetry.dependencies]``)."""
+    tool = project.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    poetry = poetry if isinstance(poetry, dict) else {}
+    groups: dict[str, list[str]] = {}
+
+    def add(group: str, names: Any) -> None:
+        if isinstance(names, dict):
+            names = list(names)
+        if isinstance(names, list):
+            for n in names:
+                if isinstance(n, str) and n.lower() != "python":
+                    name = re.split(r"[\s\[<>=!~;@(]", n.strip(), maxsplit=1)[0]
+                    if name:
+                        groups.setdefault(group, []).append(canonicalize_name(name))
+
+    pep621 = project.get("project")
+    if isinstance(pep621, dict):
+        add(_MAIN, pep621.get("dependencies"))
+    add(_MAIN, poetry.get("dependencies"))
+    add("dev", poetry.get("dev-dependencies"))
+    table = poetry.get("group")
+    for group, body in table.items() if isinstance(table, dict) else ():
+        if isinstance(body, dict):
+            add(str(group), body.get("dependencies"))
+    return groups
 
 
 def _entries(data: dict[str, Any], display: str) -> tuple[list[Any], dict[str, Any]]:

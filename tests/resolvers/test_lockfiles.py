@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import depchain
 from depchain.errors import InputFileError
 from depchain.ids import generic_component, normalize
 from depchain.model import Component, Dependency, DependencyKind, Evidence, Fragment, Scope
@@ -605,3 +606,32 @@ source = { directory = "../local" }
     assert local.sources[0].kind is Kind.PATH and local.sources[0].url == "local"
     assert local.id not in fragment.subjects  # a path dependency, not a member
     assert len([d for d in fragment.dependencies if d.source == app.id]) == 4
+
+
+def test_poetry_lock_2_0_without_groups_takes_them_from_the_project(tmp_path: Path) -> None:
+    # Poetry 1.5-1.8 write lock-version 2.0 with neither category nor groups (mealie)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.poetry]\nname = "app"\nversion = "1.0.0"\n\n'
+        '[tool.poetry.dependencies]\npython = "^3.10"\nrequests = "^2.32"\n\n'
+        '[tool.poetry.group.dev.dependencies]\nmypy = "^1.13"\n'
+    )
+    (tmp_path / "poetry.lock").write_text(
+        '[[package]]\nname = "mypy"\nversion = "1.13.0"\ndescription = ""\noptional = false\n'
+        'python-versions = ">=3.8"\nfiles = []\n\n[package.dependencies]\n'
+        'typing-extensions = ">=4"\n\n'
+        '[[package]]\nname = "requests"\nversion = "2.32.3"\ndescription = ""\n'
+        'optional = false\npython-versions = ">=3.8"\nfiles = []\n\n[package.dependencies]\n'
+        'urllib3 = ">=1.21"\n\n'
+        '[[package]]\nname = "typing-extensions"\nversion = "4.12.2"\ndescription = ""\n'
+        'optional = false\npython-versions = ">=3.8"\nfiles = []\n\n'
+        '[[package]]\nname = "urllib3"\nversion = "2.2.3"\ndescription = ""\n'
+        'optional = false\npython-versions = ">=3.8"\nfiles = []\n\n'
+        '[metadata]\nlock-version = "2.0"\npython-versions = "^3.10"\ncontent-hash = "0"\n'
+    )
+    result = depchain.scan(tmp_path)
+    assert not result.errors, result.errors
+    from depchain.export.cyclonedx import scopes
+
+    scope = {k.split("/")[-1]: v for k, v in scopes(result).items()}
+    assert scope["requests@2.32.3"] == "required" and scope["urllib3@2.2.3"] == "required"
+    assert scope["mypy@1.13.0"] == "excluded" and scope["typing-extensions@4.12.2"] == "excluded"
