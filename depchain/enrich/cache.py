@@ -228,15 +228,15 @@ class Cache:
 
     def get_project(self, index: str, project: str) -> dict[tuple[str, str], Entry]:
         """Every well-typed entry of one project, by (release, kind)."""
-        return self.read_project(index, project)[0]
+        return self.read_project(index, project)[0]  # (malformed rows left as they are)
 
     def read_project(
         self, index: str, project: str
-    ) -> tuple[dict[tuple[str, str], Entry], list[Key]]:
+    ) -> tuple[dict[tuple[str, str], Entry], list[Key] | None]:
         """Every entry of one project, by (release, kind), in one query; and the keys of
         the rows left out: a column of the wrong type, a body that is not text or is
-        longer than :data:`MAX_BODY`, a time that is not a finite number (all of
-        them, when the project has more than :data:`MAX_ROWS` rows)."""
+        longer than :data:`MAX_BODY`, a time that is not a finite number. None instead
+        of keys when the project has more than :data:`MAX_ROWS` rows: none is read."""
         rows = self._query(
             "SELECT release, kind, status, "
             "CASE WHEN typeof(body) = 'text' AND length(body) <= ? THEN body END, "
@@ -245,7 +245,7 @@ class Cache:
             (MAX_BODY, index, project, MAX_ROWS + 1),
         )
         if len(rows) > MAX_ROWS:
-            return {}, [(r[0], r[1]) for r in rows]
+            return {}, None
         good: dict[tuple[str, str], Entry] = {}
         bad: list[Key] = []
         for release, kind, status, body, stored_at, *types in rows:
@@ -260,9 +260,15 @@ class Cache:
                 bad.append((release, kind))
         return good, bad
 
-    def drop(self, index: str, project: str, keys: Iterable[Key]) -> None:
-        """Delete the rows of ``project`` under these (release, kind) keys."""
-        batch = [(index, project, release, kind) for release, kind in keys]
+    def drop(self, index: str, project: str, keys: Iterable[Key] | None) -> None:
+        """Delete the rows of ``project`` under these (release, kind) keys; all of its
+        rows when ``keys`` is None."""
+        if keys is None:
+            sql = "DELETE FROM answers WHERE idx = ? AND project = ?"
+            batch: list[tuple[Any, ...]] = [(index, project)]
+        else:
+            sql = "DELETE FROM answers WHERE idx = ? AND project = ? AND release IS ? AND kind IS ?"
+            batch = [(index, project, release, kind) for release, kind in keys]
         if not batch or self._db is None:
             return
         import sqlite3
@@ -270,11 +276,7 @@ class Cache:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(
-                    "DELETE FROM answers WHERE idx = ? AND project = ? AND release IS ? "
-                    "AND kind IS ?",
-                    batch,
-                )
+                self._db.executemany(sql, batch)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()

@@ -367,6 +367,7 @@ class _Run:
     def _cached(self, record: _Project) -> dict[tuple[str, str], Entry]:
         """The project's cached entries that are well formed; the others are dropped
         from the cache and said in the project's errors."""
+        from depchain.enrich import cache as cache_module
         from depchain.enrich import facts
 
         if self.cache is None:
@@ -379,12 +380,19 @@ class _Run:
         for key, entry in list(entries.items()):
             if facts.problem(key[1], entry, self.now) is not None:
                 del entries[key]
-                bad.append(key)
-        if bad:
+                if bad is not None:
+                    bad.append(key)
+        if bad is None:
+            record.errors.append(
+                f"more than {cache_module.MAX_ROWS} cache entries for {record.name}: all "
+                "ignored and dropped"
+            )
+        elif bad:
             record.errors.append(
                 f"{len(bad)} malformed cache {'entry' if len(bad) == 1 else 'entries'} for "
                 f"{record.name} ignored and dropped"
             )
+        if bad is None or bad:
             try:
                 self.cache.drop(self.namespace, record.name, bad)
             except CacheError as exc:
