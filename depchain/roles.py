@@ -385,6 +385,19 @@ def _resolve_ref(ref: str, declarer: PurePosixPath, known: set[str]) -> str | No
     ref = ref.strip().strip("\"'")
     if not ref or "://" in ref or "{" in ref or "$" in ref:
         return None
+    if ref.startswith("/"):
+        # a path inside an image (``COPY requirements.txt /app/`` then ``-r /app/...``):
+        # the one scanned file whose path ends as it does, longest tail first
+        parts = PurePosixPath(ref).parts[1:]
+        for k in range(len(parts), 0, -1):
+            tail = "/".join(parts[-k:])
+            found = [f for f in known if f == tail or f.endswith("/" + tail)]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                near = [f for f in found if PurePosixPath(f).parent == declarer.parent]
+                return near[0] if len(near) == 1 else None
+        return None
     for base in (declarer.parent, PurePosixPath(".")):
         candidate = _normal(base / ref)
         if candidate in known:
@@ -432,6 +445,40 @@ def find_uses(
                     if target is not None and target != rel:
                         uses.add(target, role, f"installed by {rel}:{line}", rel)
     return uses
+
+
+# -- groups a shipped image installs --------------------------------------------------
+
+_GROUP_INSTALL = re.compile(
+    r"\b(?:uv\s+sync|poetry\s+(?:install|sync)|pdm\s+(?:install|sync)|hatch\s+env)\b"
+    r"[^\n;&|]*"
+)
+_GROUP_OPTION = re.compile(
+    r"(?:^|\s)(--group|--extra|--with|--only|-G|--dev-group)(?:=|\s+)[\"']?([\w.,-]+)"
+)
+_ALL_GROUPS = re.compile(r"(?:^|\s)(--all-groups|--all-extras|-G\s*:all)\b")
+
+
+def installed_groups(text: str) -> dict[str, int]:
+    """The dependency groups and extras a Dockerfile's ``uv sync --group X``, ``poetry
+    install --with X``, ``pdm install -G X`` install, each with the line that says so
+    (``*`` for ``--all-groups``)."""
+    found: dict[str, int] = {}
+    for m in _GROUP_INSTALL.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        command = m.group(0)
+        for option in _GROUP_OPTION.finditer(command):
+            for name in option.group(2).split(","):
+                if name:
+                    found.setdefault(canonical_group(name), line)
+        if _ALL_GROUPS.search(command):
+            found.setdefault("*", line)
+    return found
+
+
+def canonical_group(name: str) -> str:
+    """A group or extra name as PEP 735 and PEP 685 compare them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 # -- globs ----------------------------------------------------------------------------

@@ -171,6 +171,7 @@ def scan(
     if found is not None:
         result.notes.extend(found.notes)
     assigner = _assigner(root, ctx, inputs, found.declarers if found else [], rules)
+    shipped_groups = _shipped_groups(ctx, inputs, assigner)
     ordered = sorted(inputs, key=lambda i: (not i.spec.defines_projects, i.path.as_posix()))
     project_roles: dict[str, Role] = {}
     single_subject: str | None = None
@@ -212,6 +213,8 @@ def scan(
                 project_roles[first.id] = given.role
             owner = projects[item.path.parent]
         fragment = _with_roles(fragment, assigner.role_for(item.spec.name))
+        if given.role is Role.RUNTIME and shipped_groups:
+            fragment = _promote_groups(fragment, item.path.parent, shipped_groups)
         own_project = project_roles.get(owner.id, Role.RUNTIME) is not Role.RUNTIME
         if given.role is not Role.RUNTIME and not all_roles and not own_project:
             # a sub-project of its own (an example's pyproject) keeps its edges; what
@@ -305,6 +308,66 @@ def _assigner(
 
     assigner.uses = find_uses(root, requirement_files, using, read)
     return assigner
+
+
+def _shipped_groups(
+    ctx: ResolveContext, inputs: Sequence[Input], assigner: RoleAssigner
+) -> dict[Path, dict[str, Evidence]]:
+    """Per folder of a runtime Dockerfile, the dependency groups and extras its image
+    installs (``uv sync --group all_ds``): what the image ships, whatever the group's
+    name says."""
+    from depchain.roles import installed_groups
+
+    found: dict[Path, dict[str, Evidence]] = {}
+    for item in inputs:
+        if item.spec.name != "dockerfile":
+            continue
+        display = ctx.display(item.path)
+        if assigner.assign(display, item.spec.name).role is not Role.RUNTIME:
+            continue
+        try:
+            text = ctx.read_text(item.path)
+        except InputFileError:
+            continue  # the resolver says so
+        for group, line in installed_groups(text).items():
+            where = found.setdefault(item.path.parent, {})
+            where.setdefault(group, Evidence(display, line, "dockerfile"))
+    return found
+
+
+_BUILD_MECHANISMS = frozenset({"build-system", "build-backend", "build-system-default"})
+
+
+def _promote_groups(
+    fragment: Fragment, folder: Path, shipped: dict[Path, dict[str, Evidence]]
+) -> Fragment:
+    """Edges of a group or extra that a runtime image of this folder (or of one below
+    it) installs become required runtime edges, with the image's line as evidence."""
+    from depchain.roles import canonical_group
+
+    groups: dict[str, Evidence] = {}
+    for where, named in shipped.items():
+        if where == folder or folder in where.parents:
+            for group, evidence in named.items():
+                groups.setdefault(group, evidence)
+    if not groups:
+        return fragment
+    deps = []
+    for dep in fragment.dependencies:
+        names = [canonical_group(g) for g in dep.groups]
+        hit = next((groups[n] for n in names if n in groups), None)
+        if hit is None and "*" in groups and names and dep.scope is not Scope.REQUIRED:
+            hit = groups["*"]
+        promotable = dep.kind is DependencyKind.BUILD or dep.scope is not Scope.REQUIRED
+        if hit is not None and promotable and dep.mechanism not in _BUILD_MECHANISMS:
+            dep = replace(
+                dep,
+                kind=DependencyKind.DYNAMIC,
+                scope=Scope.REQUIRED,
+                evidence=(*dep.evidence, hit),
+            )
+        deps.append(dep)
+    return replace(fragment, dependencies=tuple(deps))
 
 
 def _with_roles(fragment: Fragment, role_of: Callable[[str], Role]) -> Fragment:

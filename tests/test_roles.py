@@ -420,3 +420,39 @@ def test_pins_do_not_leak_across_roles_or_projects(tmp_path: Path) -> None:
     assert {"pkg:pypi/click", "pkg:pypi/wheel", "pkg:pypi/six"} <= ids
     unpinned = {f.component for f in result.findings if f.id == "DC001"}
     assert {"pkg:pypi/click", "pkg:pypi/wheel"} <= unpinned
+
+
+def test_what_the_shipped_image_installs_is_runtime(tmp_path: Path) -> None:
+    # redash: the image runs `uv sync --group all_ds`; a Makefile and /app paths (r15)
+    files = {
+        "pyproject.toml": '[project]\nname = "svc"\nversion = "1.0"\n'
+        'dependencies = ["flask==3.0.0"]\n\n[dependency-groups]\n'
+        'all_ds = ["pymongo==4.6.0", "boto3==1.28.8"]\ndev = ["pytest==8.0.0"]\n',
+        "Dockerfile": "FROM python:3.12-slim\nCOPY pyproject.toml uv.lock ./\n"
+        "COPY requirements-worker.txt /app/requirements-worker.txt\n"
+        "RUN uv sync --frozen --no-install-project --group all_ds\n"
+        "RUN pip install -r /app/requirements-worker.txt\n",
+        "Makefile": "install:\n\tpip install -r requirements-worker.txt\n",
+        "requirements-worker.txt": "celery==5.4.0\n",
+    }
+    result = depchain.scan(_tree(tmp_path, files))
+    by_target = {d.target.split("/")[-1]: d for d in result.graph.dependencies_of(result.subject)}
+    pymongo = by_target["pymongo@4.6.0"]
+    assert (pymongo.kind, pymongo.scope) == (DependencyKind.DYNAMIC, Scope.REQUIRED)
+    assert any(e.path == "Dockerfile" and e.line == 4 for e in pymongo.evidence)
+    assert by_target["pytest@8.0.0"].kind is DependencyKind.BUILD
+    roles = {i.path: (i.role, i.reason) for i in result.inputs}
+    assert roles["requirements-worker.txt"] == (Role.RUNTIME, "installed by Dockerfile:5")
+    families = {d.target for d in result.graph.dependencies() if d.kind is DependencyKind.SERVICE}
+    assert "service:mongodb" in families
+
+
+def test_installed_groups() -> None:
+    from depchain.roles import installed_groups
+
+    text = (
+        "RUN uv sync --frozen --group all_ds --extra S3\n"
+        "RUN poetry install --with main,Worker_Deps --no-root\n"
+        "RUN pdm install -G:all\nRUN uv sync --all-groups\n"
+    )
+    assert installed_groups(text) == {"all-ds": 1, "s3": 1, "main": 2, "worker-deps": 2, "*": 3}

@@ -587,10 +587,15 @@ class _Words:
     ins: _Instruction
     cursor: int = 0
     """The part the last word was found in: words are searched for in order."""
+    shell: dict[str, str | None] = field(default_factory=dict)
+    """Shell variables the ``RUN`` itself set (``RUN_DEPS="libpq5 curl" && ...``)."""
 
     def expand(self, word: str) -> tuple[str, list[str]]:
-        """:func:`expand` with the stage's ``ARG`` and ``ENV`` values."""
-        return expand(word, self.stage.variables)
+        """:func:`expand` with the stage's ``ARG`` and ``ENV`` values and the shell
+        variables set earlier in the same ``RUN``."""
+        if not self.shell:
+            return expand(word, self.stage.variables)
+        return expand(word, {**self.stage.variables, **self.shell})
 
     def line_of(self, word: str) -> int:
         """The physical line of ``word`` in the instruction, searching on from the last one."""
@@ -604,6 +609,11 @@ class _Words:
 
 
 def _command(words: _Words, command: list[str]) -> None:
+    if command and all(re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w) for w in command):
+        for word in command:  # ``RUN_DEPS="a b"``: a shell variable for what follows
+            name, _, value = word.partition("=")
+            words.shell[name] = expand(value, {**words.stage.variables, **words.shell})[0]
+        return
     i = 0
     while i < len(command) and (
         command[i] in _WRAPPERS
@@ -670,11 +680,15 @@ def _packages(
     for word in operands:
         value, missing = words.expand(word)
         line = words.line_of(word)
-        m = pattern.fullmatch(value)
-        if missing or not m:
-            words.state.note(line, f"{command} argument {word!r} is not a package name; not read")
-            continue
-        yield line, m
+        # an unquoted variable splits into words, as the shell splits it
+        for one in value.split() if "$" in word and not missing else [value]:
+            m = pattern.fullmatch(one)
+            if missing or not m:
+                words.state.note(
+                    line, f"{command} argument {quote(word)} is not a package name; not read"
+                )
+                continue
+            yield line, m
 
 
 def _os_package(

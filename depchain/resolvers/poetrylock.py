@@ -97,9 +97,9 @@ def _with_inferred_groups(path: Path, ctx: ResolveContext, packages: list[Any]) 
     out: list[Any] = []
     for e in packages:
         name = e.get("name") if isinstance(e, dict) else None
-        groups = reached.get(canonicalize_name(name)) if isinstance(name, str) else None
-        if groups:
-            kept = [_MAIN] if _MAIN in groups else sorted(groups)
+        hits = reached.get(canonicalize_name(name)) if isinstance(name, str) else None
+        if hits:
+            kept = [_MAIN] if _MAIN in hits else sorted(hits)
             e = {**e, "groups": kept}
         out.append(e)
     return out

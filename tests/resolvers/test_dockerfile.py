@@ -251,3 +251,16 @@ def test_a_here_string_is_no_here_document(tmp_path: Path) -> None:
     (error,) = result.errors  # the stray EOF is an unknown instruction, not a terminator
     assert error.message == "line 4: unknown instruction EOF"
     assert {c.name for _, c in _edges(result).values()} == {"debian", "curl"}
+
+
+def test_packages_named_by_a_shell_variable_of_the_same_run(tmp_path: Path) -> None:
+    # wagtail/bakerydemo: RUN_DEPS="..." && apt-get install $RUN_DEPS
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.12-slim\nRUN set -ex \\\n    && RUN_DEPS=" \\\n        libpq5 \\\n'
+        '        postgresql-client \\\n    " \\\n'
+        "    && apt-get update && apt-get install -y --no-install-recommends $RUN_DEPS $UNSET\n"
+    )
+    result = depchain.scan(tmp_path)
+    names = {c.name for c in result.graph.components() if c.ecosystem == "deb"}
+    assert names == {"libpq5", "postgresql-client"}
+    assert any("$UNSET" in m and "not a package name" in m for _, m in result.notes)
