@@ -157,6 +157,8 @@ def discover(root: Path, exclude: Sequence[str] = (), include: Sequence[str] = (
         dirnames[:] = kept
         for name in sorted(filenames):
             path = here / name
+            if name == "setup.py" and "__init__.py" in filenames:
+                continue  # a module of a package that happens to be called setup
             rel = _rel(path, root)
             spec = resolver_for(anchor / rel)  # folders above the scan say nothing
             if spec is None and path.suffix in {".yaml", ".yml"} and _is_manifest(path):

@@ -520,7 +520,16 @@ def _gaps(
             continue  # a gap that was not looked for hides nothing, and that is no news
         if notes is not None:
             notes.append((where, f"the suppression of {s.gap} for {s.component} {why}"))
-    return sorted(found, key=lambda f: (-Severity(f.severity).rank, f.id, f.component, f.evidence))
+    # one finding per gap, component and place: a line read through two includes (a
+    # base.txt that a runtime and a dev file both include) is one problem, at its worst
+    best: dict[tuple[str, str, tuple[tuple[str, int | None], ...]], Finding] = {}
+    for f in found:
+        key = (f.id, f.component, tuple((e.path, e.line) for e in f.evidence))
+        if key not in best or Severity(f.severity).rank > Severity(best[key].severity).rank:
+            best[key] = f
+    return sorted(
+        best.values(), key=lambda f: (-Severity(f.severity).rank, f.id, f.component, f.evidence)
+    )
 
 
 def _link_services(graph: DependencyGraph, subject: str, projects: Sequence[str] = ()) -> None:

@@ -117,3 +117,35 @@ def test_readme_lists_every_gap() -> None:
     assert all(
         f"| `{gap.id}` | {gap.severity.value} | {gap.title} |" in readme for gap in CATALOGUE
     )
+
+
+def test_branch_archives_can_move() -> None:
+    from depchain.trust.rules import branch_archive
+
+    assert branch_archive("https://github.com/pypa/pip/archive/main.zip") == "main"
+    assert branch_archive("https://github.com/a/b/archive/refs/heads/master.tar.gz") == "master"
+    assert branch_archive("https://gitlab.com/a/b/-/archive/develop/b-develop.tar.gz") == "develop"
+    assert branch_archive("https://codeload.github.com/a/b/zip/refs/heads/main") == "main"
+    assert branch_archive("https://github.com/a/b/archive/refs/tags/v1.2.tar.gz") is None
+    assert branch_archive("https://github.com/a/b/archive/v1.2.3.zip") is None
+    assert branch_archive("https://github.com/a/b/archive/" + "a" * 40 + ".zip") is None
+    assert branch_archive("https://files.example/pkg-1.0.tar.gz") is None
+
+
+def test_branch_archive_is_dc004_once_per_line(tmp_path: Path) -> None:
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "base.txt").write_text("django>=5.0,<5.1\n")
+    (tmp_path / "requirements" / "development.txt").write_text("-r base.txt\nruff==0.5.0\n")
+    (tmp_path / "requirements" / "production.txt").write_text("-r base.txt\ngunicorn>=22\n")
+    (tmp_path / "requirements.txt").write_text(
+        "-r requirements/production.txt\nhttps://github.com/pypa/pip/archive/main.zip\n"
+    )
+    (tmp_path / "app" / "handlers").mkdir(parents=True)
+    (tmp_path / "app" / "handlers" / "__init__.py").write_text("")
+    (tmp_path / "app" / "handlers" / "setup.py").write_text("import flask\n")
+    result = depchain.scan(tmp_path)
+    assert not any(i.path.endswith("setup.py") for i in result.inputs)
+    (dc004,) = [f for f in result.findings if f.id == "DC004"]
+    assert "branch main" in dc004.message
+    django = [f for f in result.findings if f.id == "DC001" and "django" in f.component]
+    assert len(django) == 1 and django[0].severity == "medium"

@@ -160,6 +160,31 @@ def extra_index(
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
+_ARCHIVE_REF = re.compile(
+    r"/(?:-/)?archive/(?:refs/heads/)?(?P<ref>[^/]+?)(?:/[^/]*)?\.(?:zip|tar\.gz|tgz|tar\.bz2|tar\.xz)$"
+    r"|codeload\.github\.com/[^/]+/[^/]+/(?:zip|tar\.gz|legacy\.zip|legacy\.tar\.gz)/"
+    r"(?:refs/heads/)?(?P<ref2>[^/?#]+)$"
+)
+_VERSION_LIKE = re.compile(r"^v?\d+(?:[._-]\w+)*$|^[0-9a-f]{40}$")
+
+
+def branch_archive(url: str) -> str | None:
+    """The branch a forge's archive URL names (``.../archive/main.zip``,
+    ``.../archive/refs/heads/master.tar.gz``, GitLab's ``/-/archive/main/x.tar.gz``,
+    ``codeload.github.com/o/r/zip/main``): its bytes change with every push. A tag
+    (``refs/tags/``, ``v1.2.3``) or a full commit is no branch."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    if "/refs/tags/" in path:
+        return None
+    m = _ARCHIVE_REF.search(path)
+    if m is None:
+        return None
+    ref = m.group("ref") or m.group("ref2")
+    if "/refs/heads/" in path:
+        return ref
+    return None if _VERSION_LIKE.match(ref) else ref
+
+
 def mutable_reference(graph: DependencyGraph) -> Iterator[Finding]:
     """DC004: a VCS source without an immutable commit, or an archive of a branch."""
     for component in graph.components():
@@ -168,14 +193,15 @@ def mutable_reference(graph: DependencyGraph) -> Iterator[Finding]:
                 source.kind is SourceKind.VCS
                 and not source.commit
                 and component.ecosystem in {"pypi", "generic"}
-            ) or (
-                source.kind is SourceKind.URL
-                and source.url is not None
-                and "/archive/refs/heads/" in source.url
             )
-            if moving:
+            branch = (
+                branch_archive(source.url)
+                if source.kind is SourceKind.URL and source.url is not None
+                else None
+            )
+            if moving or branch:
                 dep = _first_edge(graph, component.id)
-                what = source.ref or "its default branch"
+                what = f"branch {branch}" if branch else source.ref or "its default branch"
                 yield _finding(
                     "DC004",
                     component.id,
