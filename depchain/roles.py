@@ -323,7 +323,12 @@ _REQ_OPTION = re.compile(
     r"""([^\s"',)\]]+)"""
 )
 _RTD_REQUIREMENTS = re.compile(r"^\s*(?:-\s*)?requirements\s*:\s*[\"']?([^\s\"'#]+)", re.M)
-_SETUPTOOLS_FILE = re.compile(r"file\s*[:=]\s*\[?\s*([^\]\n]+)")
+_SETUPTOOLS_FILE = re.compile(
+    r"(?m)^\s*(?:dependencies|install_requires)\s*=\s*\{?\s*file\s*[:=]\s*\[?\s*([^\]\n}]+)"
+)
+"""The runtime requirements a project's metadata reads from files (setuptools'
+``dependencies = {file = [...]}``, setup.cfg's ``install_requires = file: ...``); an
+extra's (``optional-dependencies.dev = {file = ...}``) is no runtime claim."""
 
 DEV_DECLARERS: dict[str, Role] = {
     "tox.ini": Role.TEST,

@@ -456,3 +456,20 @@ def test_installed_groups() -> None:
         "RUN pdm install -G:all\nRUN uv sync --all-groups\n"
     )
     assert installed_groups(text) == {"all-ds": 1, "s3": 1, "main": 2, "worker-deps": 2, "*": 3}
+
+
+def test_project_metadata_files_claim_only_runtime_dependencies(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": '[project]\nname = "lib"\nversion = "1.0"\n'
+        'dynamic = ["dependencies", "optional-dependencies"]\n\n[tool.setuptools.dynamic]\n'
+        'dependencies = {file = ["requirements.txt"]}\n'
+        'optional-dependencies.dev = {file = ["requirements-dev.txt"]}\n',
+        "requirements.txt": "requests==2.32.3\n",
+        "requirements-dev.txt": "pytest==8.0.0\n",
+        "sub/setup.cfg": "[metadata]\nname = sub\n\n[options]\ninstall_requires = file: reqs.in\n",
+        "sub/reqs.in": "six\n",
+    }
+    result = depchain.scan(_tree(tmp_path, files))
+    roles = {i.path: (i.role, i.reason) for i in result.inputs}
+    assert roles["requirements.txt"] == (Role.RUNTIME, "installed by pyproject.toml:7")
+    assert roles["requirements-dev.txt"] == (Role.DEV, "named for dev")
