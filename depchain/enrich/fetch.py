@@ -444,10 +444,11 @@ class Fetcher:
         if self._own:
             self.session.close()
 
-    def get(self, url: str, accept: str, *, raw: bool = False) -> Answer:
+    def get(self, url: str, accept: str, *, raw: bool = False, limit: int | None = None) -> Answer:
         """GET ``url``: a 2xx answer (its JSON object, or with ``raw`` its bytes), a 404,
-        or the failure in a few words. Retries timeouts, connection errors, 429, 5xx and
-        a malformed JSON answer; not 404 or another 4xx, nor what the limits refuse."""
+        or the failure in a few words; ``limit``: bytes, when less than the usual. Retries
+        timeouts, connection errors, 429, 5xx and a malformed JSON answer; not 404 or
+        another 4xx, nor what the limits refuse."""
         start = self.clock()
         if start >= self.scan_deadline:
             budget = _secs(self.limits.scan)
@@ -465,7 +466,7 @@ class Fetcher:
             if self.clock() >= deadline:
                 break
             tries += 1
-            outcome = self._try(url, accept, deadline)
+            outcome = self._try(url, accept, deadline, limit or self.limits.body)
             if isinstance(outcome, _Retry):
                 failure, retry_after = outcome.failure, outcome.retry_after
                 continue
@@ -500,7 +501,7 @@ class Fetcher:
         return float(self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0))
 
     def _try(
-        self, url: str, accept: str, deadline: float
+        self, url: str, accept: str, deadline: float, limit: int
     ) -> _Retry | Answer | tuple[int, bytes, str, str]:
         """One try, redirects followed: the 2xx answer's status, body, content type and
         URL, or an Answer to return as it is, or a failure worth another try."""
@@ -535,7 +536,7 @@ class Fetcher:
                     content_type = response.headers.get("Content-Type", "")
                     # read every answer, even a 404's: a connection whose answer was not
                     # read is closed instead of going back to the pool
-                    body = self._read(response, exchange)
+                    body = self._read(response, exchange, limit)
                     final_url = current
                 if isinstance(body, Answer):
                     return body
@@ -583,8 +584,7 @@ class Fetcher:
             return "", f"redirect to {shown(target)} refused ({why})"
         return self.reach.with_credentials(target), None
 
-    def _read(self, response: requests.Response, exchange: _Exchange) -> bytes | Answer:
-        limit = self.limits.body
+    def _read(self, response: requests.Response, exchange: _Exchange, limit: int) -> bytes | Answer:
         too_large = Answer(0, error=f"answer larger than {_size(limit)}: not read")
         declared = response.headers.get("Content-Length", "")
         if declared.strip().isdigit() and int(declared) > limit:

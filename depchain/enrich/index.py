@@ -234,6 +234,14 @@ def pip_config_files(
     return files
 
 
+_CONFIG_ERRORS = {
+    "MissingSectionHeaderError": "a line before any [section]",
+    "ParsingError": "a line that is not 'key = value'",
+    "DuplicateSectionError": "a section given twice",
+    "DuplicateOptionError": "a key given twice in a section",
+}
+
+
 def _index_url_in(path: Path) -> tuple[str | None, str | None]:
     """``index-url`` of ``[install]``, else of ``[global]``, in one pip configuration file,
     and a one-line problem when the file cannot be read."""
@@ -247,8 +255,13 @@ def _index_url_in(path: Path) -> tuple[str | None, str | None]:
     try:
         parser.read_string(text, source=str(path))
     except configparser.Error as exc:
-        first = (str(exc).splitlines() or [""])[0]
-        return None, f"{path}: not a valid pip configuration file ({redact_url(first)})"
+        # configparser's messages quote the offending line (a token, say): only say where
+        lineno = getattr(exc, "lineno", None)
+        if lineno is None and getattr(exc, "errors", None):
+            lineno = exc.errors[0][0]  # type: ignore[attr-defined]
+        where = f" at line {lineno}" if isinstance(lineno, int) else ""
+        what = _CONFIG_ERRORS.get(type(exc).__name__, "cannot be read")
+        return None, f"{path}: not a valid pip configuration file ({what}{where})"
     value: str | None = None
     for section in ("global", "install"):  # [install] overrides [global] for pip install
         if not parser.has_section(section):

@@ -59,6 +59,9 @@ Key: TypeAlias = "tuple[str, str | None]"
 MAX_PROVENANCE = 50
 """Provenance objects asked per project in one run (the rest wait for the next run)."""
 
+MAX_PROVENANCE_BYTES = 1024 * 1024
+"""The largest provenance object read (one is a few kilobytes)."""
+
 INTEGRITY_ACCEPT = "application/vnd.pypi.integrity.v1+json, application/json;q=0.9"
 
 
@@ -471,8 +474,8 @@ class _Run:
     # phase 2: ask the index
 
     def fetch(self, fetcher: Fetcher, workers: int) -> None:
-        def get(url: str, accept: str) -> _Answer:
-            got = fetcher.get(url, accept)
+        def get(url: str, accept: str) -> _Answer:  # a provenance object
+            got = fetcher.get(url, accept, limit=MAX_PROVENANCE_BYTES)
             return _Answer(got.status, got.data, got.error)
 
         pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="depchain-index")
@@ -496,7 +499,10 @@ class _Run:
                     self._submit_provenance(pool, get, record, provenance, finished)
                 else:
                     record, item = provenance.pop(done)
-                    self._took_provenance(record, item, done.result())
+                    answer = done.result()
+                    if answer.data is not None and fetcher.spent:  # no time to verify it
+                        answer = _Answer(0, error="not verified: the index time budget was spent")
+                    self._took_provenance(record, item, answer)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             self._flush()

@@ -120,3 +120,30 @@ def test_credentials_never_shown(tmp_path: Path) -> None:
     assert choice.display == "https://***@pypi.org/simple"
     assert choice.host == "pypi.org"
     assert choice.api == "https://pypi.org"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("token = SECRET-abc123\n[global]\n", "a line before any [section] at line 1"),
+        ("[global]\nindex-url = x\nindex-url = SECRET-abc123\n", "a key given twice"),
+        ("[global]\nx = 1\nSECRET-abc123 line\n", "a line that is not 'key = value' at line 3"),
+    ],
+)
+def test_a_broken_pip_configuration_is_described_not_quoted(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    conf = _conf(tmp_path / "pip.conf", text)
+    [warning] = choose_index(environ={}, config_files=[conf]).warnings
+    assert said in warning and "SECRET" not in warning
+
+
+def test_a_query_token_is_shown_as_its_key_only_and_stays_a_query() -> None:
+    url = "https://u:SECRET-pass@host.example:8443/simple/?token=SECRET-tok&x=1#frag-SECRET"
+    choice = choose_index(url, environ={})
+    assert choice.display == "https://***@host.example:8443/simple/?token=***&x=***"
+    assert choice.project_url("six") == (
+        "https://u:SECRET-pass@host.example:8443/simple/six/?token=SECRET-tok&x=1"
+    )
+    assert set(choice.secrets) >= {"SECRET-pass", "SECRET-tok", "frag-SECRET"}
+    assert "x" not in choice.secrets and "1" not in choice.secrets  # too short to search
