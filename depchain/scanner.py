@@ -131,7 +131,7 @@ def scan(
     rules = _role_rules(roles)
     if target.is_dir():
         root = target
-        loaded_policy, policy_errors = _policy(root, policy_file)
+        loaded_policy, policy_errors = _policy(root, policy_file, max_file_size)
         found = discover(
             root,
             exclude=(*loaded_policy.exclude, *exclude),
@@ -148,7 +148,7 @@ def scan(
                 "workflows, Dockerfiles, compose and Kubernetes files, Cargo.lock, go.mod, "
                 ".gitmodules, vendor.txt, ...; the README lists them)"
             )
-        loaded_policy, policy_errors = _policy(root, policy_file)
+        loaded_policy, policy_errors = _policy(root, policy_file, max_file_size)
         inputs, errors = [Input(target, spec)], []
         found = None
     else:
@@ -248,7 +248,7 @@ def scan(
     index_findings = _enrich(graph, enrich, result.policy, result.notes) if enrich else []
     from depchain.trust import ledger as trust_ledger
 
-    result.ledger, ledger_errors = trust_ledger.load(root, result.policy.folder)
+    result.ledger, ledger_errors = trust_ledger.load(root, result.policy.folder, max_file_size)
     if result.ledger is not None:
         index_findings += trust_ledger.compare(graph, result.ledger)
     result.findings = _gaps(graph, result.policy, index_findings, result.notes, bool(enrich))
@@ -416,10 +416,12 @@ def demote(fragment: Fragment, role: Role, projects: set[str]) -> Fragment:
     return replace(fragment, services=kept, dependencies=tuple(deps))
 
 
-def _policy(root: Path, path: Path | None = None) -> tuple[Policy, list[InputError]]:
+def _policy(
+    root: Path, path: Path | None = None, max_size: int = MAX_FILE_SIZE
+) -> tuple[Policy, list[InputError]]:
     from depchain.trust.policy import load_policy
 
-    return load_policy(root, path)
+    return load_policy(root, path, max_size)
 
 
 def _enrich(
@@ -568,7 +570,9 @@ def _scan_environment(
     graph.add_fragment(fragment)
     _link_services(graph, fragment.subjects[0])
     notes = sorted(set(fragment.notes))
-    policy, policy_errors = _policy(root, policy_file) if policy_file else (Policy(), [])
+    policy, policy_errors = (
+        _policy(root, policy_file, max_file_size) if policy_file else (Policy(), [])
+    )
     index_findings = _enrich(graph, enrich, policy, notes) if enrich else []
     findings = _gaps(graph, policy, index_findings, notes, bool(enrich))
     return ScanResult(

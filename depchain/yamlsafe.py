@@ -50,6 +50,14 @@ def load_all(text: str, display: str) -> list[Any]:
     # loader has no constructor; everywhere it occurs in practice (kustomize's
     # ``delimiter: =``) it is the one-character string
     BoundedLoader.add_constructor("tag:yaml.org,2002:value", BoundedLoader.construct_yaml_str)
+
+    def construct_int(loader: Any, node: Any) -> Any:
+        # more digits than Python converts (and no manifest means): the text, cut
+        if len(str(node.value)) > 4000:
+            return str(node.value)[:20] + "..."
+        return loader.construct_yaml_int(node)
+
+    BoundedLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
     try:
         documents = list(yaml.load_all(text, Loader=BoundedLoader))  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:

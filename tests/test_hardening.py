@@ -190,3 +190,68 @@ def test_other_projects_in_the_tree_do_not_make_the_subjects_scope(tmp_path: Pat
     assert scopes["pkg:pypi/flask@2.3.2"] == "excluded"
     report = json_report.build(result)
     assert report["subject"] == "pkg:pypi/app@1"
+
+
+def test_include_diamonds_are_linear(tmp_path: Path) -> None:
+    """Each file of a -r diamond (every file includes the next twice) and each group of
+    an include-group diamond is read once: depth 30 would be 2**30 reads otherwise."""
+    depth = 30
+    for i in range(depth):
+        (tmp_path / f"requirements-{i}.txt").write_text(
+            f"-r requirements-{i + 1}.txt\n-r requirements-{i + 1}.txt\npkg{i}==1.0\n"
+        )
+    (tmp_path / f"requirements-{depth}.txt").write_text("six==1.16.0\n")
+    groups = "\n".join(
+        f'g{i} = [{{include-group = "g{i + 1}"}}, {{include-group = "g{i + 1}"}}, "p{i}==1"]'
+        for i in range(depth)
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "x"\nversion = "1"\n\n[dependency-groups]\n{groups}\n'
+        f'g{depth} = ["six==1.16.0"]\n'
+    )
+    result = depchain.scan(tmp_path / "requirements-0.txt")
+    assert not result.errors and len(result.graph.components()) == depth + 2
+    result = depchain.scan(tmp_path / "pyproject.toml")
+    assert not result.errors
+    names = {c.name for c in result.graph.components()}
+    assert {f"p{i}" for i in range(depth)} | {"six"} <= names
+
+
+def test_include_depth_is_bounded(tmp_path: Path) -> None:
+    for i in range(80):
+        (tmp_path / f"r{i}-requirements.txt").write_text(f"-r r{i + 1}-requirements.txt\n")
+    (tmp_path / "r80-requirements.txt").write_text("six==1.16.0\n")
+    result = depchain.scan(tmp_path / "r0-requirements.txt")
+    assert any("nested deeper than 64" in e.message for e in result.errors)
+
+
+def test_integers_of_any_size_are_read(tmp_path: Path) -> None:
+    big = "1" * 5000
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "x"\nversion = "1"\ndependencies = ["six==1.16.0"]\n\n'
+        f"[tool.other]\nn = {big}\n"
+    )
+    (tmp_path / "depchain.toml").write_text('fail-on = "high"\n\n[trusted.pypi]\nowners = []\n')
+    (tmp_path / "vcpkg.json").write_text(
+        '{"name": "x", "version-semver": "1.0.0", "dependencies": ["zlib"], "n": ' + big + "}"
+    )
+    (tmp_path / "compose.yml").write_text(
+        f"services:\n  db:\n    image: postgres:16\n    x: {big}\n"
+    )
+    (tmp_path / "Pipfile.lock").write_text(
+        '{"_meta": {"n": ' + big + '}, "default": {"six": {"version": "==1.16.0"}}, "develop": {}}'
+    )
+    result = depchain.scan(tmp_path)
+    assert not result.errors, result.errors
+    ids = {c.id for c in result.graph.components()}
+    assert {"pkg:pypi/six@1.16.0", "pkg:docker/library/postgres@16"} <= ids
+    assert any(c.name == "zlib" for c in result.graph.components())
+
+
+def test_max_file_size_covers_policy_and_ledger(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    (tmp_path / "depchain.toml").write_text('fail-on = "high"\n# ' + "x" * 3_000_000 + "\n")
+    (tmp_path / "depchain-ledger.json").write_text('{"pad": "' + "x" * 3_000_000 + '"}')
+    result = depchain.scan(tmp_path, max_file_size=1024 * 1024)
+    where = {e.path for e in result.errors if "larger than" in e.message or "MiB" in e.message}
+    assert where == {"depchain.toml", "depchain-ledger.json"}, result.errors

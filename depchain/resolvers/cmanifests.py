@@ -4,12 +4,12 @@ edges (mechanisms ``vcpkg`` and ``conan``); Conan's tool requirements are ``buil
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from depchain.errors import InputFileError
+from depchain.fileio import parse_json
 from depchain.ids import purl
 from depchain.model import (
     Component,
@@ -34,14 +34,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
 def _vcpkg(path: Path, ctx: ResolveContext) -> Fragment:
     display = ctx.display(path)
     text = ctx.read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputFileError(
-            display, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
-    except RecursionError:
-        raise InputFileError(display, "invalid JSON: nested too deeply") from None
+    data = parse_json(text, display)
     if not isinstance(data, dict):
         raise InputFileError(display, "not a vcpkg manifest (not an object)")
     subject = ctx.subject_for(path)

@@ -15,7 +15,6 @@ service of the same project into that service (:func:`depchain.services.link_cli
 from __future__ import annotations
 
 import configparser
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -339,14 +338,7 @@ def _load(text: str, display: str, suffix: str) -> Any:
         return yamlsafe.load_all(text, display)
     if suffix == ".toml":
         return fileio.parse_toml(text, display)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:  # its message quotes no input
-        raise InputFileError(
-            display, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
-    except RecursionError:
-        raise InputFileError(display, "invalid JSON: nested too deeply") from None
+    return fileio.parse_json(text, display)
 
 
 def _line(lines: LineFinder, key: str, value: str) -> int | None:

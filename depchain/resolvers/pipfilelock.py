@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from depchain.errors import InputFileError
+from depchain.fileio import parse_json
 from depchain.ids import pypi_component, vcs_uri
 from depchain.model import (
     Component,
@@ -89,12 +90,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
 
 
 def _parse(text: str, display: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputFileError(
-            display, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
+    data = parse_json(text, display)
     if not isinstance(data, dict) or not {"_meta", _MAIN, "develop"} & data.keys():
         raise InputFileError(display, "no _meta, default or develop: not a Pipfile.lock")
     return data

@@ -262,9 +262,24 @@ def _dependency_groups(b: _Builder, groups: Any) -> None:
         b.errors.append(InputError(b.display, "[dependency-groups] is not a table"))
         return
     by_name = {canonicalize_name(k): k for k in groups}
+    done: dict[str, list[Any]] = {}
 
-    def expand(group: str, stack: tuple[str, ...]) -> list[str]:
-        out: list[str] = []
+    def expand(group: str, stack: tuple[str, ...]) -> list[Any]:
+        """The group's requirements, each once, its includes expanded once each (a
+        diamond of includes costs what its groups do, not two to the depth)."""
+        if group in done:
+            return done[group]
+        out: list[Any] = []
+        seen: set[str] = set()
+
+        def take(values: list[Any]) -> None:
+            for value in values:
+                if not isinstance(value, str):
+                    out.append(value)  # add_group says what is wrong with it
+                elif value not in seen:
+                    seen.add(value)
+                    out.append(value)
+
         for item in _strings(b, groups[group], f"dependency-groups.{group}"):
             if isinstance(item, dict) and "include-group" in item:
                 wanted = canonicalize_name(str(item["include-group"]))
@@ -275,14 +290,19 @@ def _dependency_groups(b: _Builder, groups: Any) -> None:
                     b.errors.append(
                         InputError(
                             b.display,
-                            f"dependency group {group!r} includes unknown group "
-                            f"{item['include-group']!r}",
+                            f"dependency group {quote(group)} includes unknown group "
+                            f"{quote(item['include-group'])}",
                         )
                     )
+                elif len(stack) > 64:
+                    b.errors.append(
+                        InputError(b.display, f"dependency group {quote(group)}: nested too deep")
+                    )
                 else:
-                    out.extend(expand(by_name[wanted], (*stack, wanted)))
+                    take(expand(by_name[wanted], (*stack, wanted)))
             else:
-                out.append(item)
+                take([item])
+        done[group] = out
         return out
 
     for group in sorted(groups):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from depchain.errors import InputFileError
@@ -114,6 +115,9 @@ class _State:
     errors: list[InputError] = field(default_factory=list)
     indexes: list[IndexRef] = field(default_factory=list)
     constraints: dict[str, tuple[str, Evidence]] = field(default_factory=dict)
+    read: set[tuple[Path, bool]] = field(default_factory=set)
+    """Files already read (as requirements or as constraints): each is read once, so a
+    diamond of ``-r`` includes costs what its files do, not two to the depth."""
 
 
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:
@@ -157,17 +161,27 @@ def logical_lines(text: str) -> list[_Line]:
 def project_root(path: Path, limit: int = 12) -> Path:
     """The nearest folder above ``path`` that holds a project (``pyproject.toml``,
     ``setup.py``, ``setup.cfg``) or a repository (``.git``); only names are looked at."""
-    folder = path.resolve().parent
+    return _project_root(path.resolve().parent, limit)
+
+
+@lru_cache(maxsize=4096)
+def _project_root(start: Path, limit: int) -> Path:
+    folder = start
     for _ in range(limit):
         if any((folder / n).exists() for n in ("pyproject.toml", "setup.py", "setup.cfg", ".git")):
             return folder
         if folder.parent == folder:
             break
         folder = folder.parent
-    return path.resolve().parent
+    return start
+
+
+MAX_INCLUDE_DEPTH = 64
+MAX_INCLUDED_FILES = 2_000
 
 
 def _read_file(state: _State, path: Path, stack: tuple[Path, ...], constraint: bool) -> None:
+    state.read.add((path.resolve(), constraint))
     text = state.ctx.read_text(path)
     display = state.ctx.display(path)
     lines = logical_lines(text)
@@ -271,24 +285,30 @@ def _include(
     constraint: bool,
 ) -> None:
     if re.match(r"^[a-z]+://", value):
-        raise ValueError(f"remote include {value} is not fetched (scans are offline)")
+        raise ValueError(f"remote include {quote(value)} is not fetched (scans are offline)")
     target = (path.parent / value).resolve()
     here = path.resolve()
     chain = (*stack, here)
     root = state.ctx.root.resolve()
     allowed = (root, project_root(path))
     if not any(target.is_relative_to(a) for a in allowed):
-        raise ValueError(f"included file {value} is outside the scanned tree; not read")
+        raise ValueError(f"included file {quote(value)} is outside the scanned tree; not read")
     if target in chain:
         names = " -> ".join(_shown(state, p) for p in (*chain, target))
         raise ValueError(f"include cycle: {names}")
     if not target.is_file():
-        raise ValueError(f"included file {value} does not exist")
+        raise ValueError(f"included file {quote(value)} does not exist")
+    if (target, constraint) in state.read:
+        return  # read once already: its requirements are in the graph with their lines
+    if len(chain) > MAX_INCLUDE_DEPTH:
+        raise ValueError(f"includes nested deeper than {MAX_INCLUDE_DEPTH} files; not read")
+    if len(state.read) >= MAX_INCLUDED_FILES:
+        raise ValueError(f"more than {MAX_INCLUDED_FILES} included files; the rest not read")
     try:
         shown = state.ctx.root / target.relative_to(root) if target.is_relative_to(root) else target
         _read_file(state, shown, chain, constraint)
     except InputFileError as exc:
-        raise ValueError(f"included file {value}: {exc.message}") from None
+        raise ValueError(f"included file {quote(value)}: {exc.message}") from None
 
 
 def _shown(state: _State, path: Path) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from depchain.errors import InputFileError
-from depchain.fileio import read_text
+from depchain.fileio import MAX_FILE_SIZE, parse_json, read_text
 from depchain.graph import DependencyGraph
 from depchain.ids import identity
 from depchain.model import Component, Finding, InputError
@@ -54,7 +54,9 @@ def render(graph: DependencyGraph) -> str:
     return json.dumps(build(graph), indent=2, sort_keys=True) + "\n"
 
 
-def load(root: Path, beside: Path | None = None) -> tuple[dict[str, Any] | None, list[InputError]]:
+def load(
+    root: Path, beside: Path | None = None, max_size: int = MAX_FILE_SIZE
+) -> tuple[dict[str, Any] | None, list[InputError]]:
     """The ledger for a scan of ``root``: ``depchain-ledger.json`` in the folder
     ``beside`` (the policy's) when given, else in ``root`` or the nearest folder above
     it within its git work tree (where the policy is looked for)."""
@@ -68,13 +70,9 @@ def load(root: Path, beside: Path | None = None) -> tuple[dict[str, Any] | None,
         return None, []
     display = os.path.relpath(path, root.resolve()).replace(os.sep, "/")
     try:
-        data = json.loads(read_text(path, display))
+        data = parse_json(read_text(path, display, max_size), display)
     except InputFileError as exc:
         return None, [InputError(exc.path, exc.message)]
-    except json.JSONDecodeError as exc:
-        return None, [
-            InputError(display, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
-        ]
     if isinstance(data, dict) and data.get("schema") == "depchain-ledger/1":
         return None, [
             InputError(

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from depchain.errors import InputFileError
-from depchain.fileio import load_toml
+from depchain.fileio import MAX_FILE_SIZE, parse_toml, read_text
 from depchain.model import Component, Evidence, Finding, InputError, Role
 from depchain.resolvers.base import LineIndex
 from depchain.roles import RoleRule
@@ -148,7 +148,9 @@ _TRUSTED_KEYS = ("owners", "organizations", "indexes")
 _SUPPRESS_KEYS = {"id", "component", "reason", "expires"}
 
 
-def load_policy(root: Path, path: Path | None = None) -> tuple[Policy, list[InputError]]:
+def load_policy(
+    root: Path, path: Path | None = None, max_size: int = MAX_FILE_SIZE
+) -> tuple[Policy, list[InputError]]:
     """The policy for a scan of ``root``, and its problems: the file ``path`` when given
     (``--policy``), else the first ``depchain.toml`` or ``pyproject.toml`` with a
     ``[tool.depchain]`` table in ``root`` or a folder above it, up to the top of the git
@@ -157,7 +159,7 @@ def load_policy(root: Path, path: Path | None = None) -> tuple[Policy, list[Inpu
     if path is not None:
         if not path.is_file():
             return Policy(), [InputError(str(path), "no such policy file")]
-        found, errors = _load(path, str(path), explicit=True)
+        found, errors = _load(path, str(path), explicit=True, max_size=max_size)
         if found.source is None and not errors:
             errors = [InputError(str(path), "names no policy (no [tool.depchain] keys)")]
         return found, errors
@@ -167,7 +169,9 @@ def load_policy(root: Path, path: Path | None = None) -> tuple[Policy, list[Inpu
             candidate = folder / name
             if candidate.is_file():
                 display = os.path.relpath(candidate, start) if folder != start else name
-                found, errors = _load(candidate, display.replace(os.sep, "/"), explicit=False)
+                found, errors = _load(
+                    candidate, display.replace(os.sep, "/"), explicit=False, max_size=max_size
+                )
                 if found.source is not None or errors:
                     return found, errors
     return Policy(), []
@@ -181,11 +185,14 @@ def policy_folders(root: Path) -> list[Path]:
     return chain[: top + 1] if top is not None else [start]
 
 
-def _load(path: Path, display: str, explicit: bool) -> tuple[Policy, list[InputError]]:
+def _load(
+    path: Path, display: str, explicit: bool, max_size: int = MAX_FILE_SIZE
+) -> tuple[Policy, list[InputError]]:
     """One policy file: ``depchain.toml`` (keys at the top level or under
     ``[tool.depchain]``) or any other TOML file with ``[tool.depchain]``."""
     try:
-        data = load_toml(path, display)
+        text = read_text(path, display, max_size)
+        data = parse_toml(text, display)
     except InputFileError as exc:
         return Policy(), [InputError(exc.path, exc.message)]
     tool = data.get("tool")
@@ -197,7 +204,7 @@ def _load(path: Path, display: str, explicit: bool) -> tuple[Policy, list[InputE
         return Policy(), [InputError(display, "[tool.depchain] is not a table")]
     if not table:
         return Policy(), []
-    policy, errors = _parse(table, display, LineIndex(path.read_text("utf-8", "replace")))
+    policy, errors = _parse(table, display, LineIndex(text))
     return replace(policy, folder=path.resolve().parent), errors
 
 

@@ -121,7 +121,7 @@ def test_bad_lines_are_reported_with_their_line(tmp_path: Path) -> None:
     assert len(messages) == 4, messages
     assert messages[0].startswith("line 2: unknown option --no-such-option")
     assert messages[1].startswith("line 3: invalid requirement") or "line 3" in messages[1]
-    assert any("line 4: included file missing.txt does not exist" in m for m in messages)
+    assert any("line 4: included file 'missing.txt' does not exist" in m for m in messages)
     assert any("line 5" in m and "hash" in m for m in messages)
     assert {"six", "idna"} <= {c.name for c in result.graph.components()}
 
