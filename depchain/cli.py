@@ -83,6 +83,15 @@ IndexUrlOpt = Annotated[
     str | None,
     typer.Option("--index-url", help="The index to ask (default: pip's configuration, else PyPI)."),
 ]
+IndexTimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--index-timeout",
+        min=0.1,
+        help="Seconds for all package-index requests of this scan (each request at most "
+        "15 s); what is not answered by then is unknown, with a note.",
+    ),
+]
 CacheDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -150,13 +159,16 @@ def _scan(
     include: list[str] | None = None,
     role: list[str] | None = None,
     all_roles: bool = False,
+    index_timeout: float = 60.0,
 ) -> ScanResult:
     from depchain.scanner import EnrichOptions, scan
 
     options = None
     if enrich or offline:
         cache = cache_dir or os.environ.get("DEPCHAIN_CACHE_DIR") or None
-        options = EnrichOptions(offline=offline, index_url=index_url, cache_dir=cache)
+        options = EnrichOptions(
+            offline=offline, index_url=index_url, cache_dir=cache, timeout=index_timeout
+        )
     return scan(
         path,
         python=python,
@@ -225,6 +237,7 @@ def scan(
     enrich: EnrichOpt = False,
     offline: OfflineOpt = False,
     index_url: IndexUrlOpt = None,
+    index_timeout: IndexTimeoutOpt = 60.0,
     cache_dir: CacheDirOpt = None,
     policy: Annotated[
         Path | None,
@@ -255,6 +268,7 @@ def scan(
         include,
         role,
         all_roles,
+        index_timeout,
     )
     if format is ScanFormat.json:
         from depchain.export import json_report
@@ -297,12 +311,13 @@ def ledger(
     enrich: EnrichOpt = False,
     offline: OfflineOpt = False,
     cache_dir: CacheDirOpt = None,
+    index_timeout: IndexTimeoutOpt = 60.0,
 ) -> None:
     """Write the trust ledger of a scan (review the diff, then commit it as
     depchain-ledger.json): later scans flag owners that changed since (DC017)."""
     from depchain.trust import ledger as trust_ledger
 
-    result = _scan(path, 32, None, enrich, offline, None, cache_dir)
+    result = _scan(path, 32, None, enrich, offline, None, cache_dir, index_timeout=index_timeout)
     _emit(trust_ledger.render(result.graph), output)
     if not enrich:
         python = sum(1 for c in result.graph.components() if c.ecosystem == "pypi")

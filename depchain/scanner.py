@@ -43,6 +43,9 @@ class EnrichOptions:
     cache_dir: str | Path | None = None
     session: Any = None
     """A ``requests.Session`` to ask through (proxies, tests); None: depchain's own."""
+    timeout: float = 60.0
+    """Seconds for all index requests of a scan (``--index-timeout``); each request has
+    at most 15 s of it. What is not answered by then is unknown, with a note."""
 
 
 @dataclass(frozen=True, order=True)
@@ -440,6 +443,8 @@ def _enrich(
         index_url=options.index_url,
         cache_dir=options.cache_dir,
         offline=options.offline,
+        session=options.session,
+        timeout=options.timeout,
     )
     for component in components:
         found = facts.get((component.name, component.version))

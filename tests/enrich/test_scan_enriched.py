@@ -17,13 +17,15 @@ from tests.enrich.fakeindex import FakeIndex
 def test_absent_name_and_owners_in_a_scan(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("requests==2.32.3\nacme-internal-billing==1.0\n")
     session = requests.Session()
-    session.mount("https://", FakeIndex())
+    index = FakeIndex()
+    session.mount("https://", index)
     result = depchain.scan(
         tmp_path,
         enrich=EnrichOptions(
             cache_dir=tmp_path / "cache", session=session, index_url="https://pypi.org/simple"
         ),
     )
+    assert index.max_in_flight >= 1  # the scan asked through the session it was given
     absent = [f for f in result.findings if f.id == "DC014"]
     assert len(absent) == 1 and absent[0].component == "pkg:pypi/acme-internal-billing@1.0"
     assert (absent[0].evidence[0].path, absent[0].evidence[0].line) == ("requirements.txt", 2)
