@@ -188,8 +188,18 @@ def _emit(text: str, output: Path | None) -> None:
 
     text = redact_text(text)  # the last boundary: nothing secret leaves, whatever made it
     if output is None or str(output) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except OSError as exc:  # a full disk, a closed pipe: one line, exit 3
+            import contextlib
+
+            from depchain.errors import OutputError
+
+            with contextlib.suppress(OSError, ValueError):  # no second complaint at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+            raise OutputError(f"standard output: cannot write ({exc.strerror})") from None
     else:
         from depchain.fileio import write_text_atomic
 

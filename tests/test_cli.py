@@ -66,3 +66,33 @@ def test_progress_goes_to_a_terminal_only(tmp_path: Path) -> None:
         os.close(leader)
     assert done.returncode == 0
     assert b"[12/12]" in shown
+
+
+def test_a_broken_stdout_is_one_line_and_exit_3() -> None:
+    from tests.conftest import REPO
+
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full on this machine")
+    with full.open("w") as sink:
+        done = subprocess.run(
+            [sys.executable, "-m", "depchain", "scan", str(REPO / "examples" / "webapp")],
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 3
+    assert done.stderr.strip().splitlines() == [
+        "depchain: standard output: cannot write (No space left on device)"
+    ]
+    closed = subprocess.Popen(
+        [sys.executable, "-m", "depchain", "sbom", str(REPO / "examples" / "webapp")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert closed.stdout is not None and closed.stderr is not None
+    closed.stdout.close()
+    assert closed.wait(timeout=60) == 3
+    with closed.stderr:
+        assert closed.stderr.read().decode().count("\n") == 1
