@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,6 +103,28 @@ def test_unreadable_file(tmp_path: Path) -> None:
     bad.chmod(0)
     result = _scan_with_good_neighbour(tmp_path)
     assert "Permission denied" in _one_error(result, "uv.lock")
+
+
+@pytest.mark.parametrize("code", [errno.EACCES, errno.EIO])
+def test_unreadable_file_as_root_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    """The test above as root, who reads files whatever their mode: the refusal
+    injected where the file is opened."""
+    bad = tmp_path / "uv.lock"
+    bad.write_text("version = 1\n")
+    real_open = os.open
+
+    def refusing(path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
+        if Path(path) == bad:
+            raise OSError(code, os.strerror(code), os.fspath(path))
+        return real_open(path, flags, mode, **kw)
+
+    monkeypatch.setattr(os, "open", refusing)
+    result = _scan_with_good_neighbour(tmp_path)
+    assert os.strerror(code) in _one_error(result, "uv.lock")
+    out = tmp_path / "report.json"
+    assert main(["scan", str(tmp_path), "--format", "json", "-o", str(out)]) == 3
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:

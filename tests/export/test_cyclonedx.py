@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,6 +80,69 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path, epoch: None) -> No
     assert code == 3
     assert target.read_text() == "previous"
     assert list(target.parent.iterdir()) == [target]
+
+
+@pytest.mark.parametrize("code", [errno.EACCES, errno.EROFS, errno.ENOSPC])
+def test_a_failed_write_leaves_nothing_behind_as_root_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, epoch: None, code: int
+) -> None:
+    """The test above as root, who may write into a read-only folder: the folder's
+    refusal injected where the temporary file is created."""
+    target = tmp_path / "out" / "bom.json"
+    target.parent.mkdir()
+    target.write_text("previous")
+    real_open = os.open
+
+    def refusing(path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
+        if Path(path).parent == target.parent and Path(path).name != target.name:
+            raise OSError(code, os.strerror(code), os.fspath(path))
+        return real_open(path, flags, mode, **kw)
+
+    monkeypatch.setattr(os, "open", refusing)
+    assert main(["sbom", str(real("pydantic__pydantic")), "-o", str(target)]) == 3
+    assert target.read_text() == "previous"
+    assert list(target.parent.iterdir()) == [target]
+
+
+FULL_DISK = """
+set -u
+mount -t tmpfs -o size=8k,mode=0755 tmpfs "$OUT" || exit 99
+printf previous > "$OUT/bom.json"
+"$PYTHON" -m depchain sbom "$SCANNED" -o "$OUT/bom.json" 2>"$LOG"
+echo "exit=$?"
+ls -A "$OUT"
+echo "content=$(cat "$OUT/bom.json")"
+"""
+
+
+def test_a_full_filesystem_leaves_the_old_file_whole(tmp_path: Path) -> None:
+    """A real full disk: a tmpfs of 8 KiB, in a mount namespace of its own, where the
+    report does not fit. Runs where ``unshare -m`` may (root, or user namespaces)."""
+    unshare = shutil.which("unshare")
+    if unshare is None or sys.platform != "linux":
+        pytest.skip("needs unshare(1) on Linux")
+    probe = subprocess.run([unshare, "-m", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"no mount namespace here: {probe.stderr.decode(errors='replace')[:80]}")
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {
+        **os.environ,
+        "OUT": str(out),
+        "PYTHON": sys.executable,
+        "SCANNED": str(real("pydantic__pydantic")),
+        "LOG": str(tmp_path / "stderr.txt"),
+        "SOURCE_DATE_EPOCH": "1700000000",
+    }
+    done = subprocess.run(
+        [unshare, "-m", "sh", "-c", FULL_DISK], env=env, capture_output=True, text=True
+    )
+    if done.returncode == 99:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr[:80]}")
+    assert done.stdout.splitlines() == ["exit=3", "bom.json", "content=previous"]
+    message = (tmp_path / "stderr.txt").read_text()
+    assert "No space left on device" in message and len(message.splitlines()) == 1
+    assert list(out.iterdir()) == []  # the tmpfs went with its namespace
 
 
 def test_invalid_document_is_never_written(
