@@ -322,3 +322,36 @@ def test_no_planted_secret_from_an_installed_environment(
         out, err = capfd.readouterr()
         assert SECRET not in out + err, argv
         assert "h.example" in out or argv[-1] == str(env)
+
+
+def test_ini_errors_quote_no_line(tmp_path: Path) -> None:
+    for name in ("setup.cfg", "tox.ini", ".gitmodules", "config.ini"):
+        folder = tmp_path / name.strip(".")
+        folder.mkdir()
+        (folder / name).write_text(f"[section]\nok = 1\ntoken {SECRET}99 = = \n  \n[broken\n")
+        import depchain
+
+        result = depchain.scan(folder)
+        assert result.errors, name
+        assert all(SECRET not in e.message for e in result.errors), result.errors
+
+
+def test_git_index_is_read_only_as_far_as_needed(tmp_path: Path) -> None:
+    import hashlib
+    import struct
+
+    def entry(path: str, mode: int) -> bytes:
+        name = path.encode()
+        body = b"\0" * 24 + struct.pack(">I", mode) + b"\0" * 12
+        body += hashlib.sha1(name).digest() + struct.pack(">H", len(name)) + name
+        return body + b"\0" * ((62 + len(name) + 8) // 8 * 8 - 62 - len(name))
+
+    from depchain.native.gitindex import GitIndexError, gitlinks
+
+    entries = [entry("lib", 0o160000)] + [entry(f"f{i}.py", 0o100644) for i in range(5000)]
+    index = b"DIRC" + struct.pack(">II", 2, len(entries)) + b"".join(entries)
+    assert gitlinks(index) == {"lib": hashlib.sha1(b"lib").hexdigest()}
+    # found first, so a tiny budget is enough; looking for what is not there is bounded
+    assert gitlinks(index, {"lib"}, max_bytes=200) == {"lib": hashlib.sha1(b"lib").hexdigest()}
+    with pytest.raises(GitIndexError, match="larger than"):
+        gitlinks(index, {"absent"}, max_bytes=1024 * 1024 // 8)

@@ -223,3 +223,31 @@ class LineIndex:
                 if any(q in line for q in quoted):
                     return i + 1
         return None
+
+
+def _bare(name: str) -> str:
+    from depchain.redaction import quote
+
+    return quote(name)[1:-1]
+
+
+def ini_problem(exc: Exception) -> str:
+    """What is wrong with an INI file (``setup.cfg``, ``tox.ini``, ``.gitmodules``), in
+    one line with its line number, never quoting the text (a line may hold a token)."""
+    import configparser
+
+    from depchain.redaction import quote
+
+    if isinstance(exc, configparser.DuplicateOptionError):
+        where = f"line {exc.lineno}: " if exc.lineno else ""
+        return f"{where}option {quote(exc.option)} repeated in section [{_bare(exc.section)}]"
+    if isinstance(exc, configparser.DuplicateSectionError):
+        where = f"line {exc.lineno}: " if exc.lineno else ""
+        return f"{where}section [{_bare(exc.section)}] repeated"
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return f"line {exc.lineno}: text before the first [section] header"
+    if isinstance(exc, configparser.ParsingError) and exc.errors:
+        numbers = ", ".join(str(n) for n, _ in exc.errors[:5])
+        more = f" and {len(exc.errors) - 5} more" if len(exc.errors) > 5 else ""
+        return f"line {numbers}{more}: neither a [section], a key = value nor a continuation"
+    return f"cannot be read as INI ({type(exc).__name__})"

@@ -33,7 +33,7 @@ from depchain.model import (
     Scope,
     Service,
 )
-from depchain.resolvers.base import ResolveContext
+from depchain.resolvers.base import ResolveContext, ini_problem
 from depchain.services import LineFinder, is_url_value, scan_urls, url_service
 
 NAME = "config-urls"
@@ -227,7 +227,7 @@ def _ini_values(text: str, display: str) -> list[tuple[str, str]]:
         where = ", ".join(str(n) for n, _ in exc.errors[:5])
         raise InputFileError(display, f"invalid INI: line {where}: not a setting") from None
     except configparser.Error as exc:
-        raise InputFileError(display, f"invalid INI: {type(exc).__name__}") from None
+        raise InputFileError(display, f"invalid INI: {ini_problem(exc)}") from None
     values: list[tuple[str, str]] = []
     for section in [parser.default_section, *parser.sections()]:
         for key, value in parser[section].items():

@@ -24,7 +24,7 @@ from depchain.model import (
     SourceKind,
 )
 from depchain.native.gitindex import GitIndexError, git_dir, gitlinks
-from depchain.resolvers.base import LineIndex, ResolveContext
+from depchain.resolvers.base import LineIndex, ResolveContext, ini_problem
 
 NAME = "gitmodules"
 
@@ -36,12 +36,12 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     try:
         parser.read_string(text, source=display)
     except configparser.Error as exc:
-        message = " ".join(str(exc).split()).replace(f"'{display}'", "").strip()
-        raise InputFileError(display, f"invalid .gitmodules: {message}") from None
+        raise InputFileError(display, f"invalid .gitmodules: {ini_problem(exc)}") from None
     subject = ctx.subject_for(path)
     lines = LineIndex(text)
     errors: list[InputError] = []
-    pins, note = _pins(path.parent)
+    wanted = {parser.get(s, "path", fallback="").strip("/") for s in parser.sections()} - {""}
+    pins, note = _pins(path.parent, wanted, ctx.max_file_size)
     if note:
         errors.append(InputError(display, note))
     components: list[Component] = [subject]
@@ -86,12 +86,15 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     return Fragment(components=tuple(components), dependencies=tuple(deps), errors=tuple(errors))
 
 
-def _pins(worktree: Path) -> tuple[dict[str, str], str | None]:
+def _pins(worktree: Path, wanted: set[str], max_bytes: int) -> tuple[dict[str, str], str | None]:
+    """The commits the git index pins for ``wanted``, read entry by entry and no
+    further than they are found (or ``max_bytes``)."""
     repo = git_dir(worktree)
     if repo is None or not (repo / "index").is_file():
         return {}, None  # no repository here (an exported tree): commits unknown
     try:
-        return gitlinks((repo / "index").read_bytes()), None
+        with (repo / "index").open("rb") as handle:
+            return gitlinks(handle, wanted, max_bytes), None
     except (GitIndexError, OSError) as exc:
         return {}, f"pinned commits unknown: {exc}"
 

@@ -24,7 +24,7 @@ from depchain.model import (
     Source,
     SourceKind,
 )
-from depchain.resolvers.base import LineIndex, ResolveContext, requirement
+from depchain.resolvers.base import LineIndex, ResolveContext, ini_problem, requirement
 
 NAME = "setup-cfg"
 
@@ -38,8 +38,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     except configparser.Error as exc:
         from depchain.errors import InputFileError
 
-        message = str(exc).replace("\n", " ").replace(f"'{display}'", "").strip()
-        raise InputFileError(display, f"invalid setup.cfg: {message}") from None
+        raise InputFileError(display, f"invalid setup.cfg: {ini_problem(exc)}") from None
     lines = LineIndex(text)
     name = parser.get("metadata", "name", fallback=None)
     version = parser.get("metadata", "version", fallback=None)

@@ -20,9 +20,7 @@ as its group (``testenv`` for the base section), mechanism ``tox-requires`` for
 
 from __future__ import annotations
 
-import ast
 import configparser
-import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +37,7 @@ from depchain.model import (
     Scope,
 )
 from depchain.redaction import quote
-from depchain.resolvers.base import ResolveContext, name_from_url, requirement
+from depchain.resolvers.base import ResolveContext, ini_problem, name_from_url, requirement
 
 NAME = "tox"
 
@@ -98,20 +96,7 @@ def _note_order(note: tuple[str, str]) -> tuple[int, str]:
 
 
 def _one_line(exc: configparser.Error) -> str:
-    if isinstance(exc, configparser.DuplicateOptionError | configparser.DuplicateSectionError):
-        where = f"line {exc.lineno}: " if exc.lineno else ""
-        if isinstance(exc, configparser.DuplicateOptionError):
-            return f"{where}option {exc.option!r} repeated in section [{exc.section}]"
-        return f"{where}section [{exc.section}] repeated"
-    if isinstance(exc, configparser.MissingSectionHeaderError):
-        return f"line {exc.lineno}: text before the first [section] header"
-    if isinstance(exc, configparser.ParsingError) and exc.errors:
-        lineno, line = exc.errors[0]
-        if isinstance(line, str) and line[:1] in {"'", '"'}:  # kept as its repr()
-            with contextlib.suppress(ValueError, SyntaxError):
-                line = ast.literal_eval(line)
-        return f"line {lineno}: cannot parse {str(line).strip()!r}"
-    return " ".join(str(exc).split())
+    return ini_problem(exc)
 
 
 def _key_line(state: _State, section: str, key: str) -> int:

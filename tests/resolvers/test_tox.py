@@ -138,7 +138,7 @@ def test_factors_substitutions_indexes_and_bad_lines(tmp_path: Path) -> None:
         ("deps = x\n", "line 1: text before the first [section] header"),
         ("[testenv]\ndeps = a\ndeps = b\n", "line 3: option 'deps' repeated in section [testenv]"),
         ("[testenv]\n[testenv]\n", "line 2: section [testenv] repeated"),
-        ("[testenv]\n=x\n", "line 2: cannot parse '=x'"),
+        ("[testenv]\n=x\n", "line 2: neither a [section], a key = value nor a continuation"),
     ],
 )
 def test_malformed_tox_ini_is_one_line_error_and_the_scan_goes_on(
