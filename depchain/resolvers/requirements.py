@@ -286,7 +286,11 @@ def _include(
 ) -> None:
     if re.match(r"^[a-z]+://", value):
         raise ValueError(f"remote include {quote(value)} is not fetched (scans are offline)")
-    target = (path.parent / value).resolve()
+    try:
+        target = (path.parent / value).resolve()
+        target.is_file()
+    except (OSError, ValueError, RuntimeError):  # a name too long, a NUL, a link loop
+        raise ValueError("the included file's name is not a usable path") from None
     here = path.resolve()
     chain = (*stack, here)
     root = state.ctx.root.resolve()

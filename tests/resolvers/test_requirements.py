@@ -159,3 +159,11 @@ def test_unknown_option_error_quotes_no_value(tmp_path: Path) -> None:
     result = depchain.scan(tmp_path)
     (error,) = result.errors
     assert "--frobnicate" in error.message and "SECRET" not in error.message
+
+
+def test_an_include_whose_name_is_no_usable_path(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n-r " + "d" * 5000 + ".txt\nidna==3.7\n")
+    result = depchain.scan(tmp_path)
+    (error,) = result.errors
+    assert error.message == "line 2: the included file's name is not a usable path"
+    assert {"six", "idna"} <= {c.name for c in result.graph.components()}
