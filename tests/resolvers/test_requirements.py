@@ -162,7 +162,9 @@ def test_unknown_option_error_quotes_no_value(tmp_path: Path) -> None:
 
 
 def test_an_include_whose_name_is_no_usable_path(tmp_path: Path) -> None:
-    (tmp_path / "requirements.txt").write_text("six==1.16.0\n-r " + "d" * 5000 + ".txt\nidna==3.7\n")
+    (tmp_path / "requirements.txt").write_text(
+        "six==1.16.0\n-r " + "d" * 5000 + ".txt\nidna==3.7\n"
+    )
     result = depchain.scan(tmp_path)
     (error,) = result.errors
     assert error.message == "line 2: the included file's name is not a usable path"
