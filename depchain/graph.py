@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,13 @@ if TYPE_CHECKING:
     import networkx as nx
 
 Node = Component | Service
+
+
+@dataclass(frozen=True)
+class _Sorted:
+    components: list[Component]
+    services: list[Service]
+    dependencies: list[Dependency]
 
 
 def _related(a: PurePosixPath, b: PurePosixPath) -> bool:
@@ -46,6 +53,8 @@ class DependencyGraph:
 
         self._g: nx.MultiDiGraph = nx.MultiDiGraph()
         self._merged_into: dict[str, str] = {}
+        self._sorted: _Sorted | None = None
+        """Sorted views of nodes and edges, dropped on any change."""
 
     # -- building -----------------------------------------------------------------
 
@@ -55,12 +64,14 @@ class DependencyGraph:
             if type(old) is not type(node):
                 raise ValueError(f"{node.id} is both a component and a service")
             node = old.merged(node)  # type: ignore[arg-type]
+        self._sorted = None
         self._g.add_node(node.id, item=node)
 
     def replace_node(self, node: Node) -> None:
         """Put ``node`` in place of the node with its id, without merging."""
         if node.id not in self._g or type(self._g.nodes[node.id]["item"]) is not type(node):
             raise KeyError(f"no {type(node).__name__} {node.id} to replace")
+        self._sorted = None
         self._g.nodes[node.id]["item"] = node
 
     def add_dependency(self, dep: Dependency) -> None:
@@ -73,6 +84,7 @@ class DependencyGraph:
         data = self._g.get_edge_data(dep.source, dep.target, key)
         if data is not None:
             dep = data["dep"].merged(dep)
+        self._sorted = None
         self._g.add_edge(dep.source, dep.target, key=key, dep=dep)
 
     def add_fragment(self, fragment: Fragment) -> None:
@@ -87,6 +99,7 @@ class DependencyGraph:
         """Fold node ``old_id`` into ``new_id``: evidence joins, edges move."""
         old = self._g.nodes[old_id]["item"]
         new = self._g.nodes[new_id]["item"]
+        self._sorted = None
         self._g.nodes[new_id]["item"] = new.merged(replace(old, id=new.id))
         moved = [
             replace(
@@ -156,18 +169,29 @@ class DependencyGraph:
         item: Node = self._g.nodes[node_id]["item"]
         return item
 
+    def _views(self) -> _Sorted:
+        if self._sorted is None:
+            items = [d["item"] for _, d in self._g.nodes(data=True)]
+            deps = (d["dep"] for _, _, d in self._g.edges(data=True))
+            self._sorted = _Sorted(
+                sorted((i for i in items if isinstance(i, Component)), key=lambda c: c.id),
+                sorted((i for i in items if isinstance(i, Service)), key=lambda s: s.id),
+                sorted(  # unique per edge
+                    deps,
+                    key=lambda d: (d.source, d.target, d.kind.value, d.scope.value, d.mechanism),
+                ),
+            )
+        return self._sorted
+
     def components(self) -> list[Component]:
-        items = (d["item"] for _, d in self._g.nodes(data=True))
-        return sorted((i for i in items if isinstance(i, Component)), key=lambda c: c.id)
+        return list(self._views().components)
 
     def services(self) -> list[Service]:
-        items = (d["item"] for _, d in self._g.nodes(data=True))
-        return sorted((i for i in items if isinstance(i, Service)), key=lambda s: s.id)
+        return list(self._views().services)
 
     def dependencies(self, kind: DependencyKind | None = None) -> list[Dependency]:
-        deps = (d["dep"] for _, _, d in self._g.edges(data=True))
-        chosen = (d for d in deps if kind is None or d.kind is kind)
-        return sorted(chosen, key=lambda d: (d.source, d.target, d.key))  # unique per edge
+        every = self._views().dependencies
+        return list(every) if kind is None else [d for d in every if d.kind is kind]
 
     def dependents(self, node_id: str) -> list[Dependency]:
         return sorted(
@@ -217,5 +241,6 @@ class DependencyGraph:
     def copy(self) -> DependencyGraph:
         other = DependencyGraph()
         other._g = self._g.copy()
+        other._sorted = None
         other._merged_into = dict(self._merged_into)
         return other

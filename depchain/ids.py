@@ -18,6 +18,11 @@ def normalize(name: str) -> str:
     return str(canonicalize_name(name))
 
 
+_PLAIN = re.compile(r"[a-z0-9][a-z0-9.-]*")
+"""A name that is the same after purl's lower-casing and percent-encoding."""
+_PLAIN_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
 @lru_cache(maxsize=65536)
 def purl(
     ptype: str,
@@ -26,7 +31,17 @@ def purl(
     namespace: str | None = None,
     qualifiers: tuple[tuple[str, str], ...] = (),
 ) -> str:
-    """The canonical Package URL string (packageurl-python encodes each part)."""
+    """The canonical Package URL string (packageurl-python encodes each part; a plain
+    ``pkg:type/name@version``, whose parts need no encoding, is written directly)."""
+    shown = normalize(name) if ptype == "pypi" else name
+    if (
+        not qualifiers
+        and namespace is None
+        and _PLAIN.fullmatch(ptype)
+        and _PLAIN.fullmatch(shown)
+        and (version is None or _PLAIN_VERSION.fullmatch(version))
+    ):
+        return f"pkg:{ptype}/{shown}" + (f"@{version}" if version else "")
     from packageurl import PackageURL  # deferred: not needed on the fast path
 
     # a qualifier's URL keeps no credential or token (the string encodes its '@')
@@ -35,7 +50,7 @@ def purl(
             PackageURL(
                 type=ptype,
                 namespace=namespace,
-                name=normalize(name) if ptype == "pypi" else name,
+                name=shown,
                 version=version,
                 qualifiers={k: redact_url(v) for k, v in qualifiers} or None,
             ).to_string()

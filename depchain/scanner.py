@@ -374,17 +374,27 @@ def _promote_groups(
 
 
 def _with_roles(fragment: Fragment, role_of: Callable[[str], Role]) -> Fragment:
-    """The fragment with each piece of evidence carrying its file's role."""
+    """The fragment with each piece of evidence carrying its file's role (evidence is
+    ``runtime`` by default: a fragment whose files are all runtime is returned as is)."""
     memo: dict[str, Role] = {}
+    items: tuple[Component | Service | Dependency, ...] = (
+        *fragment.components,
+        *fragment.services,
+        *fragment.dependencies,
+    )
+    for item in items:
+        for e in item.evidence:
+            if e.path not in memo:
+                memo[e.path] = role_of(e.path)
+    if all(r is Role.RUNTIME for r in memo.values()) and all(
+        e.role is Role.RUNTIME for item in items for e in item.evidence
+    ):
+        return fragment
 
     def stamp(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
-        out = []
-        for e in evidence:
-            role = memo.get(e.path)
-            if role is None:
-                role = memo[e.path] = role_of(e.path)
-            out.append(e if e.role is role else replace(e, role=role))
-        return tuple(out)
+        return tuple(
+            e if e.role is memo[e.path] else replace(e, role=memo[e.path]) for e in evidence
+        )
 
     return replace(
         fragment,

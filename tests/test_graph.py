@@ -82,3 +82,31 @@ def test_copy_keeps_model_objects() -> None:
     g.add_dependency(edge("pkg:pypi/app@1", "pkg:pypi/lib@2", DependencyKind.STATIC))
     c = g.copy()
     assert c.dependencies() == g.dependencies() and c.components() == g.components()
+
+
+@pytest.mark.parametrize(
+    ("ptype", "name", "version"),
+    [
+        ("pypi", "Requests", "2.32.3"),
+        ("pypi", "zope.interface", "6.0"),
+        ("pypi", "a_b", "1!2.0"),
+        ("pypi", "x", "1.0+local.7"),
+        ("cargo", "serde", "1.0.210"),
+        ("golang", "x", "v0.0.0-20190308221718-c2843e01d9a2"),
+        ("deb", "libssl3", "3.0.15-1~deb12u1"),
+        ("generic", "Some Lib", "1.0"),
+        ("pypi", "x", None),
+    ],
+)
+def test_plain_purls_are_written_as_the_library_writes_them(
+    ptype: str, name: str, version: str | None
+) -> None:
+    from packageurl import PackageURL
+
+    from depchain.ids import normalize, purl
+
+    shown = normalize(name) if ptype == "pypi" else name
+    assert (
+        purl(ptype, name, version)
+        == PackageURL(type=ptype, name=shown, version=version).to_string()
+    )

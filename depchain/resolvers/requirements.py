@@ -377,7 +377,8 @@ def _requirement(
 def _hashes(options: str) -> tuple[Hash, ...]:
     found: list[Hash] = []
     try:
-        tokens = shlex.split(options)
+        # no quote and no escape (the usual ``--hash=sha256:...``): words are words
+        tokens = options.split() if not any(c in options for c in "\"'\\") else shlex.split(options)
     except ValueError as exc:
         raise ValueError(f"cannot read the options after the requirement: {exc}") from None
     i = 0
