@@ -58,6 +58,16 @@ def load_all(text: str, display: str) -> list[Any]:
         return loader.construct_yaml_int(node)
 
     BoundedLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
+
+    def construct_timestamp(loader: Any, node: Any) -> Any:
+        # a plain scalar shaped like a date that is none (2024-13-45): the text, as
+        # YAML 1.2 loaders read it
+        try:
+            return loader.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return str(node.value)
+
+    BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", construct_timestamp)
     try:
         documents = list(yaml.load_all(text, Loader=BoundedLoader))  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
@@ -72,6 +82,10 @@ def load_all(text: str, display: str) -> list[Any]:
         raise InputFileError(display, f"invalid YAML: {message}") from None
     except RecursionError:
         raise InputFileError(display, "invalid YAML: nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a constructor's, unforeseen
+        raise InputFileError(
+            display, f"invalid YAML: a value cannot be read ({type(exc).__name__})"
+        ) from None
     memo: dict[int, tuple[int, int]] = {}
     for document in documents:
         size, depth = _measure(document, memo, 0)

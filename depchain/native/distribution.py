@@ -189,20 +189,23 @@ def read_distribution(files: FileSource, dist_info: str) -> Distribution:
     if record_raw is None:
         problems.append(f"{dist_info}: no RECORD (files of this distribution are unknown)")
     else:
-        record = _parse_record(record_raw.decode("utf-8", "replace"))
+        try:
+            record = _parse_record(record_raw.decode("utf-8", "replace"))
+        except csv.Error as exc:  # a field past csv's limit, a NUL byte
+            problems.append(f"{dist_info}/RECORD: unreadable ({exc})")
     installer_raw = _read(files, f"{dist_info}/INSTALLER")
     wheel_raw = _read(files, f"{dist_info}/WHEEL")
     tags: tuple[str, ...] = ()
     if wheel_raw is not None:
         wheel = BytesParser().parsebytes(wheel_raw, headersonly=True)
-        tags = tuple(wheel.get_all("Tag") or ())
+        tags = tuple(str(t) for t in wheel.get_all("Tag") or ())  # a Header when not ASCII
     direct: Source | None = None
     direct_raw = _read(files, f"{dist_info}/direct_url.json")
     if direct_raw is not None:
         try:
             direct = _direct_url(json.loads(direct_raw))
-        except (ValueError, TypeError, AttributeError) as exc:
-            problems.append(f"{dist_info}/direct_url.json: unreadable ({exc})")
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+            problems.append(f"{dist_info}/direct_url.json: unreadable ({type(exc).__name__})")
     entry_points: list[str] = []
     ep_raw = _read(files, f"{dist_info}/entry_points.txt")
     if ep_raw is not None:
@@ -248,7 +251,11 @@ def _parse_record(text: str) -> list[RecordEntry]:
                 digest = Hash(algorithm.lower(), base64.urlsafe_b64decode(padded).hex())
             except (ValueError, TypeError):
                 digest = None
-        size = int(row[2]) if len(row) > 2 and row[2].isdigit() else None
+        size = (
+            int(row[2])
+            if len(row) > 2 and row[2].isascii() and row[2].isdigit() and len(row[2]) < 20
+            else None
+        )
         out.append(RecordEntry(path, digest, size))
     return out
 

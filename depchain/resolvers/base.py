@@ -231,6 +231,25 @@ def _bare(name: str) -> str:
     return quote(name)[1:-1]
 
 
+MAX_INI_LINE = 20_000
+"""Longest line an INI file may have: configparser's option pattern backtracks
+quadratically on a long run of blanks (300,000 of them: over 5 s)."""
+
+
+def refuse_long_ini_lines(text: str, display: str) -> None:
+    """Raise :class:`InputFileError` naming the first line longer than
+    :data:`MAX_INI_LINE` characters, before configparser reads the text."""
+    if len(text) <= MAX_INI_LINE:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > MAX_INI_LINE:
+            from depchain.errors import InputFileError
+
+            raise InputFileError(
+                display, f"line {number}: longer than {MAX_INI_LINE:,} characters; not read"
+            )
+
+
 def ini_problem(exc: Exception) -> str:
     """What is wrong with an INI file (``setup.cfg``, ``tox.ini``, ``.gitmodules``), in
     one line with its line number, never quoting the text (a line may hold a token)."""

@@ -48,6 +48,7 @@ from depchain.model import (
     Source,
     SourceKind,
 )
+from depchain.redaction import quote
 from depchain.resolvers._lock import package_lines
 from depchain.resolvers.base import ResolveContext, is_full_commit
 
@@ -68,15 +69,16 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     errors: list[InputError] = []
     notes: list[tuple[str, str]] = []
     entries: list[tuple[dict[str, Any], Component, int | None]] = []
-    for entry, line in zip(packages, package_lines(text, len(packages)), strict=True):
+    numbered = enumerate(zip(packages, package_lines(text, len(packages)), strict=True), 1)
+    for number, (entry, line) in numbered:
         if (
             not isinstance(entry, dict)
             or not isinstance(entry.get("name"), str)
             or not isinstance(entry.get("version"), str)
+            or not entry["name"].strip()
         ):
-            errors.append(
-                InputError(display, f"line {line}: [[package]] without a name and version")
-            )
+            where = f"line {line}" if line is not None else f"package {number}"
+            errors.append(InputError(display, f"{where}: [[package]] without a name and version"))
             continue
         component = _crate(entry, Evidence(display, line, NAME))
         components[(entry["name"], entry["version"])] = component
@@ -104,11 +106,12 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         ):
             target = _target(spec, components, by_name)
             if target is None:
+                where = f"line {line}" if line is not None else f"crate {quote(entry['name'])}"
                 errors.append(
                     InputError(
                         display,
-                        f"line {line}: crate {entry['name']!r} "
-                        f"depends on {spec!r}, not in the lock",
+                        f"{where}: crate {quote(entry['name'])} "
+                        f"depends on {quote(spec)}, not in the lock",
                     )
                 )
                 continue

@@ -20,9 +20,13 @@ from depchain.model import (
     InputError,
     Scope,
 )
+from depchain.redaction import quote
 from depchain.resolvers.base import LineIndex, ResolveContext
 
 NAME = "c-manifests"
+
+_VCPKG_PORT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+"""A vcpkg port name, as vcpkg checks it (lowercase letters, digits, dashes)."""
 
 
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:
@@ -40,7 +44,11 @@ def _vcpkg(path: Path, ctx: ResolveContext) -> Fragment:
     subject = ctx.subject_for(path)
     lines = LineIndex(text)
     overrides = (
-        {o.get("name"): o.get("version") for o in data.get("overrides", []) if isinstance(o, dict)}
+        {
+            o["name"]: o.get("version")
+            for o in data["overrides"]
+            if isinstance(o, dict) and isinstance(o.get("name"), str)
+        }
         if isinstance(data.get("overrides"), list)
         else {}
     )
@@ -59,11 +67,18 @@ def _vcpkg(path: Path, ctx: ResolveContext) -> Fragment:
             else None
         )
         if not isinstance(name, str):
-            errors.append(InputError(display, f"a dependency without a name: {entry!r}"[:120]))
+            errors.append(InputError(display, f"a dependency without a name: {quote(entry)}"))
+            continue
+        if not _VCPKG_PORT.fullmatch(name):
+            where = lines.find(name) if name else None
+            at = f"line {where}: " if where else ""
+            errors.append(InputError(display, f"{at}not a vcpkg port name: {quote(name)}"))
             continue
         version = overrides.get(name)
         if version is None and isinstance(entry, dict):
             version = entry.get("version>=")
+        if not isinstance(version, (str, int, float)) or isinstance(version, bool):
+            version = None
         evidence = Evidence(display, lines.find(name), NAME)
         ident = purl("generic", name, str(version) if version else None, namespace="vcpkg")
         props = (

@@ -33,7 +33,7 @@ from depchain.model import (
     Scope,
     Service,
 )
-from depchain.resolvers.base import ResolveContext, ini_problem
+from depchain.resolvers.base import ResolveContext, ini_problem, refuse_long_ini_lines
 from depchain.services import LineFinder, is_url_value, scan_urls, url_service
 
 NAME = "config-urls"
@@ -208,6 +208,7 @@ def walk_strings(data: object) -> Iterator[tuple[str, str]]:
 
 def _ini_values(text: str, display: str) -> list[tuple[str, str]]:
     parser = configparser.ConfigParser(interpolation=None, strict=True)
+    refuse_long_ini_lines(text, display)
     try:
         parser.read_string(text, source=display)
     except configparser.MissingSectionHeaderError as exc:

@@ -24,7 +24,8 @@ from depchain.model import (
     SourceKind,
 )
 from depchain.native.gitindex import GitIndexError, git_dir, gitlinks
-from depchain.resolvers.base import LineIndex, ResolveContext, ini_problem
+from depchain.redaction import quote
+from depchain.resolvers.base import LineIndex, ResolveContext, ini_problem, refuse_long_ini_lines
 
 NAME = "gitmodules"
 
@@ -33,6 +34,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     display = ctx.display(path)
     text = ctx.read_text(path)
     parser = configparser.ConfigParser(interpolation=None, strict=False)
+    refuse_long_ini_lines(text, display)
     try:
         parser.read_string(text, source=display)
     except configparser.Error as exc:
@@ -62,12 +64,9 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         url = parser.get(section, "url", fallback=None)
         sub_path = parser.get(section, "path", fallback=None)
         if not url or not sub_path:
-            errors.append(
-                InputError(
-                    display,
-                    f"line {header}: submodule {name!r} has no {'url' if not url else 'path'}",
-                )
-            )
+            where = f"line {header}: " if header else ""
+            missing = "url" if not url else "path"
+            errors.append(InputError(display, f"{where}submodule {quote(name)} has no {missing}"))
             continue
         commit = pins.get(sub_path.strip("/"))
         branch = parser.get(section, "branch", fallback=None)

@@ -24,7 +24,13 @@ from depchain.model import (
     Source,
     SourceKind,
 )
-from depchain.resolvers.base import LineIndex, ResolveContext, ini_problem, requirement
+from depchain.resolvers.base import (
+    LineIndex,
+    ResolveContext,
+    ini_problem,
+    refuse_long_ini_lines,
+    requirement,
+)
 
 NAME = "setup-cfg"
 
@@ -33,6 +39,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     text = ctx.read_text(path)
     display = ctx.display(path)
     parser = configparser.ConfigParser(interpolation=None, strict=False)
+    refuse_long_ini_lines(text, display)
     try:
         parser.read_string(text, source=display)
     except configparser.Error as exc:

@@ -37,7 +37,13 @@ from depchain.model import (
     Scope,
 )
 from depchain.redaction import quote
-from depchain.resolvers.base import ResolveContext, ini_problem, name_from_url, requirement
+from depchain.resolvers.base import (
+    ResolveContext,
+    ini_problem,
+    name_from_url,
+    refuse_long_ini_lines,
+    requirement,
+)
 
 NAME = "tox"
 
@@ -68,6 +74,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     display = ctx.display(path)
     text = ctx.read_text(path)
     parser = configparser.ConfigParser(interpolation=None, strict=True)
+    refuse_long_ini_lines(text, display)
     try:
         parser.read_string(text, source=display)
     except configparser.Error as exc:
