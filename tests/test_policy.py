@@ -81,3 +81,63 @@ def test_a_bad_policy_is_an_error_with_its_line(tmp_path: Path) -> None:
     assert any("line 3" in m and "DC999" in m for m in messages)
     assert any("line 5" in m and "needs a reason" in m for m in messages)
     assert "DC001" in _ids(result)  # a suppression without a reason suppresses nothing
+
+
+# -- the expiry boundary: a suppression holds through its expiry day, not one day more --
+
+EXPIRES = dt.date(2031, 3, 15)
+
+
+def _suppressed_scan(tmp_path: Path, expires: dt.date) -> depchain.ScanResult:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "requirements.txt").write_text("requests\n")
+    (tmp_path / "depchain.toml").write_text(
+        '[[suppress]]\nid = "DC001"\ncomponent = "requests"\nreason = "pinned next sprint"\n'
+        f"expires = {expires.isoformat()}\n"
+    )
+    return depchain.scan(tmp_path)
+
+
+def _applied(result: depchain.ScanResult, today: dt.date) -> dict[str, list[str]]:
+    """The scan's own gaps, before any suppression, with its policy applied as on
+    ``today``: finding id → messages."""
+    from depchain.trust.policy import Policy, apply
+    from depchain.trust.rules import find_gaps
+
+    assert result.policy is not None
+    gaps = find_gaps(result.graph, Policy().trusted_indexes())
+    names = {c.id: c.name for c in result.graph.components()}
+    out: dict[str, list[str]] = {}
+    for f in apply(gaps, result.policy, today=today, names=names):
+        out.setdefault(f.id, []).append(f.message)
+    return out
+
+
+def test_a_suppression_holds_on_its_expiry_day(tmp_path: Path) -> None:
+    result = _suppressed_scan(tmp_path, EXPIRES)
+    assert not result.errors
+    for today in (EXPIRES - dt.timedelta(days=1), EXPIRES):
+        found = _applied(result, today)
+        assert "DC001" not in found and "DC020" not in found, (today, found)
+
+
+def test_one_day_past_its_expiry_the_gap_shows_again(tmp_path: Path) -> None:
+    result = _suppressed_scan(tmp_path, EXPIRES)
+    for today in (EXPIRES + dt.timedelta(days=1), EXPIRES + dt.timedelta(days=365)):
+        found = _applied(result, today)
+        assert len(found.get("DC001", [])) == 1, (today, found)
+        [expired] = found["DC020"]
+        assert f"expired on {EXPIRES.isoformat()}" in expired, today
+
+
+def test_the_boundary_on_the_real_clock(tmp_path: Path) -> None:
+    """The same through scan(), whose 'today' is the UTC date: a suppression expiring
+    today hides its gap, one that expired yesterday does not."""
+    for attempt in range(2):  # the UTC date may turn while the test runs: try again
+        today = dt.datetime.now(dt.timezone.utc).date()
+        on_the_day = _suppressed_scan(tmp_path / f"today{attempt}", today)
+        past = _suppressed_scan(tmp_path / f"past{attempt}", today - dt.timedelta(days=1))
+        if dt.datetime.now(dt.timezone.utc).date() == today:
+            break
+    assert "DC001" not in _ids(on_the_day) and "DC020" not in _ids(on_the_day)
+    assert {"DC001", "DC020"} <= set(_ids(past))

@@ -23,7 +23,7 @@ def _uses(path: Path) -> list[tuple[int, str, str | None]]:
     text = path.read_text()
     found = []
     for m in USES.finditer(text):
-        line = text.count("\n", 0, m.start()) + 1
+        line = text.count("\n", 0, m.start("value")) + 1
         found.append((line, m.group("value"), m.group("comment")))
     return found
 
@@ -146,14 +146,62 @@ def test_flask_slsa_reusable_workflow_by_tag() -> None:
 
 
 def test_every_real_world_workflow_reads_cleanly(real_world: Path) -> None:
+    """Every workflow and action file of the data set, scanned alone: no error, and
+    each `uses:` of its raw text (but a local ./action) is one action at that line, with
+    its name, ref, ref type, kind and source; each local action is followed."""
     from depchain.resolvers import REGISTRY
 
     spec = next(s for s in REGISTRY if s.name == "github-actions")
     files = sorted(p for p in real_world.rglob("*.y*ml") if spec.matches(p))
     assert len(files) > 50
+    total = followed = 0
     for path in files:
         result = depchain.scan(path)
         assert not result.errors, (path, result.errors)
+        raw = _uses(path)
+        expected = {(line, value.lower()) for line, value, _ in raw if not value.startswith("./")}
+        edges = [
+            (d, c, e)
+            for d, c in _edges(result)
+            if d.mechanism in {"github-action", "github-workflow"}
+            for e in d.evidence
+        ]
+        here = [(d, c, e) for d, c, e in edges if e.path == path.name]
+        found = {(e.line, f"{c.name}@{c.version}".lower()) for _, c, e in here}
+        assert found == expected, (path, sorted(expected - found), sorted(found - expected))
+        comments = {line: comment for line, _, comment in raw}
+        for d, c, e in here:
+            assert c.version is not None and c.purl is not None and e.line is not None
+            assert (d.kind, d.scope, c.ecosystem) == (
+                DependencyKind.BUILD,
+                Scope.REQUIRED,
+                "githubactions",
+            ), (path, c.id)
+            assert c.purl.startswith(f"pkg:githubactions/{c.name.split('/')[0]}/"), c.purl
+            assert _props(c)["depchain:ref-type"] == ref_type(c.version), (path, c.id)
+            (source,) = c.sources
+            assert source.kind is SourceKind.VCS
+            if ref_type(c.version) == "sha":
+                assert source.commit == c.version
+            comment = comments.get(e.line) or ""
+            if re.fullmatch(r"v?\d+(\.\d+)+", comment.strip()):
+                assert _props(c).get("depchain:claimed-version") == comment.strip(), (path, e)
+        total += len(here)
+        # a local action is part of the repository: followed, never a component
+        repository = real_world / path.relative_to(real_world).parts[0]
+        for _, value, _ in raw:
+            if not value.startswith("./"):
+                continue
+            folder = repository / value
+            names = [folder / "action.yml", folder / "action.yaml"]
+            action = next((n for n in names if n.is_file()), None)
+            if action is None or not any(not v.startswith("./") for _, v, _ in _uses(action)):
+                continue
+            suffix = action.relative_to(repository).as_posix()
+            assert any(e.path.endswith(suffix) for _, _, e in edges), (path, value)
+            followed += 1
+        assert not any(c.name.startswith(".") for c in result.graph.components())
+    assert total > 200 and followed >= 3, (total, followed)
 
 
 def test_ref_type_and_claimed_version() -> None:

@@ -8,6 +8,7 @@ from packaging.version import Version
 
 import depchain
 from depchain.model import Component, Dependency, DependencyKind, Scope, SourceKind
+from depchain.resolvers._refs import ref_type
 from tests.conftest import real
 
 REPO = re.compile(r"^\s*-\s+repo:\s*(?P<url>\S+)\s*$", re.M)
@@ -97,12 +98,39 @@ def test_flask_sha_revs_with_frozen_comments() -> None:
 
 
 def test_every_real_world_pre_commit_config_reads_cleanly(real_world: Path) -> None:
+    """Each .pre-commit-config.yaml of the data set: no error, each remote hook
+    repository of its raw text one dev build-time component with its rev, at its line;
+    each additional dependency a PyPI package named on its line."""
     files = sorted(real_world.rglob(".pre-commit-config.yaml"))
     assert len(files) >= 8
+    repos = hooks_deps = 0
     for path in files:
         result = depchain.scan(path)
         assert not result.errors, (path, result.errors)
-        assert len(_edges(result, "pre-commit")) == len(_remote_repos(path)), path
+        expected = _remote_repos(path)
+        found = {
+            (c.name.lower(), c.version, e.line)
+            for d, c in _edges(result, "pre-commit")
+            for e in d.evidence
+        }
+        assert found == {(name, rev, line) for name, rev, line, _ in expected}, path
+        for d, c in _edges(result, "pre-commit"):
+            assert c.version is not None
+            assert (d.kind, d.scope, c.ecosystem) == (DependencyKind.BUILD, Scope.DEV, "github")
+            assert c.id == f"pkg:github/{c.name}@{c.version}"
+            assert dict(c.properties)["depchain:ref-type"] == ref_type(c.version), c.id
+            (source,) = c.sources
+            assert source.kind is SourceKind.VCS
+            assert source.commit == (c.version if ref_type(c.version) == "sha" else None)
+        lines = path.read_text().splitlines()
+        for d, c in _edges(result, "pre-commit-dependency"):
+            assert (d.kind, d.scope, c.ecosystem) == (DependencyKind.BUILD, Scope.DEV, "pypi")
+            [e] = d.evidence
+            assert e.line is not None
+            assert c.name in lines[e.line - 1].lower().replace("_", "-"), (path, c.name, e)
+        repos += len(expected)
+        hooks_deps += len(_edges(result, "pre-commit-dependency"))
+    assert repos >= 30 and hooks_deps >= 10, (repos, hooks_deps)
 
 
 def test_urls_languages_and_local_hooks(tmp_path: Path) -> None:

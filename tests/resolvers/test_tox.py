@@ -4,6 +4,8 @@ import re
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 import depchain
 from depchain.model import Component, Dependency, DependencyKind, Scope
@@ -154,11 +156,40 @@ def test_malformed_tox_ini_is_one_line_error_and_the_scan_goes_on(
 
 
 def test_every_real_world_tox_ini_reads_cleanly(real_world: Path) -> None:
+    """Each tox.ini of the data set: no error, each `deps` requirement of its raw text
+    one dev build-time edge at its line in its environment, each -r a note; and what the
+    data set holds, named."""
     files = sorted(real_world.rglob("tox.ini"))
     assert files
+    every: set[tuple[str, str, str]] = set()
     for path in files:
         result = depchain.scan(path)
         assert not result.errors, (path, result.errors)
+        raw = _raw_deps(path)
+        expected = {
+            (env, line, canonicalize_name(Requirement(text).name))
+            for env, line, text in raw
+            if not text.startswith("-")
+        }
+        found = {
+            (group, e.line, c.name)
+            for d, c in _edges(result)
+            for group, e in zip(d.groups, d.evidence, strict=True)
+        }
+        assert found == expected, (path, found ^ expected)
+        for d, c in _edges(result):
+            assert (d.kind, d.scope, d.mechanism) == (DependencyKind.BUILD, Scope.DEV, "tox")
+            assert c.id == f"pkg:pypi/{c.name}" and c.ecosystem == "pypi"
+        notes = [m for _, m in result.notes]
+        files_named = [text for _, _, text in raw if text.startswith("-r")]
+        assert len(notes) == len(files_named), (path, notes)
+        every |= {(path.parent.name, env, name) for env, _, name in found}
+    assert {
+        ("pallets__flask__pre-uv", "style", "pre-commit"),
+        ("pallets__flask__pre-uv", "update-actions", "gha-update"),
+        ("pallets__flask__pre-uv", "update-pre_commit", "pre-commit"),
+        ("pallets__flask__pre-uv", "update-requirements", "pip-tools"),
+    } <= every
 
 
 def test_a_bare_url_in_deps_is_read_as_pip_reads_it(tmp_path: Path) -> None:
