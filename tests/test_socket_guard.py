@@ -82,12 +82,23 @@ def test_code_that_swallows_the_error_is_still_caught(provoked: None) -> None:
 
 def test_loopback_servers_and_literal_lookups_work() -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(2)
         port = server.getsockname()[1]
-        accepted = threading.Thread(target=lambda: server.accept()[0].close())
+
+        def accept() -> None:
+            with contextlib.suppress(OSError):
+                server.accept()[0].close()
+
+        accepted = threading.Thread(target=accept)
         accepted.start()
-        with socket.create_connection(("localhost", port), timeout=5):
-            pass
-        accepted.join(5)
+        try:
+            socket.create_connection(("localhost", port), timeout=5).close()
+        except OSError as exc:
+            if isinstance(exc, NetworkBlocked):
+                raise
+            pytest.skip(f"loopback is down here ({exc}): not the guard's doing")
+        finally:
+            accepted.join(3)
     assert socket.getaddrinfo(TEST_NET, 80)  # a literal needs no lookup
     assert GUARD.violations == []
 
