@@ -414,6 +414,14 @@ def _root(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a script, exits with) the exit code."""
+    import signal
+    import threading
+
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    ):  # a stopped run unwinds, so that its temporary output file is removed at once
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     code: int | str | None
     try:
         app(args=argv, prog_name="depchain")  # standalone: click's usage errors exit 2

@@ -8,6 +8,7 @@ model objects kept on nodes and edges.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -80,7 +81,7 @@ class DependencyGraph:
                 raise KeyError(f"edge {dep.source} -> {dep.target}: unknown node {end}")
         if dep.source == dep.target:
             return  # a project that installs itself (``-e .``) is no dependency
-        key = "|".join(dep.key)
+        key = sys.intern("|".join(dep.key))  # a handful of distinct keys, shared
         data = self._g.get_edge_data(dep.source, dep.target, key)
         if data is not None:
             dep = data["dep"].merged(dep)

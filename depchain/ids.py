@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from functools import lru_cache
 
 from packaging.utils import canonicalize_name
@@ -108,7 +109,7 @@ def parse_hash(text: str) -> Hash | None:
     if not m:
         return None
     algorithm = m.group(1).lower()
-    return Hash(_HASH_NAMES.get(algorithm, algorithm), m.group(2).lower())
+    return Hash(sys.intern(_HASH_NAMES.get(algorithm, algorithm)), m.group(2).lower())
 
 
 def pypi_component(

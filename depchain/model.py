@@ -71,7 +71,7 @@ class Role(str, enum.Enum):
     """Test data describing other, imaginary projects: nobody's dependency."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Evidence:
     """Where a fact was seen: a file (relative to the scan root), a line, a resolver,
     and the role that file plays in its project."""
@@ -86,14 +86,14 @@ class Evidence:
         return f"{where} ({self.resolver})"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Hash:
     algorithm: str
     """Lower-case hashlib name: sha256, sha512, md5, ..."""
     value: str
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class IndexRef:
     """A package index or link location a requirement may be fetched from."""
 
@@ -108,7 +108,7 @@ class IndexRef:
         object.__setattr__(self, "url", redact_url(self.url))
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Source:
     """One origin of a component's bytes.
 
@@ -130,7 +130,7 @@ class Source:
             object.__setattr__(self, "url", redact_url(self.url))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Component:
     """Anything depended upon. ``id`` is its Package URL where one exists."""
 
@@ -155,7 +155,7 @@ class Component:
             type=self.type if self.type != ComponentType.LIBRARY else other.type,
             hashes=_union(self.hashes, other.hashes),
             sources=_union(self.sources, other.sources),
-            evidence=_union(self.evidence, other.evidence),
+            evidence=_union(self.evidence, other.evidence, MAX_EVIDENCE),
             properties=_union(self.properties, other.properties),
         )
 
@@ -169,7 +169,7 @@ def merge_component(components: dict[str, Component], component: Component) -> C
     return merged
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Service:
     """Something contacted over an API: not a component (CycloneDX ``services``).
 
@@ -198,14 +198,14 @@ class Service:
         return replace(
             self,
             endpoints=_union(self.endpoints, other.endpoints),
-            evidence=_union(self.evidence, other.evidence),
+            evidence=_union(self.evidence, other.evidence, MAX_EVIDENCE),
             image=self.image or other.image,
             trust_boundary=boundary,
             properties=_union(self.properties, other.properties),
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Dependency:
     """One edge: ``source`` depends on ``target`` in exactly one way (``kind``)."""
 
@@ -241,7 +241,7 @@ class Dependency:
     def merged(self, other: Dependency) -> Dependency:
         return replace(
             self,
-            evidence=_union(self.evidence, other.evidence),
+            evidence=_union(self.evidence, other.evidence, MAX_EVIDENCE),
             specifier=self.specifier or other.specifier,
             marker=self.marker or other.marker,
             extras=_union(self.extras, other.extras),
@@ -251,7 +251,7 @@ class Dependency:
         )
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Finding:
     """A trust gap: which catalogue entry, how bad, about what, and where it came in.
     A finding without evidence is never shown."""
@@ -265,7 +265,7 @@ class Finding:
     evidence: tuple[Evidence, ...]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class InputError:
     """An input that could not be read, in one line: the file and what is wrong."""
 
@@ -280,7 +280,7 @@ class InputError:
         return f"{self.path}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fragment:
     """What one resolver learned from one input file."""
 
@@ -305,11 +305,22 @@ def sort_key(value: object) -> Any:
     return (0, "") if value is None else (1, value)
 
 
-def _union(a: tuple[_T, ...], b: tuple[_T, ...]) -> tuple[_T, ...]:
+MAX_EVIDENCE = 64
+"""Places kept per component or edge: the first in order. A name repeated on thousands
+of lines is one dependency; keeping every line would make each merge cost them all
+(the fuzzer's vendor.txt of 3,000 identical lines)."""
+
+
+def _union(a: tuple[_T, ...], b: tuple[_T, ...], limit: int | None = None) -> tuple[_T, ...]:
+    """The sorted union, cut to its first ``limit`` items when given (the first
+    ``limit`` of a union do not depend on the order of the merges)."""
     if not b:
         return a
-    if not a:
+    if not a and (limit is None or len(b) <= limit):
         return b
     seen = dict.fromkeys(a)
+    if all(x in seen for x in b):
+        return a
     seen.update(dict.fromkeys(b))
-    return tuple(sorted(seen, key=sort_key))
+    merged = sorted(seen, key=sort_key)
+    return tuple(merged if limit is None else merged[:limit])

@@ -166,7 +166,10 @@ def quote(value: object, limit: int = 60) -> str:
     """A value from the input as a message may show it: credentials hidden (in URLs, and
     ``user:password@`` written without a scheme, as in an image reference), control
     characters escaped, at most ``limit`` characters, in quotes."""
-    text = redact_url(str(value))
+    text = str(value)
+    if len(text) > limit * 8:  # too long to show a part of safely: say what it is
+        return f"<a value of {len(text)} characters>"
+    text = redact_url(text)
     text = _BARE_USERINFO.sub(HIDDEN + "@", text)
     text = _CONTROL.sub(lambda m: ascii(m.group())[1:-1], text)
     if len(text) > limit:

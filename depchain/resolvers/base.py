@@ -173,7 +173,7 @@ class LineIndex:
         self.headers: dict[str, list[int]] = {}
         self._starts: list[int] = []
         for i, line in enumerate(self.lines):
-            if "[" not in line:
+            if "[" not in line or len(line) > 4096:  # a header is short
                 continue
             m = _HEADER.match(line)
             if m:

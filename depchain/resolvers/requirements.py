@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -85,7 +86,9 @@ DEV_WORDS = frozenset(
         "examples",
     }
 )
-_URLISH = re.compile(r"^(?:[a-z]+\+)?[a-z][a-z0-9.+-]*://|^\.{1,2}(?:/|$|\[)|^/|^[A-Za-z]:[\\/]")
+_SCHEME = r"^(?:[a-z]{1,16}\+)?[a-z][a-z0-9.+-]{0,31}://"
+"""A URL's scheme, bounded so that a long word is not searched for one at every length."""
+_URLISH = re.compile(_SCHEME + r"|^\.{1,2}(?:/|$|\[)|^/|^[A-Za-z]:[\\/]")
 _ARCHIVE = (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz")
 
 
@@ -136,11 +139,19 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
 
 def logical_lines(text: str) -> list[_Line]:
     """Join continuation lines and drop comments, keeping each line's first number."""
-    out: list[_Line] = []
+    return list(iter_logical_lines(text))
+
+
+_COMMENT = re.compile(r"(^|\s)#.*$")
+_OPTION_START = re.compile(r"(?<=\s)--?[A-Za-z]")
+
+
+def iter_logical_lines(text: str) -> Iterator[_Line]:
+    """:func:`logical_lines` one at a time (a large file is not held twice)."""
     pending: list[str] = []
     start = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = re.sub(r"(^|\s)#.*$", "", raw)
+    for number, raw in enumerate(text.splitlines(), start=1):  # as pip splits them
+        line = _COMMENT.sub("", raw) if "#" in raw else raw
         if not pending:
             start = number
         if line.endswith("\\"):
@@ -150,12 +161,11 @@ def logical_lines(text: str) -> list[_Line]:
         joined = " ".join(p.strip() for p in pending).strip()
         pending = []
         if joined:
-            out.append(_Line(start, joined))
+            yield _Line(start, joined)
     if pending:
         joined = " ".join(p.strip() for p in pending).strip()
         if joined:
-            out.append(_Line(start, joined))
-    return out
+            yield _Line(start, joined)
 
 
 def project_root(path: Path, limit: int = 12) -> Path:
@@ -184,7 +194,7 @@ def _read_file(state: _State, path: Path, stack: tuple[Path, ...], constraint: b
     state.read.add((path.resolve(), constraint))
     text = state.ctx.read_text(path)
     display = state.ctx.display(path)
-    lines = logical_lines(text)
+    lines = iter_logical_lines(text)
     # the words of its path inside its project say what the file is for
     kind, scope = kind_of(path.resolve().relative_to(project_root(path)).as_posix())
     for line in lines:
@@ -320,7 +330,29 @@ def _shown(state: _State, path: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
 
 
-_NAMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_BLANKS = re.compile(r"\s*")
+
+
+class _Named:
+    """``name[extras] @ url``: the name, then (from where it ends, never trying
+    shorter names) the extras and the ``@``: linear on any line."""
+
+    @staticmethod
+    def match(text: str) -> bool:
+        name = _NAME.match(text)
+        if name is None:
+            return False
+        at = _BLANKS.match(text, name.end()).end()  # type: ignore[union-attr]
+        if text.startswith("[", at):
+            close = text.find("]", at)
+            if close < 0:
+                return False
+            at = _BLANKS.match(text, close + 1).end()  # type: ignore[union-attr]
+        return text.startswith("@", at)
+
+
+_NAMED = _Named
 
 
 def _requirement(
@@ -333,8 +365,8 @@ def _requirement(
     scope: Scope,
     editable: bool = False,
 ) -> None:
-    split = re.search(r"\s+(?=--?[A-Za-z])", text)
-    req_text, options = (text[: split.start()], text[split.end() :]) if split else (text, "")
+    split = _OPTION_START.search(text)  # linear: no backtracking over runs of blanks
+    req_text, options = (text[: split.start()], text[split.start() :]) if split else (text, "")
     req_text = req_text.strip()
     hashes = _hashes(options)
     if constraint:
@@ -345,7 +377,7 @@ def _requirement(
     group = Path(evidence.path).stem if kind is DependencyKind.BUILD else None
     if "${" in req_text:
         raise ValueError(
-            f"{req_text!r} names an environment variable; scans do not read the "
+            f"{quote(req_text)} names an environment variable; scans do not read the "
             "environment, so it is not expanded"
         )
     location = req_text.split(";")[0].strip()
@@ -428,13 +460,15 @@ def _direct(
     location, _, marker = text.partition(";")
     location = location.strip()
     extras: tuple[str, ...] = ()
-    m = re.match(r"^(.*?)\[([^\]]*)\]$", location)
-    if m and not re.match(r"^[a-z+]+://", location):
-        location, extras = (
-            m.group(1),
-            tuple(sorted(e.strip() for e in m.group(2).split(",") if e.strip())),
-        )
-    if re.match(r"^(?:[a-z]+\+)?[a-z][a-z0-9.+-]*://", location):
+    if location.endswith("]") and not re.match(_SCHEME, location):
+        body = location[:-1]  # ``path[extra,extra]``: the brackets after the last ']'
+        opening = body.find("[", body.rfind("]") + 1)
+        if opening >= 0:
+            location, extras = (
+                body[:opening],
+                tuple(sorted(e.strip() for e in body[opening + 1 :].split(",") if e.strip())),
+            )
+    if re.match(_SCHEME, location):
         source = source_from_url(location, editable=editable)
         name = name_from_url(location)
         if name is None:
@@ -494,8 +528,10 @@ def archive_version(location: str) -> str | None:
         return parts[1] if len(parts) >= 5 else None
     for suffix in _ARCHIVE:
         if name.endswith(suffix):
-            m = re.match(r"^(.+?)-(\d[^-]*)$", name[: -len(suffix)])
-            return m.group(2) if m else None
+            stem = name[: -len(suffix)]
+            dash = stem.rfind("-")  # the version is after the last '-'
+            version = stem[dash + 1 :] if dash > 0 else ""
+            return version if version[:1].isdigit() else None
     return None
 
 

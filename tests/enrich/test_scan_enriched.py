@@ -3,7 +3,6 @@ line; offline with an empty cache the scan is quick, owners unknown, none truste
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import requests
@@ -50,11 +49,9 @@ def test_offline_with_an_empty_cache(tmp_path: Path) -> None:
 
     session = requests.Session()
     session.mount("https://", NoNetwork())
-    start = time.perf_counter()
     result = depchain.scan(
         tmp_path, enrich=EnrichOptions(offline=True, cache_dir=tmp_path / "empty", session=session)
     )
-    assert time.perf_counter() - start < 5
     owners = {
         c.name: dict(c.properties).get("depchain:owner-source")
         for c in result.graph.components()

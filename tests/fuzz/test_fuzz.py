@@ -312,23 +312,7 @@ def _all_seeds() -> dict[str, list[Seed]]:
     return _SEEDS
 
 
-KNOWN: tuple[tuple[str, str], ...] = (
-    (
-        r"^(slow|hang).*(model\.py:\d+ (sort_key|_union|merged)|graph\.py:\d+ add_node)",
-        "quadratic merge: one component named N times costs O(N^2) sort_key calls in "
-        "model.Component.merged/_union (corpus case-model-quadratic-merge)",
-    ),
-    (
-        r"^(slow|hang).*requirements\.py:\d+ _requirement",
-        "requirements.py _requirement: re.search(r'\\s+(?=--?[A-Za-z])') backtracks "
-        "quadratically on a long run of blanks (corpus case-requirements-blank-run)",
-    ),
-    (
-        r"^(slow|hang).*redaction\.py:\d+ quote",
-        "redaction.quote: _BARE_USERINFO.sub backtracks quadratically on a long value "
-        "without blanks ('[' * 70,000: 8 s) (corpus case-redaction-quote-long-value)",
-    ),
-)
+KNOWN: tuple[tuple[str, str], ...] = ()
 """(pattern over a problem, reason): failures already handed over, each with a strict
 xfail reproducer in corpus/. Counted and printed by the fuzzer, not failed on; the
 corpus case turns XPASS, and fails, once the fix lands: then remove both."""
