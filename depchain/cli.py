@@ -302,7 +302,20 @@ def scan(
         fail_on = Severity(default) if default else Severity.high
     if code == EXIT_OK and _fails(result, fail_on):
         code = EXIT_FINDINGS
-    raise typer.Exit(code)
+    raise typer.Exit(_audit_code(result, code, fail_on))
+
+
+def _audit_code(result: ScanResult, code: int, fail_on: Severity | None = None) -> int:
+    """A vulnerability source the user asked for that failed makes the run incomplete
+    (exit 3), unless they chose ``--fail-on never``; each failure is one line on stderr."""
+    if result.audit is None or not result.audit.errors:
+        return code
+    from depchain.redaction import redact_text
+    from depchain.render import printable
+
+    for error in result.audit.errors:
+        typer.echo(printable(redact_text(f"depchain: vulnerabilities: {error}")), err=True)
+    return code if fail_on is Severity.never else max(code, EXIT_INCOMPLETE)
 
 
 def _fails(result: ScanResult, fail_on: Severity) -> bool:

@@ -31,6 +31,8 @@ from depchain.trust.policy import Policy
 
 if TYPE_CHECKING:
     from depchain.roles import RoleAssigner, RoleRule
+    from depchain.trust.policy import Ignore
+    from depchain.vulns.interface import AuditReport, VulnerabilitySource
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,29 @@ class EnrichOptions:
     timeout: float = 60.0
     """Seconds for all index requests of a scan (``--index-timeout``); each request has
     at most 15 s of it. What is not answered by then is unknown, with a note."""
+
+
+@dataclass(frozen=True)
+class VulnOptions:
+    """Which advisory data to audit with. By default: the archives ``depchain db
+    update`` keeps in the cache, and nothing else (no network)."""
+
+    databases: tuple[Path, ...] = ()
+    """``--vuln-db``: folders or zip archives of OSV records."""
+    services: tuple[str, ...] = ()
+    """``--vuln-service``: pip-audit's services to ask online (``osv``, ``pypi``)."""
+    cache_dir: str | Path | None = None
+    """Where ``db update`` keeps its archives and the offline index is cached (None:
+    ``$DEPCHAIN_CACHE_DIR``, else the user cache folder)."""
+    use_cache: bool = True
+    """Use the archives ``db update`` downloaded."""
+    timeout: float = 60.0
+    session: Any = None
+    enabled: bool = True
+    """False: no audit at all (the report says so)."""
+    sources: tuple[Any, ...] = ()
+    """More :class:`~depchain.vulns.interface.VulnerabilitySource` objects to ask (a
+    program's own), after the ones the options above name."""
 
 
 @dataclass(frozen=True, order=True)
@@ -90,6 +115,10 @@ class ScanResult:
     """The explicit-trust policy found at the root, if any."""
     ledger: dict[str, Any] | None = None
     """The trust ledger (``depchain-ledger.json``) found at the root, if any."""
+    audit: AuditReport | None = None
+    """Known vulnerabilities: what was found, what could not be audited and why."""
+    ignored: dict[tuple[str, str], Ignore] = field(default_factory=dict)
+    """(component, advisory) the policy ignores, with its ignore entry."""
 
     @property
     def complete(self) -> bool:
@@ -108,6 +137,7 @@ def scan(
     include: Sequence[str] = (),
     roles: Sequence[str] = (),
     all_roles: bool = False,
+    vulns: VulnOptions | None = None,
 ) -> ScanResult:
     """Scan a folder, a single manifest, lock file or wheel, an installed environment
     (a folder with ``pyvenv.cfg`` or a ``site-packages`` folder), or the environment of
@@ -127,10 +157,10 @@ def scan(
         from depchain.resolvers.environment import locate_interpreter
 
         env = locate_interpreter(Path(python))
-        return _scan_environment(env.root, env, max_file_size, enrich, policy_file)
+        return _scan_environment(env.root, env, max_file_size, enrich, policy_file, vulns)
     target = Path("." if target is None else target)
     if target.is_dir() and _is_environment(target):
-        return _scan_environment(target, None, max_file_size, enrich, policy_file)
+        return _scan_environment(target, None, max_file_size, enrich, policy_file, vulns)
     rules = _role_rules(roles)
     if target.is_dir():
         root = target
@@ -254,7 +284,12 @@ def scan(
     result.ledger, ledger_errors = trust_ledger.load(root, result.policy.folder, max_file_size)
     if result.ledger is not None:
         index_findings += trust_ledger.compare(graph, result.ledger)
-    result.findings = _gaps(graph, result.policy, index_findings, result.notes, bool(enrich))
+    result.audit, vuln_findings, result.ignored = _audit(
+        graph, vulns, result.policy, [result.subject, *result.projects]
+    )
+    result.findings = _gaps(
+        graph, result.policy, index_findings + vuln_findings, result.notes, bool(enrich)
+    )
     errors.extend(policy_errors + ledger_errors)
     result.errors = sorted(set(errors))
     result.notes = sorted(set(result.notes))
@@ -429,6 +464,64 @@ def demote(fragment: Fragment, role: Role, projects: set[str]) -> Fragment:
     return replace(fragment, services=kept, dependencies=tuple(deps))
 
 
+def vulnerability_sources(options: VulnOptions) -> tuple[list[VulnerabilitySource], list[str]]:
+    """The sources the options name, and a line for each that could not be set up (an
+    unreadable ``--vuln-db``): the offline OSV source over every ``--vuln-db`` and the
+    archives in the cache, then each pip-audit service asked for."""
+    from depchain.vulns.interface import SourceError
+
+    sources: list[VulnerabilitySource] = []
+    problems: list[str] = []
+    paths = list(options.databases)
+    cache = Path(options.cache_dir) if options.cache_dir else None
+    if options.use_cache:
+        try:  # TEMPORARY while dbupdate lands
+            from depchain.vulns.dbupdate import cached_archives
+
+            paths += cached_archives(cache)
+        except ImportError:
+            pass
+    if paths:
+        from depchain.vulns.osv import OsvSource
+
+        try:
+            sources.append(OsvSource(paths, cache_dir=cache))
+        except SourceError as exc:
+            problems.append(str(exc))
+    sources.extend(options.sources)
+    for service in options.services:
+        from depchain.vulns.pipaudit import PipAuditSource
+
+        try:
+            sources.append(
+                PipAuditSource(
+                    service,  # type: ignore[arg-type]  # the CLI checks the choice
+                    timeout=options.timeout,
+                    session=options.session,
+                )
+            )
+        except SourceError as exc:
+            problems.append(str(exc))
+    return sources, problems
+
+
+def _audit(
+    graph: DependencyGraph, options: VulnOptions | None, policy: Policy, projects: list[str]
+) -> tuple[AuditReport | None, list[Finding], dict[tuple[str, str], Ignore]]:
+    """Known vulnerabilities of the graph's components, as findings (DC024), with what
+    the policy ignores left out."""
+    options = options if options is not None else VulnOptions()
+    if not options.enabled:
+        return None, [], {}
+    from depchain.vulns.audit import audit, findings_of
+
+    sources, problems = vulnerability_sources(options)
+    report = audit(graph, sources, projects)
+    report.errors[:0] = problems
+    findings, ignored = findings_of(report, graph, policy.ignores, _evidence_of(graph))
+    return report, findings, ignored
+
+
 def _policy(
     root: Path, path: Path | None = None, max_size: int = MAX_FILE_SIZE
 ) -> tuple[Policy, list[InputError]]:
@@ -571,6 +664,7 @@ def _scan_environment(
     max_file_size: int,
     enrich: EnrichOptions | None = None,
     policy_file: Path | None = None,
+    vulns: VulnOptions | None = None,
 ) -> ScanResult:
     """One installed environment: every distribution, its links and what they need."""
     from depchain.resolvers import environment
@@ -589,7 +683,8 @@ def _scan_environment(
         _policy(root, policy_file, max_file_size) if policy_file else (Policy(), [])
     )
     index_findings = _enrich(graph, enrich, policy, notes) if enrich else []
-    findings = _gaps(graph, policy, index_findings, notes, bool(enrich))
+    report, vuln_findings, ignored = _audit(graph, vulns, policy, [fragment.subjects[0]])
+    findings = _gaps(graph, policy, index_findings + vuln_findings, notes, bool(enrich))
     return ScanResult(
         root=root,
         target=root,
@@ -610,4 +705,6 @@ def _scan_environment(
         notes=sorted(set(notes)),
         findings=findings,
         policy=policy,
+        audit=report,
+        ignored=ignored,
     )

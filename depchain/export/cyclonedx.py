@@ -226,7 +226,115 @@ def build_bom(result: ScanResult) -> Bom:
         for node_id, cdx in every.items()
     )
     _index_dependencies(bom)
+    bom.vulnerabilities.update(_vulnerabilities(result, every))
     return bom
+
+
+_ADVISORY_URLS = {
+    "PYSEC-": "https://osv.dev/vulnerability/",
+    "GHSA-": "https://github.com/advisories/",
+    "RUSTSEC-": "https://rustsec.org/advisories/",
+    "GO-": "https://pkg.go.dev/vuln/",
+    "CVE-": "https://nvd.nist.gov/vuln/detail/",
+}
+
+
+def _vulnerabilities(result: ScanResult, every: dict[str, Any]) -> list[Any]:
+    """CycloneDX ``vulnerabilities``: one per advisory and component it affects, with
+    ``affects`` pointing at the component's bom-ref, its ratings (CVSS vector and score,
+    else the advisory's severity word), its other ids as references, and the fixed
+    versions as the recommendation; an ignored one carries the policy's reason as its
+    analysis."""
+    from decimal import Decimal
+
+    from cyclonedx.model import XsUri
+    from cyclonedx.model.impact_analysis import ImpactAnalysisState
+    from cyclonedx.model.vulnerability import (
+        BomTarget,
+        Vulnerability,
+        VulnerabilityAdvisory,
+        VulnerabilityAnalysis,
+        VulnerabilityRating,
+        VulnerabilityReference,
+        VulnerabilityScoreSource,
+        VulnerabilitySeverity,
+        VulnerabilitySource,
+    )
+
+    def source_of(identifier: str) -> Any:
+        for prefix, url in _ADVISORY_URLS.items():
+            if identifier.startswith(prefix):
+                return VulnerabilitySource(name=prefix.rstrip("-"), url=XsUri(url + identifier))
+        return VulnerabilitySource(
+            name="OSV", url=XsUri("https://osv.dev/vulnerability/" + identifier)
+        )
+
+    if result.audit is None:
+        return []
+    out = []
+    for component, advisories in result.audit.found.items():
+        if component not in every:
+            continue
+        for a in advisories:
+            severity = VulnerabilitySeverity(a.severity.value)
+            ratings = [
+                VulnerabilityRating(
+                    source=source_of(a.id),
+                    score=Decimal(str(c.score)) if c.score is not None else None,
+                    severity=severity,
+                    method=(
+                        VulnerabilityScoreSource.CVSS_V4
+                        if c.vector.startswith("CVSS:4")
+                        else VulnerabilityScoreSource.CVSS_V3_1
+                        if c.vector.startswith("CVSS:3.1")
+                        else VulnerabilityScoreSource.CVSS_V3
+                        if c.vector.startswith("CVSS:3")
+                        else VulnerabilityScoreSource.OTHER
+                    ),
+                    vector=c.vector,
+                )
+                for c in a.cvss
+            ] or [VulnerabilityRating(source=source_of(a.id), severity=severity)]
+            ignore = result.ignored.get((component, a.id))
+            out.append(
+                Vulnerability(
+                    bom_ref=f"{a.id}|{component}",
+                    id=a.id,
+                    source=source_of(a.id),
+                    references=[
+                        VulnerabilityReference(id=alias, source=source_of(alias))
+                        for alias in a.aliases
+                    ],
+                    ratings=ratings,
+                    description=a.summary or None,
+                    recommendation=(f"Upgrade to {', '.join(a.fixed_in)}" if a.fixed_in else None),
+                    advisories=[VulnerabilityAdvisory(url=XsUri(u)) for u in a.references[:5]],
+                    published=_datetime(a.published),
+                    updated=_datetime(a.modified),
+                    analysis=(
+                        VulnerabilityAnalysis(
+                            state=ImpactAnalysisState.NOT_AFFECTED,
+                            detail=f"{ignore.reason} (until {ignore.expires.isoformat()})",
+                        )
+                        if ignore
+                        else None
+                    ),
+                    affects=[BomTarget(ref=every[component].bom_ref.value)],
+                )
+            )
+    return out
+
+
+def _datetime(text: str | None) -> Any:
+    import datetime as dt
+
+    if not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _service(service: Service, graph: DependencyGraph) -> Any:

@@ -138,6 +138,8 @@ def build(result: ScanResult) -> dict[str, Any]:
             }
             for f in result.findings
         ],
+        "vulnerabilities": vulnerabilities(result),
+        "audit": audit_summary(result),
         "errors": [{"path": e.path, "message": e.message} for e in result.errors],
         "notes": [{"path": p, "message": m} for p, m in sorted(set(result.notes))],
         "trust_surface": trust_surface(graph, result.policy, result.ledger),
@@ -146,3 +148,63 @@ def build(result: ScanResult) -> dict[str, Any]:
 
 def render(result: ScanResult) -> str:
     return json.dumps(build(result), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def vulnerabilities(result: ScanResult) -> list[dict[str, Any]]:
+    """Every advisory of every component, most severe first; those the policy ignores
+    carry the ignore's reason and expiry."""
+    if result.audit is None:
+        return []
+    out = []
+    for component, advisories in result.audit.found.items():
+        for a in advisories:
+            ignore = result.ignored.get((component, a.id))
+            out.append(
+                {
+                    "id": a.id,
+                    "aliases": list(a.aliases),
+                    "component": component,
+                    "summary": a.summary,
+                    "severity": a.severity.value,
+                    "cvss": [{"vector": c.vector, "score": c.score} for c in a.cvss],
+                    "fixed_in": list(a.fixed_in),
+                    "source": a.source,
+                    "published": a.published,
+                    "references": list(a.references),
+                    "ignored": (
+                        {"reason": ignore.reason, "expires": ignore.expires.isoformat()}
+                        if ignore
+                        else None
+                    ),
+                }
+            )
+    from depchain.vulns.audit import SEVERITY_ORDER
+    from depchain.vulns.interface import Severity
+
+    return sorted(
+        out, key=lambda v: (-SEVERITY_ORDER[Severity(v["severity"])], v["id"], v["component"])
+    )
+
+
+def audit_summary(result: ScanResult) -> dict[str, Any] | None:
+    """Which advisory data was used and how old it is, what was audited, and every
+    component that was not, with the reason."""
+    report = result.audit
+    if report is None:
+        return None
+    return {
+        "complete": report.complete,
+        "sources": [
+            {
+                "name": s.name,
+                "location": s.location,
+                "updated": s.updated,
+                "records": s.records,
+                "ecosystems": list(s.ecosystems),
+            }
+            for s in report.sources
+        ],
+        "audited": len(report.audited),
+        "not_audited": [{"component": c, "reason": r} for c, r in report.not_audited.items()],
+        "errors": list(report.errors),
+    }

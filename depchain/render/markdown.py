@@ -39,6 +39,7 @@ def render(result: ScanResult) -> str:
     graph = result.graph
     surface = trust_surface(graph, result.policy, result.ledger)
     out = [f"### depchain {__version__}: {_code(result.target.as_posix(), in_table=False)}", ""]
+    out += _vulnerabilities(result)
     out += [
         "| kind | edges | components | owners known | owner unknown | trusted explicitly |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -89,3 +90,27 @@ def render(result: ScanResult) -> str:
         out += [f"- {_code(e.path, in_table=False)}: {_cell(e.message)}" for e in result.errors]
         out += ["", "</details>"]
     return "\n".join(out) + "\n"
+
+
+def _vulnerabilities(result: ScanResult) -> list[str]:
+    """The audit's verdict first, then the advisories, most severe first."""
+    from depchain.vulns.summary import headline, rows_of
+
+    out = [f"> {_cell(line.strip())}  " for line in headline(result)] + [""]
+    rows = rows_of(result)
+    if not rows:
+        return out
+    out += [
+        f"#### Known vulnerabilities: {len(rows)}",
+        "",
+        "| severity | advisory | component | summary | fixed in |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in rows[:SHOWN]:
+        a = row.advisory
+        note = f" (ignored: {row.ignored})" if row.ignored else ""
+        out.append(
+            f"| {row.severity} | {_cell(a.id)} | {_cell(row.component)} | "
+            f"{_cell(a.summary)}{_cell(note)} | {_cell(', '.join(a.fixed_in[:3]) or '-')} |"
+        )
+    return [*out, ""]

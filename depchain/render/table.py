@@ -143,6 +143,35 @@ def _findings(result: ScanResult, width: int = WIDTH) -> list[str]:
     return lines
 
 
+VULNERABILITIES_SHOWN = 30
+
+
+def _vulnerabilities(result: ScanResult, cols: _Columns) -> list[str]:
+    """The audit's verdict in the first lines, then the advisories, most severe first."""
+    from depchain.vulns.summary import headline, rows_of
+
+    lines = [_cut(line, cols.width) for line in headline(result)]
+    rows = rows_of(result)
+    if not rows:
+        return lines
+    lines.append("")
+    lines.append(f"KNOWN VULNERABILITIES ({len(rows)})")
+    for row in rows[:VULNERABILITIES_SHOWN]:
+        a = row.advisory
+        fixed = f"fixed in {', '.join(a.fixed_in[:3])}" if a.fixed_in else "no fix known"
+        head = f"  {row.severity:<8} {a.id:<20} {row.component}"
+        lines.append(_cut(head + ("  (ignored)" if row.ignored else ""), cols.width))
+        lines.append(_cut(f"           {a.summary}", cols.width))
+        lines.append(
+            _cut(f"           {fixed}" + (f"; {row.ignored}" if row.ignored else ""), cols.width)
+        )
+    if len(rows) > VULNERABILITIES_SHOWN:
+        lines.append(
+            f"  ... and {len(rows) - VULNERABILITIES_SHOWN} more (--format json lists them)"
+        )
+    return lines
+
+
 def _project_sections(
     result: ScanResult, deps: list[Dependency], cols: _Columns
 ) -> tuple[list[str], set[tuple[str, str, tuple[str, str, str]]]]:
@@ -234,6 +263,7 @@ def render(result: ScanResult, show_all: bool = False, width: int = WIDTH) -> st
             cols.width,
         )
     )
+    out.extend(_vulnerabilities(result, cols))
     sections, shown = _project_sections(result, deps, cols)
     out.extend(sections)
     for kind in DependencyKind:

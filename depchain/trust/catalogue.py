@@ -259,5 +259,21 @@ CATALOGUE: tuple[Gap, ...] = (
         "Plan a move to a maintained replacement.",
         needs_index=True,
     ),
+    Gap(
+        "DC024",
+        Severity.HIGH,
+        "Known vulnerability",
+        "An advisory says this version of the component is vulnerable. Its severity is the "
+        "advisory's CVSS rating where it gives a vector, else the advisory's own word; "
+        "one that says neither counts as high.",
+        "Upgrade to a fixed version (the finding names them), or record why it does not "
+        "apply with an [[tool.depchain.ignore]] entry that has a reason and an expiry.",
+        cases=(
+            Case("critical", Severity.CRITICAL, "a critical advisory"),
+            Case("medium", Severity.MEDIUM, "a medium one"),
+            Case("low", Severity.LOW, "a low one"),
+            Case("none", Severity.INFO, "one rated none"),
+        ),
+    ),
 )
 BY_ID = {gap.id: gap for gap in CATALOGUE}

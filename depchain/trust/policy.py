@@ -45,6 +45,7 @@ from typing import Any
 from depchain.errors import InputFileError
 from depchain.fileio import MAX_FILE_SIZE, parse_toml, read_text
 from depchain.model import Component, Evidence, Finding, InputError, Role
+from depchain.redaction import quote
 from depchain.resolvers.base import LineIndex
 from depchain.roles import RoleRule
 from depchain.trust.catalogue import BY_ID, Severity
@@ -59,6 +60,24 @@ class Suppression:
     reason: str
     expires: dt.date
     evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """``[[tool.depchain.ignore]]``: an advisory (by any of its ids) that does not apply,
+    for one component or every one, with a reason and an expiry."""
+
+    advisory: str
+    reason: str
+    expires: dt.date
+    evidence: Evidence
+    component: str | None = None
+
+    def matches(self, ids: tuple[str, ...], component: str, name: str | None) -> bool:
+        wanted = self.advisory.upper()
+        if wanted not in {i.upper() for i in ids}:
+            return False
+        return self.component is None or _names(self.component, component, name)
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,8 @@ class Policy:
     """Globs of paths never read (listed in the report's notes)."""
     roles: tuple[RoleRule, ...] = ()
     """``[tool.depchain.roles]``: glob = role, overriding the role a file is given."""
+    ignores: tuple[Ignore, ...] = ()
+    """``[[tool.depchain.ignore]]``: advisories that do not apply, until they expire."""
 
     def trusts(self, component: Component) -> bool:
         """The policy names whoever can publish ``component``: on PyPI its organization
@@ -143,7 +164,17 @@ ECOSYSTEMS = (
 )
 """The ecosystems a ``[tool.depchain.trusted.<ecosystem>]`` table may name."""
 
-_KEYS = {"trusted", "severity", "fail-on", "suppress", "include", "exclude", "roles"}
+_KEYS = {
+    "trusted",
+    "severity",
+    "fail-on",
+    "suppress",
+    "include",
+    "exclude",
+    "roles",
+    "ignore",
+}
+_IGNORE_KEYS = {"id", "component", "reason", "expires"}
 _TRUSTED_KEYS = ("owners", "organizations", "indexes")
 _SUPPRESS_KEYS = {"id", "component", "reason", "expires"}
 
@@ -310,6 +341,22 @@ def _parse(
             )
             continue
         rules.append(RoleRule(pattern.strip(), chosen, f"{display}:{line}" if line else display))
+    ignores: list[Ignore] = []
+    entries = table.get("ignore", [])
+    if not isinstance(entries, list):
+        error(f"ignore is {_toml_type(entries)}, not an array of tables ([[tool.depchain.ignore]])")
+        entries = []
+    for number, entry in enumerate(entries):
+        found_line = lines.table("tool.depchain.ignore", "ignore", nth=number)
+        line = None if found_line is None else found_line + 1
+        if not isinstance(entry, dict):
+            error("ignore: an entry that is not a table", line)
+            continue
+        parsed = _ignore(entry, display, line)
+        if isinstance(parsed, str):
+            error(parsed, line)
+        else:
+            ignores.append(parsed)
     return Policy(
         trusted,
         severities,
@@ -319,7 +366,37 @@ def _parse(
         include=globs["include"],
         exclude=globs["exclude"],
         roles=tuple(rules),
+        ignores=tuple(ignores),
     ), errors
+
+
+def _ignore(entry: dict[str, Any], display: str, line: int | None) -> Ignore | str:
+    """One ``[[ignore]]`` entry, or what is wrong with it."""
+    advisory, component = entry.get("id"), entry.get("component")
+    reason, expires = entry.get("reason"), entry.get("expires")
+    unknown = sorted(set(entry) - _IGNORE_KEYS)
+    if not isinstance(advisory, str) or not advisory.strip():
+        return 'ignore: names no advisory (id = "GHSA-...", "PYSEC-...", "CVE-...")'
+    said = quote(advisory.strip())
+    if unknown:
+        return (
+            f"ignore {said}: unknown key(s) {', '.join(unknown)} (id, component, reason, expires)"
+        )
+    if component is not None and (not isinstance(component, str) or not component.strip()):
+        return f"ignore {said}: component is not a name or id"
+    if not isinstance(reason, str) or not reason.strip():
+        return f"ignore {said}: an ignore needs a reason"
+    if isinstance(expires, dt.datetime):
+        expires = expires.date()
+    if not isinstance(expires, dt.date):
+        return f"ignore {said}: an ignore needs an expiry date (expires = 2027-01-31)"
+    return Ignore(
+        advisory.strip(),
+        reason.strip(),
+        expires,
+        Evidence(display, line, "policy"),
+        component.strip() if isinstance(component, str) else None,
+    )
 
 
 _FAIL_ON = _SEVERITIES | {"never"}

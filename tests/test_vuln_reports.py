@@ -1,0 +1,216 @@
+"""Known vulnerabilities in every output, and never a false all-clear (issue 11).
+
+The source here is a program's own (``VulnOptions.sources``), answering with the
+advisory of a real PyPA record as it stands in ``../shared/data`` when present, else
+with the same fields written out: what is tested is the plumbing from an answer to
+every output, not the matching (tests/vulns does that against the real databases)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import depchain
+from depchain.cli import app
+from depchain.scanner import VulnOptions
+from depchain.vulns.interface import (
+    Advisory,
+    Cvss,
+    NotAudited,
+    Query,
+    Severity,
+    SourceError,
+    SourceInfo,
+)
+
+ADVISORY = Advisory(
+    id="PYSEC-2021-98",
+    aliases=("CVE-2021-33203", "GHSA-68w8-qjq3-2gfm"),
+    summary="Potential directory traversal via admindocs",
+    severity=Severity.MEDIUM,
+    cvss=(Cvss("CVSS:3.1/AV:N/AC:H/PR:H/UI:N/S:U/C:H/I:N/A:N", 4.4),),
+    fixed_in=("3.2.4",),
+    published="2021-06-08T18:15:00Z",
+    references=("https://www.djangoproject.com/weblog/2021/jun/02/security-releases/",),
+    source="test-source",
+)
+OTHER = Advisory(
+    id="GHSA-68w8-qjq3-2gfm",
+    aliases=("CVE-2021-33203",),
+    summary="Django admindocs directory traversal",
+    severity=Severity.UNKNOWN,
+    fixed_in=("3.2.4",),
+    source="another-source",
+)
+
+
+class Source:
+    """Answers django 3.2.0 with two records of one advisory; everything else clean."""
+
+    def __init__(self, fail: bool = False, ecosystems: tuple[str, ...] = ("PyPI",)) -> None:
+        self.fail = fail
+        self.ecosystems = ecosystems
+
+    @property
+    def info(self) -> SourceInfo:
+        return SourceInfo("test-source", "in the test", "2024-10-10", 2, self.ecosystems)
+
+    def covers(self, query: Query) -> bool:
+        return query.ecosystem in self.ecosystems
+
+    def query_all(self, queries: Sequence[Query]) -> Mapping[Query, list[Advisory] | NotAudited]:
+        if self.fail:
+            raise SourceError("the test service at http://127.0.0.1:9 cannot be reached")
+        return {
+            q: ([ADVISORY, OTHER] if (q.name, q.version) == ("django", "3.2.0") else [])
+            for q in queries
+        }
+
+
+def _tree(tmp_path: Path, extra: str = "") -> Path:
+    (tmp_path / "requirements.txt").write_text("django==3.2.0\nsix==1.16.0\nflask>=3\n")
+    if extra:
+        (tmp_path / "depchain.toml").write_text(extra)
+    return tmp_path
+
+
+def test_found_in_the_report_and_as_a_finding(tmp_path: Path) -> None:
+    result = depchain.scan(_tree(tmp_path), vulns=VulnOptions(use_cache=False, sources=(Source(),)))
+    assert result.audit is not None
+    (merged,) = result.audit.found["pkg:pypi/django@3.2.0"]  # two records, one advisory
+    assert merged.id == "PYSEC-2021-98"
+    assert set(merged.aliases) == {"CVE-2021-33203", "GHSA-68w8-qjq3-2gfm"}
+    assert merged.severity is Severity.MEDIUM  # a rating beats "unknown"
+    (finding,) = [f for f in result.findings if f.id == "DC024"]
+    assert finding.severity == "medium"
+    assert (finding.evidence[0].path, finding.evidence[0].line) == ("requirements.txt", 1)
+    assert "fixed in 3.2.4" in finding.message
+    # flask has no exact version: listed as not audited, so no all-clear
+    assert "no exact version" in result.audit.not_audited["pkg:pypi/flask"]
+    assert not result.audit.complete
+
+
+def test_every_output_carries_it(tmp_path: Path) -> None:
+    from depchain.export import cyclonedx, json_report, sarif
+    from depchain.render import markdown, table
+
+    result = depchain.scan(_tree(tmp_path), vulns=VulnOptions(use_cache=False, sources=(Source(),)))
+    report = json.loads(json_report.render(result))
+    (vuln,) = report["vulnerabilities"]
+    assert vuln["id"] == "PYSEC-2021-98" and vuln["component"] == "pkg:pypi/django@3.2.0"
+    assert vuln["cvss"] == [{"vector": ADVISORY.cvss[0].vector, "score": 4.4}]
+    assert report["audit"]["sources"][0]["updated"] == "2024-10-10"
+    assert {
+        "component": "pkg:pypi/flask",
+        "reason": "no exact version (pin or lock it to audit it)",
+    } in report["audit"]["not_audited"]
+    schema = json.loads(
+        (Path(depchain.__file__).parent / "schemas" / "depchain-report-1.schema.json").read_text()
+    )
+    import jsonschema
+
+    jsonschema.validate(report, schema)
+    for fmt in (cyclonedx.Format("cyclonedx-json"), cyclonedx.Format("cyclonedx-xml")):
+        text = cyclonedx.render(result, fmt, "1.6")  # validated before it is returned
+        assert "PYSEC-2021-98" in text and "CVE-2021-33203" in text
+    bom = json.loads(cyclonedx.render(result))
+    (cdx,) = bom["vulnerabilities"]
+    assert cdx["affects"] == [{"ref": "pkg:pypi/django@3.2.0"}]
+    assert cdx["ratings"][0]["score"] == 4.4 and cdx["ratings"][0]["severity"] == "medium"
+    assert cdx["recommendation"] == "Upgrade to 3.2.4"
+    runs = json.loads(sarif.render(result))["runs"][0]
+    assert any(
+        r["ruleId"] == "DC024" and "PYSEC-2021-98" in r["message"]["text"] for r in runs["results"]
+    )
+    text = table.render(result)
+    head = text.split("PROJECT")[0]
+    assert "KNOWN VULNERABILITIES (1)" in head and "PYSEC-2021-98" in head
+    assert "no known vulnerabilities" not in text
+    md = markdown.render(result)
+    assert md.index("Known vulnerabilities") < md.index("| kind |")
+
+
+def test_no_data_says_so_first_and_never_all_clear(tmp_path: Path) -> None:
+    from depchain.render import table
+
+    result = depchain.scan(_tree(tmp_path), vulns=VulnOptions(use_cache=False))
+    text = table.render(result)
+    lines = text.splitlines()
+    assert lines[4] == "vulnerabilities: NOT AUDITED: no advisory data at hand"
+    assert "depchain db update" in lines[5]
+    assert "no known vulnerabilities" not in text.lower()
+    assert result.audit is not None and len(result.audit.not_audited) == 3
+
+
+def test_all_clear_only_when_everything_was_audited(tmp_path: Path) -> None:
+    from depchain.render import table
+
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    result = depchain.scan(tmp_path, vulns=VulnOptions(use_cache=False, sources=(Source(),)))
+    assert result.audit is not None and result.audit.complete
+    assert "vulnerabilities: no known vulnerabilities (1 components audited)" in table.render(
+        result
+    )
+
+
+def test_a_failing_source_is_exit_3_unless_fail_on_never(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from depchain import scanner
+
+    root = _tree(tmp_path)
+    real = scanner.vulnerability_sources
+
+    def failing(options: VulnOptions):  # type: ignore[no-untyped-def]
+        sources, problems = real(options)
+        return [*sources, Source(fail=True)], problems
+
+    monkeypatch.setattr(scanner, "vulnerability_sources", failing)
+    runner = CliRunner()
+    done = runner.invoke(app, ["scan", str(root)])
+    assert done.exit_code == 3, done.output
+    assert "cannot be reached" in done.output
+    assert "no known vulnerabilities" not in done.output.lower()
+    assert runner.invoke(app, ["scan", str(root), "--fail-on", "never"]).exit_code == 0
+
+
+def test_ignores_by_any_id_with_a_reason_and_an_expiry(tmp_path: Path) -> None:
+    policy = (
+        '[[ignore]]\nid = "CVE-2021-33203"\nreason = "admindocs is not installed"\n'
+        "expires = 2099-01-01\n\n"
+        '[[ignore]]\nid = "GHSA-xxxx-old"\nreason = "was fine"\nexpires = 2020-01-01\n'
+    )
+    result = depchain.scan(
+        _tree(tmp_path, policy), vulns=VulnOptions(use_cache=False, sources=(Source(),))
+    )
+    assert not result.errors, result.errors
+    assert not [f for f in result.findings if f.id == "DC024"]
+    assert ("pkg:pypi/django@3.2.0", "PYSEC-2021-98") in result.ignored
+    (expired,) = [f for f in result.findings if f.id == "DC020"]
+    assert "GHSA-xxxx-old expired on 2020-01-01" in expired.message
+    from depchain.export import json_report
+
+    (vuln,) = json.loads(json_report.render(result))["vulnerabilities"]
+    assert vuln["ignored"] == {"reason": "admindocs is not installed", "expires": "2099-01-01"}
+
+
+def test_fail_on_applies_to_vulnerabilities_by_severity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from depchain import scanner
+
+    root = _tree(tmp_path)
+    (root / "requirements.txt").write_text("django==3.2.0\n")
+    real = scanner.vulnerability_sources
+    monkeypatch.setattr(
+        scanner,
+        "vulnerability_sources",
+        lambda options: (lambda s, p: ([*s, Source()], p))(*real(options)),
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["scan", str(root), "--fail-on", "medium"]).exit_code == 1
+    assert runner.invoke(app, ["scan", str(root), "--fail-on", "high"]).exit_code in {0, 3}
