@@ -99,6 +99,32 @@ CacheDirOpt = Annotated[
         help="Where answers are cached (default: $DEPCHAIN_CACHE_DIR, else the user cache folder).",
     ),
 ]
+
+
+class VulnService(str, enum.Enum):
+    osv = "osv"
+    pypi = "pypi"
+
+
+VulnDbOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--vuln-db",
+        help="A folder or zip of OSV advisories (JSON or YAML) to audit with, offline "
+        "(repeatable); added to what 'depchain db update' keeps in the cache.",
+    ),
+]
+VulnServiceOpt = Annotated[
+    list[VulnService] | None,
+    typer.Option(
+        "--vuln-service",
+        help="Also ask pip-audit's vulnerability service online (osv or pypi; PyPI "
+        "packages only). One that cannot be reached is exit 3.",
+    ),
+]
+NoAuditOpt = Annotated[
+    bool, typer.Option("--no-audit", help="Do not audit known vulnerabilities at all.")
+]
 ExcludeOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -160,8 +186,11 @@ def _scan(
     role: list[str] | None = None,
     all_roles: bool = False,
     index_timeout: float = 60.0,
+    vuln_db: list[Path] | None = None,
+    vuln_service: list[VulnService] | None = None,
+    no_audit: bool = False,
 ) -> ScanResult:
-    from depchain.scanner import EnrichOptions, scan
+    from depchain.scanner import EnrichOptions, VulnOptions, scan
 
     options = None
     if enrich or offline:
@@ -180,6 +209,13 @@ def _scan(
         include=include or (),
         roles=role or (),
         all_roles=all_roles,
+        vulns=VulnOptions(
+            databases=tuple(vuln_db or ()),
+            services=tuple(s.value for s in vuln_service or ()),
+            cache_dir=cache_dir or os.environ.get("DEPCHAIN_CACHE_DIR") or None,
+            timeout=index_timeout,
+            enabled=not no_audit,
+        ),
     )
 
 
@@ -262,6 +298,9 @@ def scan(
     include: IncludeOpt = None,
     role: RoleOpt = None,
     all_roles: AllRolesOpt = False,
+    vuln_db: VulnDbOpt = None,
+    vuln_service: VulnServiceOpt = None,
+    no_audit: NoAuditOpt = False,
 ) -> None:
     """Scan a repository, a manifest or lock file, a wheel, or an installed environment
     (a virtual environment or site-packages folder) and report its dependency graph."""
@@ -279,6 +318,9 @@ def scan(
         role,
         all_roles,
         index_timeout,
+        vuln_db,
+        vuln_service,
+        no_audit,
     )
     if format is ScanFormat.json:
         from depchain.export import json_report
@@ -388,8 +430,13 @@ def sbom(
     include: IncludeOpt = None,
     role: RoleOpt = None,
     all_roles: AllRolesOpt = False,
+    vuln_db: VulnDbOpt = None,
+    vuln_service: VulnServiceOpt = None,
+    no_audit: NoAuditOpt = False,
+    cache_dir: CacheDirOpt = None,
 ) -> None:
-    """Export a validated SBOM (CycloneDX JSON or XML)."""
+    """Export a validated SBOM (CycloneDX JSON or XML), with the known vulnerabilities
+    of its components."""
     from depchain.export import cyclonedx
 
     if spec_version not in cyclonedx.SPEC_VERSIONS:
@@ -404,10 +451,14 @@ def sbom(
         include=include,
         role=role,
         all_roles=all_roles,
+        vuln_db=vuln_db,
+        vuln_service=vuln_service,
+        no_audit=no_audit,
+        cache_dir=cache_dir,
     )
     fmt = cyclonedx.Format(format.value)
     _emit(cyclonedx.render(result, fmt, spec_version), output)
-    raise typer.Exit(_report_errors(result))
+    raise typer.Exit(_audit_code(result, _report_errors(result)))
 
 
 def _version(value: bool) -> None:
