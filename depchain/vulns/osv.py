@@ -431,8 +431,9 @@ def _walk(folder: str, prefix: str, depth: int, listing: _Listing) -> None:
                 continue
         except OSError:
             continue
-        if not entry.name.lower().endswith((*RECORD_SUFFIXES, ".zip")):
-            continue
+        lower = entry.name.lower()
+        if not lower.endswith((*RECORD_SUFFIXES, ".zip")) or lower.endswith(".zip.json"):
+            continue  # not a record, or what `db update` writes beside an archive
         if len(listing.files) >= MAX_FILES:
             listing.truncated = True
             return

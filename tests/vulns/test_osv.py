@@ -563,6 +563,8 @@ def test_a_zip_in_a_folder_and_a_damaged_one(tmp_path: Path) -> None:
     folder = tmp_path / "cache"
     folder.mkdir()
     _zip(folder / "PyPI.zip", {"A.json": json.dumps(record("A", "PyPI", "pkg", every)).encode()})
+    # what `depchain db update` writes beside an archive is no record
+    (folder / "PyPI.zip.json").write_text('{"ecosystem": "PyPI"}', encoding="utf-8")
     (folder / "broken.zip").write_bytes(b"PK\x03\x04 not really")
     source = OsvSource([folder])
     assert ids(ask(source, "PyPI", "pkg", "1")) == ["A"]
