@@ -16,9 +16,10 @@ that cannot be reached at all (refused, unknown host, no answer to the first que
 
 pip-audit's result object carries no severity. Where the answer itself has one (an OSV
 record's ``severity`` CVSS vectors, ``database_specific.severity``), it is read from the
-same response through a ``requests`` response hook on the session the service uses, and
-matched to pip-audit's result by the record's ids; otherwise the severity is
-:attr:`Severity.UNKNOWN`.
+same response through a ``requests`` response hook on the session the service uses,
+matched to pip-audit's result by the record's ids, and rated as the offline source rates
+it (:mod:`depchain.vulns.cvss`: the highest CVSS v3 base score, else the record's own
+word); otherwise the severity is :attr:`Severity.UNKNOWN`.
 
 Time is bounded twice: ``timeout`` seconds per socket operation of each request (pip-
 audit's own ``timeout``), and ``deadline`` seconds for the whole ``query_all``; what is
@@ -71,14 +72,6 @@ _BREAKER = 3
 ServiceName = Literal["osv", "pypi"]
 
 _LABELS = {"osv": "the OSV service", "pypi": "PyPI's vulnerability service"}
-_SEVERITY_WORDS = {
-    "critical": Severity.CRITICAL,
-    "high": Severity.HIGH,
-    "moderate": Severity.MEDIUM,
-    "medium": Severity.MEDIUM,
-    "low": Severity.LOW,
-    "none": Severity.NONE,
-}
 
 
 @dataclass(frozen=True)
@@ -426,7 +419,7 @@ class _Run:
         if getattr(answered, "skip_reason", None):
             return NotAudited(str(answered.skip_reason).splitlines()[0][:200])
         try:
-            return [self._advisory(result) for result in results]
+            return [self._advisory(result, name) for result in results]
         except Exception as exc:
             return NotAudited(f"the lookup failed: an answer depchain cannot read ({exc!r:.80})")
 
@@ -470,11 +463,11 @@ class _Run:
             return said or type(exc).__name__
         return f"{type(exc).__name__}"
 
-    def _advisory(self, result: Any) -> Advisory:
+    def _advisory(self, result: Any, name: str) -> Advisory:
         ids = frozenset({str(result.id), *(str(a) for a in result.aliases)})
         record = self.records.find(ids) or {}
         own = record["id"] if isinstance(record.get("id"), str) else str(result.id)
-        severity, cvss = _severity(record)
+        severity, cvss = _severity(record, name)
         published = record.get("published")
         if not isinstance(published, str):
             when = getattr(result, "published", None)
@@ -494,24 +487,44 @@ class _Run:
         )
 
 
-def _severity(record: Mapping[str, Any]) -> tuple[Severity, tuple[Cvss, ...]]:
-    """The record's CVSS vectors (no score: computing one is the offline source's
-    scorer's work) and its own severity word, where it gives them."""
-    vectors: list[Cvss] = []
-    for entry in record.get("severity") or ():
-        if not isinstance(entry, dict):
-            continue
-        score = entry.get("score")
-        if isinstance(score, str) and score.startswith("CVSS:"):
-            vectors.append(Cvss(vector=score, score=None))
-    specific = record.get("database_specific")
-    word = specific.get("severity") if isinstance(specific, dict) else None
-    severity = (
-        _SEVERITY_WORDS.get(word.strip().lower(), Severity.UNKNOWN)
-        if isinstance(word, str)
-        else Severity.UNKNOWN
-    )
-    return severity, tuple(vectors)
+def _severity(record: Mapping[str, Any], name: str) -> tuple[Severity, tuple[Cvss, ...]]:
+    """As the offline source rates a record: the CVSS vectors of the record and of its
+    ``affected`` entries for this package, scored where they can be (CVSS v3); the
+    rating of the highest score, else the record's own severity word, else unknown."""
+    from packaging.utils import canonicalize_name
+
+    from depchain.vulns.cvss import base_score, rating, severity_word
+
+    holders: list[Mapping[str, Any]] = [record]
+    for affected in record.get("affected") or ():
+        package = affected.get("package") if isinstance(affected, dict) else None
+        named = package.get("name") if isinstance(package, dict) else None
+        if isinstance(named, str) and canonicalize_name(named) == name:
+            holders.append(affected)
+    vectors: dict[str, float | None] = {}
+    words: list[Severity] = []
+    for holder in holders:
+        for entry in holder.get("severity") or ():
+            if not isinstance(entry, dict):
+                continue
+            kind, vector = entry.get("type"), entry.get("score")
+            if isinstance(kind, str) and kind.startswith("CVSS") and isinstance(vector, str):
+                vector = vector.strip()[:500]
+                if vectors.get(vector) is None:
+                    vectors[vector] = base_score(kind, vector)
+        for key in ("database_specific", "ecosystem_specific"):
+            specific = holder.get(key)
+            word = severity_word(specific.get("severity")) if isinstance(specific, dict) else None
+            if word is not None:
+                words.append(word)
+    scores = [score for score in vectors.values() if score is not None]
+    if scores:
+        severity = rating(max(scores))
+    elif words:
+        severity = min(words, key=list(Severity).index)
+    else:
+        severity = Severity.UNKNOWN
+    return severity, tuple(Cvss(vector, score) for vector, score in vectors.items())
 
 
 def _references(record: Mapping[str, Any]) -> tuple[str, ...]:

@@ -262,7 +262,10 @@ def test_cvss_vectors_and_references_come_from_the_answer(pypa: Path, tmp_path: 
     assert isinstance(answer, list)
     by_id = {a.id: a for a in answer}
     advisory = by_id["PYSEC-2023-221"]
-    assert [c.vector for c in advisory.cvss] == ["CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"]
+    assert [(c.vector, c.score) for c in advisory.cvss] == [
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5)
+    ]
+    assert advisory.severity is Severity.HIGH  # the vector's rating
     assert "https://github.com/pallets/werkzeug/security/advisories/GHSA-hrfv-mqp8-q5rw" in (
         advisory.references
     )
@@ -270,8 +273,8 @@ def test_cvss_vectors_and_references_come_from_the_answer(pypa: Path, tmp_path: 
 
 
 def test_a_record_s_own_id_and_severity_word_are_kept(tmp_path: Path) -> None:
-    """pip-audit puts a PYSEC alias first; the advisory keeps the record's own id, and
-    the record's own severity word (GHSA's MODERATE) becomes the severity."""
+    """pip-audit puts a PYSEC alias first; the advisory keeps the record's own id; the
+    record's own severity word (GHSA's MODERATE) counts only where no vector scores."""
     record = {
         "id": "GHSA-aaaa-bbbb-cccc",
         "aliases": ["CVE-2099-1", "PYSEC-2099-1"],
@@ -287,7 +290,12 @@ def test_a_record_s_own_id_and_severity_word_are_kept(tmp_path: Path) -> None:
             }
         ],
         "database_specific": {"severity": "MODERATE"},
-        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:N/A:N"}],
+        "severity": [
+            {
+                "type": "CVSS_V4",
+                "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            }
+        ],
     }
     folder = tmp_path / "db" / "demo"
     folder.mkdir(parents=True)
@@ -301,7 +309,8 @@ def test_a_record_s_own_id_and_severity_word_are_kept(tmp_path: Path) -> None:
     assert advisory.id == "GHSA-aaaa-bbbb-cccc"
     assert advisory.aliases == ("CVE-2099-1", "PYSEC-2099-1")
     assert advisory.severity is Severity.MEDIUM
-    assert advisory.cvss[0].vector.startswith("CVSS:3.1/AV:N/AC:H")
+    assert advisory.cvss[0].vector.startswith("CVSS:4.0/AV:N/AC:L")
+    assert advisory.cvss[0].score is None  # v4 is not scored: the word decides
     assert advisory.summary == "Something bad over two lines"
     assert advisory.fixed_in == ("1.2",)
     assert advisory.published == "2099-01-02T03:04:05Z"
