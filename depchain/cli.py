@@ -461,6 +461,74 @@ def sbom(
     raise typer.Exit(_audit_code(result, _report_errors(result)))
 
 
+db_app = typer.Typer(
+    name="db",
+    help="The advisory data depchain audits with offline.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(db_app)
+
+
+@db_app.command("update")
+def db_update(
+    ecosystem: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ecosystem",
+            help="An OSV ecosystem to download (repeatable; default: PyPI, crates.io, Go).",
+        ),
+    ] = None,
+    url: Annotated[
+        str,
+        typer.Option("--url", help="Where the archives are: <url>/<Ecosystem>/all.zip."),
+    ] = "https://osv-vulnerabilities.storage.googleapis.com",
+    cache_dir: CacheDirOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Download even when the kept archive is current.")
+    ] = False,
+) -> None:
+    """Download OSV's per-ecosystem advisory archives (all.zip) into the cache, where
+    scans find them: each one whole or not at all, the previous one kept on failure."""
+    from depchain.vulns import dbupdate
+
+    cache = cache_dir or os.environ.get("DEPCHAIN_CACHE_DIR") or None
+    shown: dict[str, int] = {}
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        if not sys.stderr.isatty():
+            return
+        step = done // (1024 * 1024)
+        if shown.get(name) == step and (total is None or done < total):
+            return
+        shown[name] = step
+        of = f" of {total / 1048576:.1f}" if total else ""
+        sys.stderr.write(f"\r\x1b[2K{name}: {done / 1048576:.1f}{of} MiB")
+        if total is not None and done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    results = dbupdate.update(
+        ecosystem or dbupdate.DEFAULT_ECOSYSTEMS,
+        base_url=url,
+        cache_dir=cache,
+        progress=progress,
+        force=force,
+    )
+    failed = 0
+    for result in results:
+        if result.error is not None:
+            failed += 1
+            typer.echo(f"depchain: {result.ecosystem}: {result.error}", err=True)
+            continue
+        info = result.info
+        when = info.last_modified[:10] if info else "?"
+        records = f"{info.records} records, " if info and info.records is not None else ""
+        state = "unchanged" if result.unchanged else "updated"
+        typer.echo(f"{result.ecosystem}: {state} ({records}data of {when}) in {result.path}")
+    raise typer.Exit(EXIT_INCOMPLETE if failed else EXIT_OK)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"depchain {__version__}")

@@ -287,6 +287,8 @@ def scan(
     result.audit, vuln_findings, result.ignored = _audit(
         graph, vulns, result.policy, [result.subject, *result.projects]
     )
+    if result.audit is not None:
+        result.notes.extend(("advisories", n) for n in result.audit.notes)
     result.findings = _gaps(
         graph, result.policy, index_findings + vuln_findings, result.notes, bool(enrich)
     )
@@ -464,7 +466,9 @@ def demote(fragment: Fragment, role: Role, projects: set[str]) -> Fragment:
     return replace(fragment, services=kept, dependencies=tuple(deps))
 
 
-def vulnerability_sources(options: VulnOptions) -> tuple[list[VulnerabilitySource], list[str]]:
+def vulnerability_sources(
+    options: VulnOptions, notes: list[str] | None = None
+) -> tuple[list[VulnerabilitySource], list[str]]:
     """The sources the options name, and a line for each that could not be set up (an
     unreadable ``--vuln-db``): the offline OSV source over every ``--vuln-db`` and the
     archives in the cache, then each pip-audit service asked for."""
@@ -472,22 +476,24 @@ def vulnerability_sources(options: VulnOptions) -> tuple[list[VulnerabilitySourc
 
     sources: list[VulnerabilitySource] = []
     problems: list[str] = []
+    notes = notes if notes is not None else []
     paths = list(options.databases)
     cache = Path(options.cache_dir) if options.cache_dir else None
-    if options.use_cache:
-        try:  # TEMPORARY while dbupdate lands
-            from depchain.vulns.dbupdate import cached_archives
+    from depchain.vulns.dbupdate import cached_archives, osv_cache
 
-            paths += cached_archives(cache)
-        except ImportError:
-            pass
+    if options.use_cache:
+        paths += cached_archives(cache)
     if paths:
         from depchain.vulns.osv import OsvSource
 
         try:
-            sources.append(OsvSource(paths, cache_dir=cache))
+            offline = OsvSource(paths, cache_dir=osv_cache(cache))
         except SourceError as exc:
             problems.append(str(exc))
+        else:
+            sources.append(offline)
+            notes.extend(offline.problems)
+            notes.extend(offline.notes)
     sources.extend(options.sources)
     for service in options.services:
         from depchain.vulns.pipaudit import PipAuditSource
@@ -495,7 +501,7 @@ def vulnerability_sources(options: VulnOptions) -> tuple[list[VulnerabilitySourc
         try:
             sources.append(
                 PipAuditSource(
-                    service,  # type: ignore[arg-type]  # the CLI checks the choice
+                    service,  # the CLI checks the choice
                     timeout=options.timeout,
                     session=options.session,
                 )
@@ -515,9 +521,11 @@ def _audit(
         return None, [], {}
     from depchain.vulns.audit import audit, findings_of
 
-    sources, problems = vulnerability_sources(options)
+    notes: list[str] = []
+    sources, problems = vulnerability_sources(options, notes)
     report = audit(graph, sources, projects)
     report.errors[:0] = problems
+    report.notes = notes
     findings, ignored = findings_of(report, graph, policy.ignores, _evidence_of(graph))
     return report, findings, ignored
 
@@ -684,6 +692,8 @@ def _scan_environment(
     )
     index_findings = _enrich(graph, enrich, policy, notes) if enrich else []
     report, vuln_findings, ignored = _audit(graph, vulns, policy, [fragment.subjects[0]])
+    if report is not None:
+        notes = sorted({*notes, *(("advisories", n) for n in report.notes)})
     findings = _gaps(graph, policy, index_findings + vuln_findings, notes, bool(enrich))
     return ScanResult(
         root=root,

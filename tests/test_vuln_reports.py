@@ -165,14 +165,14 @@ def test_a_failing_source_is_exit_3_unless_fail_on_never(
     root = _tree(tmp_path)
     real = scanner.vulnerability_sources
 
-    def failing(options: VulnOptions):  # type: ignore[no-untyped-def]
-        sources, problems = real(options)
+    def failing(options: VulnOptions, notes: list[str] | None = None):  # type: ignore[no-untyped-def]
+        sources, problems = real(options, notes)
         return [*sources, Source(fail=True)], problems
 
     monkeypatch.setattr(scanner, "vulnerability_sources", failing)
     runner = CliRunner()
     done = runner.invoke(app, ["scan", str(root)])
-    assert done.exit_code == 3, done.output
+    assert done.exit_code == 3 and isinstance(done.exception, SystemExit), done.output
     assert "cannot be reached" in done.output
     assert "no known vulnerabilities" not in done.output.lower()
     assert runner.invoke(app, ["scan", str(root), "--fail-on", "never"]).exit_code == 0
@@ -209,8 +209,11 @@ def test_fail_on_applies_to_vulnerabilities_by_severity(
     monkeypatch.setattr(
         scanner,
         "vulnerability_sources",
-        lambda options: (lambda s, p: ([*s, Source()], p))(*real(options)),
+        lambda options, notes=None: (lambda s, p: ([*s, Source()], p))(*real(options, notes)),
     )
     runner = CliRunner()
-    assert runner.invoke(app, ["scan", str(root), "--fail-on", "medium"]).exit_code == 1
-    assert runner.invoke(app, ["scan", str(root), "--fail-on", "high"]).exit_code in {0, 3}
+    medium = runner.invoke(app, ["scan", str(root), "--fail-on", "medium"])
+    assert medium.exit_code == 1 and isinstance(medium.exception, SystemExit)
+    assert "PYSEC-2021-98" in medium.output
+    high = runner.invoke(app, ["scan", str(root), "--fail-on", "high"])
+    assert high.exit_code == 0 and not isinstance(high.exception, TypeError), high.output

@@ -131,8 +131,9 @@ class VulnerabilitySource(Protocol):
         """Whether this source can say anything about the query's ecosystem."""
         ...
 
-    def query_all(self, queries: Sequence[Query]) -> Mapping[Query, list[Advisory] | NotAudited]:
-        ...
+    def query_all(
+        self, queries: Sequence[Query]
+    ) -> Mapping[Query, list[Advisory] | NotAudited]: ...
 
 
 @dataclass
@@ -149,6 +150,8 @@ class AuditReport:
     sources: list[SourceInfo] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     """Sources the user asked for that failed (one line each)."""
+    notes: list[str] = field(default_factory=list)
+    """What the sources said of their data: malformed records skipped, matching caveats."""
 
     @property
     def complete(self) -> bool:

@@ -451,3 +451,31 @@ def test_a_stale_temporary_file_of_a_killed_run_is_removed(tmp_path: Path, pypi_
         [result] = update(["PyPI"], base_url=served.base, cache_dir=tmp_path)
     assert result.ok
     assert _temps(folder) == []
+
+
+def test_the_cli_updates_then_a_scan_audits_offline_from_the_cache(
+    tmp_path: Path, pypi_zip: bytes
+) -> None:
+    """As a new user would: `depchain db update`, then `depchain scan` with no network
+    and no --vuln-db finds the advisories, says how old the data is, and an archive
+    that failed to come keeps the run at exit 3."""
+    from typer.testing import CliRunner
+
+    from depchain.cli import app
+
+    cache = tmp_path / "cache"
+    runner = CliRunner()
+    with bucket() as served:
+        served.routes["/PyPI/all.zip"] = pypi_zip
+        done = runner.invoke(app, ["db", "update", "--url", served.base, "--cache-dir", str(cache)])
+    assert done.exit_code == 3  # crates.io and Go are not served: their own errors
+    assert "PyPI: updated (" in done.output and "data of 2026-10-21" in done.output
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.txt").write_text("jinja2==2.10\n")  # the archive holds jinja2's
+    scanned = runner.invoke(app, ["scan", str(project), "--cache-dir", str(cache), "-f", "json"])
+    report = json.loads(scanned.stdout)
+    ids = {v["id"] for v in report["vulnerabilities"]}
+    assert "PYSEC-2019-217" in ids, ids  # str.format_map sandbox escape, fixed in 2.10.1
+    assert report["audit"]["sources"][0]["name"] == "osv-offline"
+    assert report["audit"]["complete"] is True
