@@ -217,3 +217,79 @@ def test_fail_on_applies_to_vulnerabilities_by_severity(
     assert "PYSEC-2021-98" in medium.output
     high = runner.invoke(app, ["scan", str(root), "--fail-on", "high"])
     assert high.exit_code == 0 and not isinstance(high.exception, TypeError), high.output
+
+
+def _semver(text: str) -> tuple[int, ...] | None:
+    import re
+
+    m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", text)
+    return tuple(int(p) for p in m.groups()) if m else None
+
+
+def test_the_crates_a_wheel_carries_are_audited(tmp_path: Path) -> None:
+    """cryptography's wheel lists the Rust crates built into it in a PEP 770 SBOM: an
+    installed copy of its .dist-info, scanned with the RustSec database, has every one
+    of those crates audited, and reports exactly what a plain reading of the records
+    says affects their versions."""
+    import shutil
+    import sys
+
+    from tests.conftest import SHARED
+
+    rustsec = SHARED / "rustsec-advisory-db-osv" / "crates"
+    if not rustsec.is_dir():
+        pytest.skip(f"the RustSec OSV advisories are not present at {rustsec}")
+    found = sorted(Path(sys.prefix).glob("lib/python3*/site-packages/cryptography-*.dist-info"))
+    if not found or not list((found[0] / "sboms").glob("*.json")):
+        pytest.skip("no installed cryptography wheel with a PEP 770 SBOM in this environment")
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    shutil.copytree(found[0], site / found[0].name)
+    (tmp_path / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n")
+    result = depchain.scan(tmp_path, vulns=VulnOptions(databases=(rustsec,), use_cache=False))
+    assert result.audit is not None
+    crates = {c.id: c for c in result.graph.components() if c.ecosystem == "cargo"}
+    assert len(crates) > 20
+    assert set(crates) <= set(result.audit.audited), set(crates) - set(result.audit.audited)
+    # an independent, deliberately plain reading of the records
+    expected: set[tuple[str, str]] = set()
+    versions = {(c.name, c.version): c.id for c in crates.values() if c.version}
+    for record_path in rustsec.glob("*.json"):
+        record = json.loads(record_path.read_text())
+        if record.get("withdrawn"):
+            continue
+        for affected in record.get("affected", []):
+            name = affected["package"]["name"]
+            for (crate, version), ident in versions.items():
+                if crate != name or _semver(version) is None:
+                    continue
+                hit = version in affected.get("versions", [])
+                for r in affected.get("ranges", []):
+                    if r["type"] != "SEMVER":
+                        continue
+                    inside = False
+                    for event in r["events"]:
+                        for key, at in event.items():
+                            bound = (0, 0, 0) if at == "0" else _semver(at)
+                            if bound is None:
+                                continue
+                            mine = _semver(version)
+                            assert mine is not None
+                            if key == "introduced" and mine >= bound:
+                                inside = True
+                            elif key == "fixed" and mine >= bound:
+                                inside = False
+                            elif key == "last_affected" and mine > bound:
+                                inside = False
+                    hit = hit or inside
+                if hit:
+                    expected.add((ident, record["id"]))
+    by_component: dict[str, set[str]] = {}
+    for ident, record_id in expected:
+        by_component.setdefault(ident, set()).add(record_id)
+    for component in crates:
+        advisories = result.audit.found.get(component, [])
+        reported_ids = {i for a in advisories for i in a.ids}
+        # every record that affects it is reported, and every report is one of them
+        assert by_component.get(component, set()) <= reported_ids, component
+        assert all(set(a.ids) & by_component.get(component, set()) for a in advisories)

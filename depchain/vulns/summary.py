@@ -41,7 +41,8 @@ def headline(result: ScanResult) -> list[str]:
         lines.append("vulnerabilities: NOT AUDITED: every source asked failed")
         return lines
     used = ", ".join(
-        f"{s.name} ({s.updated[:10] if s.updated else 'live'})" for s in report.sources
+        f"{s.name} ({s.updated[:10] if s.updated else 'live' if 'pip-audit' in s.name else 'undated'})"
+        for s in report.sources
     )
     rows = rows_of(result)
     live = [r for r in rows if r.ignored is None]
