@@ -277,9 +277,9 @@ def test_the_crates_a_wheel_carries_are_audited(tmp_path: Path) -> None:
                             assert mine is not None
                             if key == "introduced" and mine >= bound:
                                 inside = True
-                            elif key == "fixed" and mine >= bound:
-                                inside = False
-                            elif key == "last_affected" and mine > bound:
+                            elif (key == "fixed" and mine >= bound) or (
+                                key == "last_affected" and mine > bound
+                            ):
                                 inside = False
                     hit = hit or inside
                 if hit:
