@@ -123,9 +123,10 @@ def test_every_output_carries_it(tmp_path: Path) -> None:
     assert cdx["ratings"][0]["score"] == 4.4 and cdx["ratings"][0]["severity"] == "medium"
     assert cdx["recommendation"] == "Upgrade to 3.2.4"
     runs = json.loads(sarif.render(result))["runs"][0]
-    assert any(
-        r["ruleId"] == "DC024" and "PYSEC-2021-98" in r["message"]["text"] for r in runs["results"]
-    )
+    (hit,) = [r for r in runs["results"] if r["properties"]["gap"] == "DC024"]
+    assert hit["ruleId"] == "PYSEC-2021-98"
+    rule = runs["tool"]["driver"]["rules"][hit["ruleIndex"]]
+    assert rule["id"] == "PYSEC-2021-98" and rule["properties"]["security-severity"] == "4.4"
     text = table.render(result)
     head = text.split("PROJECT")[0]
     assert "KNOWN VULNERABILITIES (1)" in head and "PYSEC-2021-98" in head

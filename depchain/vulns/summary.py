@@ -40,10 +40,7 @@ def headline(result: ScanResult) -> list[str]:
     if not report.audited and report.errors:
         lines.append("vulnerabilities: NOT AUDITED: every source asked failed")
         return lines
-    used = ", ".join(
-        f"{s.name} ({s.updated[:10] if s.updated else 'live' if 'pip-audit' in s.name else 'undated'})"
-        for s in report.sources
-    )
+    used = ", ".join(f"{s.name} ({_when(s.updated, s.name)})" for s in report.sources)
     rows = rows_of(result)
     live = [r for r in rows if r.ignored is None]
     if live:
@@ -66,6 +63,12 @@ def headline(result: ScanResult) -> list[str]:
             f"  {len(report.not_audited)} components NOT audited (--format json says why for each)"
         )
     return lines
+
+
+def _when(updated: str | None, name: str) -> str:
+    if updated:
+        return updated[:10]
+    return "live" if "pip-audit" in name else "undated"
 
 
 def rows_of(result: ScanResult) -> list[Row]:
