@@ -25,6 +25,22 @@ def real(relative: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Generator[None, None, None]:
+    """Every test's cache (advisory archives, the offline index, index answers) is the
+    session's own: never the user's, and no archive a developer downloaded changes
+    what a test sees. A test that wants another passes its own cache folder."""
+    import os
+
+    before = os.environ.get("DEPCHAIN_CACHE_DIR")
+    os.environ["DEPCHAIN_CACHE_DIR"] = str(tmp_path_factory.mktemp("depchain-cache"))
+    yield
+    if before is None:
+        os.environ.pop("DEPCHAIN_CACHE_DIR", None)
+    else:
+        os.environ["DEPCHAIN_CACHE_DIR"] = before
+
+
 @pytest.fixture
 def real_world() -> Path:
     if not REAL_WORLD.is_dir():

@@ -176,6 +176,10 @@ def test_a_failing_source_is_exit_3_unless_fail_on_never(
     assert done.exit_code == 3 and isinstance(done.exception, SystemExit), done.output
     assert "cannot be reached" in done.output
     assert "no known vulnerabilities" not in done.output.lower()
+    report = json.loads(runner.invoke(app, ["scan", str(root), "-f", "json"]).stdout)
+    reasons = {n["component"]: n["reason"] for n in report["audit"]["not_audited"]}
+    assert reasons["pkg:pypi/django@3.2.0"] == "test-source failed"
+    assert report["audit"]["complete"] is False and report["vulnerabilities"] == []
     assert runner.invoke(app, ["scan", str(root), "--fail-on", "never"]).exit_code == 0
 
 

@@ -84,6 +84,8 @@ def audit(
             answers = source.query_all(asked)
         except SourceError as exc:
             report.errors.append(str(exc))
+            for query in asked:
+                reasons.setdefault(query.component, []).append(f"{source.info.name} failed")
             continue
         for query in asked:
             answer = answers.get(query)
