@@ -487,20 +487,20 @@ def test_what_is_not_answered_by_the_deadline_is_not_audited(pypa: Path, tmp_pat
 
     def slow(name: str, version: str) -> tuple[int, dict[str, Any]] | None:
         if name == "urllib3":
-            release.wait(5)
+            release.wait(15)
         return None
 
     queries = _queries(OLD_PINS)
     with fake_api(pypa, slow) as api:
         source = PipAuditSource(
-            "osv", timeout=5, deadline=1, cache_dir=tmp_path, endpoint=api.base + "/v1/query"
+            "osv", timeout=10, deadline=4, cache_dir=tmp_path, endpoint=api.base + "/v1/query"
         )
         start = time.monotonic()
         answers = source.query_all(queries)
         took = time.monotonic() - start
         release.set()
-    assert took < 3
-    assert answers[queries[2]] == NotAudited("no answer within the deadline (1 s)")
+    assert took < 8  # the deadline and a little: on a loaded machine too
+    assert answers[queries[2]] == NotAudited("no answer within the deadline (4 s)")
     assert all(isinstance(answers[q], list) for q in queries if q.name != "urllib3")
 
 
