@@ -486,14 +486,15 @@ def vulnerability_sources(
     if paths:
         from depchain.vulns.osv import OsvSource
 
-        try:
-            offline = OsvSource(paths, cache_dir=osv_cache(cache))
-        except SourceError as exc:
-            problems.append(str(exc))
-        else:
-            sources.append(offline)
-            notes.extend(offline.problems)
-            notes.extend(offline.notes)
+        for path in paths:  # each its own source: one that cannot be read sinks no other
+            try:
+                offline = OsvSource([path], cache_dir=osv_cache(cache))
+            except SourceError as exc:
+                problems.append(str(exc))
+            else:
+                sources.append(offline)
+                notes.extend(offline.problems)
+                notes.extend(offline.notes)
     sources.extend(options.sources)
     for service in options.services:
         from depchain.vulns.pipaudit import PipAuditSource
@@ -640,9 +641,9 @@ def _gaps(
             notes.append((where, f"the suppression of {s.gap} for {s.component} {why}"))
     # one finding per gap, component and place: a line read through two includes (a
     # base.txt that a runtime and a dev file both include) is one problem, at its worst
-    best: dict[tuple[str, str, tuple[tuple[str, int | None], ...]], Finding] = {}
+    best: dict[tuple[str, str, str, tuple[tuple[str, int | None], ...]], Finding] = {}
     for f in found:
-        key = (f.id, f.component, tuple((e.path, e.line) for e in f.evidence))
+        key = (f.id, f.component, f.message, tuple((e.path, e.line) for e in f.evidence))
         if key not in best or Severity(f.severity).rank > Severity(best[key].severity).rank:
             best[key] = f
     return sorted(

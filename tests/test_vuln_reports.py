@@ -253,7 +253,11 @@ def test_the_crates_a_wheel_carries_are_audited(tmp_path: Path) -> None:
     (tmp_path / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n")
     result = depchain.scan(tmp_path, vulns=VulnOptions(databases=(rustsec,), use_cache=False))
     assert result.audit is not None
-    crates = {c.id: c for c in result.graph.components() if c.ecosystem == "cargo"}
+    every = {c.id: c for c in result.graph.components() if c.ecosystem == "cargo"}
+    # the wheel's own workspace crates are no crates.io releases: said, not asked
+    own = {i for i in every if "download_url=file" in i}
+    assert own and all("not a registry release" in result.audit.not_audited[i] for i in own)
+    crates = {i: c for i, c in every.items() if i not in own}
     assert len(crates) > 20
     assert set(crates) <= set(result.audit.audited), set(crates) - set(result.audit.audited)
     # an independent, deliberately plain reading of the records
@@ -298,3 +302,41 @@ def test_the_crates_a_wheel_carries_are_audited(tmp_path: Path) -> None:
         # every record that affects it is reported, and every report is one of them
         assert by_component.get(component, set()) <= reported_ids, component
         assert all(set(a.ids) & by_component.get(component, set()) for a in advisories)
+
+
+def test_review_findings(tmp_path: Path) -> None:
+    """What a hostile review found: every advisory of a package its own finding and
+    SARIF result; an unreadable --vuln-db sinks no other; a lone surrogate or a control
+    character in a record crashes nothing; local crates are not asked by name."""
+    from depchain.export import cyclonedx, sarif
+
+    records = tmp_path / "records"
+    records.mkdir()
+    for n, text in enumerate(["x \\ud800 lone", "ctl \\u0001 here", "plain"]):
+        (records / f"r{n}.json").write_text(
+            '{"id": "GHSA-test-000' + str(n) + '", "summary": "' + text + '", '
+            '"affected": [{"package": {"ecosystem": "PyPI", "name": "demo-pkg"}, '
+            '"versions": ["1.5"]}, {"package": {"ecosystem": "crates.io", "name": "time"}, '
+            '"ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}'
+        )
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.txt").write_text("demo-pkg==1.5\n")
+    (project / "Cargo.lock").write_text(
+        'version = 3\n\n[[package]]\nname = "time"\nversion = "0.1.0"\n'
+    )
+    result = depchain.scan(
+        project,
+        vulns=VulnOptions(databases=(records, tmp_path / "missing"), use_cache=False),
+    )
+    assert result.audit is not None
+    assert any("missing" in e for e in result.audit.errors)  # its own error ...
+    found = result.audit.found["pkg:pypi/demo-pkg@1.5"]  # ... and the others still used
+    assert len(found) == 3
+    assert len([f for f in result.findings if f.id == "DC024"]) == 3
+    runs = json.loads(sarif.render(result))["runs"][0]
+    assert len([r for r in runs["results"] if r["properties"]["gap"] == "DC024"]) == 3
+    cyclonedx.render(result, cyclonedx.Format("cyclonedx-xml"), "1.6")  # valid XML
+    json.loads(cyclonedx.render(result))
+    (local,) = [c for c in result.graph.components() if c.ecosystem == "cargo"]
+    assert "not a registry release" in result.audit.not_audited[local.id]

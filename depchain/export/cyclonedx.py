@@ -23,6 +23,7 @@ import uuid
 import warnings
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -271,11 +272,19 @@ def _vulnerabilities(result: ScanResult, every: dict[str, Any]) -> list[Any]:
 
     if result.audit is None:
         return []
+    from depchain.render import printable
+
     out = []
     for component, advisories in result.audit.found.items():
         if component not in every:
             continue
         for a in advisories:
+            a = replace(
+                a,
+                summary=printable(a.summary),
+                aliases=tuple(printable(i) for i in a.aliases),
+                id=printable(a.id),
+            )
             severity = VulnerabilitySeverity(a.severity.value)
             ratings = [
                 VulnerabilityRating(

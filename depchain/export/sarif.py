@@ -62,7 +62,11 @@ def build(result: ScanResult) -> dict[str, Any]:
                 "level": _LEVEL[finding.severity],
                 "message": {"text": finding.message},
                 "locations": locations,
-                "partialFingerprints": {"depchain/v2": _fingerprint(finding)},
+                "partialFingerprints": {
+                    "depchain/v2": _fingerprint(finding)
+                    if advisory is None
+                    else f"{advisory.id}:{finding.component}"
+                },
                 "properties": {
                     "component": finding.component,
                     "severity": finding.severity,

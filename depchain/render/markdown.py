@@ -113,4 +113,6 @@ def _vulnerabilities(result: ScanResult) -> list[str]:
             f"| {row.severity} | {_cell(a.id)} | {_cell(row.component)} | "
             f"{_cell(a.summary)}{_cell(note)} | {_cell(', '.join(a.fixed_in[:3]) or '-')} |"
         )
+    if len(rows) > SHOWN:
+        out.append(f"\n…and {len(rows) - SHOWN} more; `--format json` lists them all.")
     return [*out, ""]

@@ -59,8 +59,26 @@ def queries_of(
         if not c.version:
             not_audited[c.id] = "no exact version (pin or lock it to audit it)"
             continue
+        if _not_from_a_registry(c):
+            not_audited[c.id] = (
+                "built from a local path or repository, not a registry release: advisories "
+                "name registry releases"
+            )
+            continue
         queries.append(Query(c.id, ecosystem, c.name, c.version))
     return queries, not_audited
+
+
+def _not_from_a_registry(component: Component) -> bool:
+    from depchain.model import SourceKind
+
+    props = dict(component.properties)
+    if props.get("depchain:cargo-source", "").startswith("local"):
+        return True
+    if "download_url=file" in component.id:
+        return True  # a crate of the wheel's own workspace (PEP 770 SBOM)
+    kinds = {s.kind for s in component.sources}
+    return bool(kinds) and kinds <= {SourceKind.PATH, SourceKind.VCS}
 
 
 def audit(
@@ -179,7 +197,8 @@ def findings_of(
     for component, advisories in report.found.items():
         node = graph.node(component) if component in graph else None
         name = node.name if isinstance(node, Component) else None
-        evidence = evidence_of(component) or (node.evidence[:1] if node is not None else ())
+        own = tuple(node.evidence[:3]) if node is not None else ()
+        evidence = own or evidence_of(component)  # its own entry: the line a fix changes
         for advisory in advisories:
             live = next(
                 (

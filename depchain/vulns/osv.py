@@ -62,7 +62,7 @@ from depchain.vulns.versions import equal_versions, scheme_for, version_key
 __all__ = ["SOURCE_NAME", "OsvSource"]
 
 SOURCE_NAME = "osv-offline"
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 """Raised whenever what the index holds, or how it is read, changes."""
 RECORD_SUFFIXES = (".json", ".yaml", ".yml")
 MAX_FOLDER_DEPTH = 32
@@ -165,10 +165,16 @@ def _iso(value: Any) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _clean(text: str) -> str:
+    """A record's text as any output can hold it: lone surrogates (``\\ud800`` in JSON)
+    and other characters UTF-8 cannot encode become U+FFFD."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _as_text(value: Any) -> str | None:
     """A record's string as given (a YAML timestamp as ISO 8601), or None."""
     if isinstance(value, str):
-        return value
+        return _clean(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return None
@@ -181,7 +187,7 @@ def _summary(record: Mapping[str, Any]) -> str:
     if not isinstance(text, str) or not text.strip():
         details = record.get("details")
         text = details.strip().split("\n\n", 1)[0] if isinstance(details, str) else ""
-    text = " ".join(text.split())
+    text = _clean(" ".join(text.split()))
     if len(text) > SUMMARY_LENGTH:
         cut = text[: SUMMARY_LENGTH - 1]
         if " " in cut[SUMMARY_LENGTH // 2 :]:
@@ -199,7 +205,7 @@ def _strings(value: Any, what: str) -> list[str]:
         return []
     if not isinstance(value, list):
         raise _Malformed(f"{what} is not a list")
-    return [item for item in value if isinstance(item, str) and item]
+    return [_clean(item) for item in value if isinstance(item, str) and item]
 
 
 def _version_text(value: Any) -> str | None:
@@ -236,11 +242,17 @@ def _severities(value: Any, issues: list[str], where: str) -> list[list[Any]]:
 
 
 def _word(*holders: Any) -> str | None:
+    """The record's own severity word; a RustSec informational notice (``unmaintained``,
+    ``unsound``, ``notice``) without one is low, as cargo-audit warns rather than fails
+    on it: a notice with no fix is no vulnerability."""
     for holder in holders:
         if isinstance(holder, dict):
             word = holder.get("severity")
             if severity_word(word) is not None:
                 return str(word)
+    for holder in holders:
+        if isinstance(holder, dict) and isinstance(holder.get("informational"), str):
+            return "LOW"
     return None
 
 
@@ -330,7 +342,7 @@ def _reduce(record: Any, issues: list[str]) -> _Reduced | None:
     ident = record.get("id")
     if not isinstance(ident, str) or not ident.strip() or len(ident) > 200:
         raise _Malformed("not an OSV record (no id)")
-    ident = ident.strip()
+    ident = _clean(ident.strip())
     if record.get("withdrawn"):
         return None
     affected = record.get("affected")
@@ -671,7 +683,8 @@ def _read_cache(path: Path) -> _Index:
 
 
 def _write_cache(path: Path, index: _Index) -> None:
-    body = json.dumps(index.body(), ensure_ascii=False, separators=(",", ":")).encode()
+    # ASCII: every character escaped, so nothing a record holds can fail to encode
+    body = json.dumps(index.body(), ensure_ascii=True, separators=(",", ":")).encode()
     checksum = hashlib.sha256(body).hexdigest()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with atomic_writer(path, "wb") as handle:

@@ -49,7 +49,8 @@ def headline(result: ScanResult) -> list[str]:
         lines.append(
             f"vulnerabilities: {len(live)} known ("
             + ", ".join(f"{counts[s]} {s}" for s in order if counts[s])
-            + f") in {len(report.found)} components"
+            + f") in {len({r.component for r in live})} components"
+            + (f"; {len(rows) - len(live)} ignored by the policy" if len(rows) > len(live) else "")
         )
     elif report.complete:
         lines.append(
