@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from depchain.model import InputError
 from depchain.resolvers import REGISTRY, ResolverSpec, resolver_for
+from depchain.roles import DEV_DECLARERS
 
 KUBERNETES = next(spec for spec in REGISTRY if spec.name == "kubernetes")
 
@@ -81,22 +82,7 @@ UNANALYSED: dict[str, str] = {
 """Files of ecosystems depchain does not read: seen, said, never silently skipped."""
 _UNANALYSED_SUFFIXES = {".csproj": "NuGet project", ".fsproj": "NuGet project"}
 
-DECLARERS = frozenset(
-    {
-        "tox.ini",
-        "noxfile.py",
-        ".gitlab-ci.yml",
-        ".travis.yml",
-        "azure-pipelines.yml",
-        "appveyor.yml",
-        "Makefile",
-        "justfile",
-        ".readthedocs.yml",
-        ".readthedocs.yaml",
-        "readthedocs.yml",
-        "readthedocs.yaml",
-    }
-)
+DECLARERS = frozenset(DEV_DECLARERS)
 """Files read only to learn which requirements files tooling installs (roles)."""
 
 

@@ -496,8 +496,7 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     pattern = pattern.strip().removeprefix("./")
     anchored = "/" in pattern.rstrip("/")
     pattern = pattern.strip("/")
-    folder = pattern.endswith("/**")
-    if folder:
+    if pattern.endswith("/**"):
         pattern = pattern[:-3]  # ``dir/**`` is the folder and all below it
     out: list[str] = []
     i = 0
@@ -595,8 +594,3 @@ def declarers_of(paths: Iterable[str]) -> list[tuple[str, Role | None]]:
         elif path.name in {"pyproject.toml", "setup.cfg"}:
             found.append((rel, None))
     return found
-
-
-def demoting(role: Role) -> bool:
-    """Whether edges of an input with this role stop being runtime edges."""
-    return role is not Role.RUNTIME
