@@ -205,7 +205,12 @@ def scan(
         result.notes.extend(found.notes)
     assigner = _assigner(root, ctx, inputs, found.declarers if found else [], rules)
     shipped_groups = _shipped_groups(ctx, inputs, assigner)
-    ordered = sorted(inputs, key=lambda i: (not i.spec.defines_projects, i.path.as_posix()))
+    # projects first (Python ones before a Go module, which owns its folder only when no
+    # Python project does), then everything else, in path order
+    ordered = sorted(
+        inputs,
+        key=lambda i: (not i.spec.defines_projects, i.spec.name == "go-mod", i.path.as_posix()),
+    )
     project_roles: dict[str, Role] = {}
     single_subject: str | None = None
     for done, item in enumerate(ordered):

@@ -473,3 +473,27 @@ def test_project_metadata_files_claim_only_runtime_dependencies(tmp_path: Path) 
     roles = {i.path: (i.role, i.reason) for i in result.inputs}
     assert roles["requirements.txt"] == (Role.RUNTIME, "installed by pyproject.toml:7")
     assert roles["requirements-dev.txt"] == (Role.DEV, "named for dev")
+
+
+def test_a_go_module_is_a_project_of_its_own(tmp_path: Path) -> None:
+    # go-python/gopy: a go.mod at the top and no Python project beside it
+    files = {
+        "go.mod": "module github.com/go-python/gopy\n\ngo 1.21\n\n"
+        "require golang.org/x/tools v0.16.0\n",
+        "py/pyproject.toml": '[project]\nname = "gopy-helper"\nversion = "1"\n',
+        "ext/pyproject.toml": '[project]\nname = "ext"\nversion = "1"\n',
+        "ext/go.mod": "module example.com/ext\n\ngo 1.21\n\nrequire golang.org/x/net v0.7.0\n",
+    }
+    result = depchain.scan(_tree(tmp_path, files))
+    module = "pkg:golang/github.com/go-python/gopy"
+    assert result.subject == module and result.projects[module] is Role.RUNTIME
+    (dep,) = result.graph.dependencies_of(module)
+    assert dep.target == "pkg:golang/golang.org/x/tools@v0.16.0"
+    assert dep.kind is DependencyKind.STATIC
+    # a Go module beside a Python project is that project's (an extension built into it)
+    ext = next(c.id for c in result.graph.components() if c.name == "ext")
+    assert "pkg:golang/golang.org/x/net@v0.7.0" in {
+        d.target for d in result.graph.dependencies_of(ext)
+    }
+    inputs = {i.path: i.project for i in result.inputs}
+    assert inputs["go.mod"] == module and inputs["ext/go.mod"] == ext

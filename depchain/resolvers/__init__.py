@@ -194,7 +194,7 @@ REGISTRY: tuple[ResolverSpec, ...] = (
     # static: code carried inside what is shipped
     ResolverSpec("gitmodules", "depchain.resolvers.gitmodules", _named(".gitmodules")),
     ResolverSpec("cargo-lock", "depchain.resolvers.cargolock", _named("Cargo.lock")),
-    ResolverSpec("go-mod", "depchain.resolvers.gomod", _named("go.mod")),
+    ResolverSpec("go-mod", "depchain.resolvers.gomod", _named("go.mod"), True),
     ResolverSpec("vcpkg", "depchain.resolvers.cmanifests", _named("vcpkg.json")),
     ResolverSpec("conan", "depchain.resolvers.cmanifests", _named("conanfile.txt")),
     # build-time: CI, hooks, images and tools

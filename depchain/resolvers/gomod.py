@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from depchain.errors import InputFileError
 from depchain.ids import purl
 from depchain.model import (
     Component,
+    ComponentType,
     Dependency,
     DependencyKind,
     Evidence,
@@ -38,13 +39,14 @@ def _golang(path: str, version: str | None) -> str:
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     display = ctx.display(path)
     text = ctx.read_text(path)
-    subject = ctx.subject_for(path)
     errors: list[InputError] = []
     requires: list[tuple[str, str, bool, int]] = []
     replaces: dict[str, tuple[str, str | None]] = {}
     block = None
-    if not re.search(r"^\s*module\s+\S+", text, re.M):
+    declared = re.search(r"^\s*module\s+\"?([^\s\"]+)", text, re.M)
+    if not declared:
         raise InputFileError(display, "no module directive: not a go.mod file")
+    subject, own = _owner(path, ctx, declared.group(1), display, text)
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("//"):
@@ -113,7 +115,41 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
                 subject.id, ident, DependencyKind.STATIC, Scope.REQUIRED, "go-mod", (evidence,)
             )
         )
-    return Fragment(components=tuple(components), dependencies=tuple(deps), errors=tuple(errors))
+    return Fragment(
+        components=tuple(components),
+        dependencies=tuple(deps),
+        errors=tuple(errors),
+        subjects=(subject.id,) if own else (),
+    )
+
+
+def _owner(
+    path: Path, ctx: ResolveContext, module: str, display: str, text: str
+) -> tuple[Component, bool]:
+    """Whose requirements these are: the Python project of this very folder (a Go
+    extension built into it), else the Go module the file declares, a project of its
+    own (``True``)."""
+    project = ctx.subject_for(path)
+    here = PurePosixPath(display).parent
+    if any(PurePosixPath(e.path).parent == here and e.resolver != "scan" for e in project.evidence):
+        return project, False
+    if not _MODULE_PATH.fullmatch(module):
+        return project, False
+    line = next(
+        (n for n, raw in enumerate(text.splitlines(), 1) if raw.strip().startswith("module")), None
+    )
+    ident = _golang(module, None)
+    return (
+        Component(
+            id=ident,
+            name=module,
+            ecosystem="golang",
+            type=ComponentType.APPLICATION,
+            purl=ident,
+            evidence=(Evidence(display, line, NAME),),
+        ),
+        True,
+    )
 
 
 def _go_sum(path: Path, ctx: ResolveContext) -> dict[tuple[str, str], list[Hash]]:
