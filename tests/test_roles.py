@@ -482,7 +482,8 @@ def test_a_go_module_is_a_project_of_its_own(tmp_path: Path) -> None:
         "require golang.org/x/tools v0.16.0\n",
         "py/pyproject.toml": '[project]\nname = "gopy-helper"\nversion = "1"\n',
         "ext/pyproject.toml": '[project]\nname = "ext"\nversion = "1"\n',
-        "ext/go.mod": "module example.com/ext\n\ngo 1.21\n\nrequire golang.org/x/net v0.7.0\n",
+        "ext/src/goext/go.mod": "module example.com/ext\n\ngo 1.21\n\n"
+        "require golang.org/x/net v0.7.0\n",
     }
     result = depchain.scan(_tree(tmp_path, files))
     module = "pkg:golang/github.com/go-python/gopy"
@@ -490,10 +491,10 @@ def test_a_go_module_is_a_project_of_its_own(tmp_path: Path) -> None:
     (dep,) = result.graph.dependencies_of(module)
     assert dep.target == "pkg:golang/golang.org/x/tools@v0.16.0"
     assert dep.kind is DependencyKind.STATIC
-    # a Go module beside a Python project is that project's (an extension built into it)
+    # a Go module inside a Python project is that project's (an extension built into it)
     ext = next(c.id for c in result.graph.components() if c.name == "ext")
     assert "pkg:golang/golang.org/x/net@v0.7.0" in {
         d.target for d in result.graph.dependencies_of(ext)
     }
     inputs = {i.path: i.project for i in result.inputs}
-    assert inputs["go.mod"] == module and inputs["ext/go.mod"] == ext
+    assert inputs["go.mod"] == module and inputs["ext/src/goext/go.mod"] == ext

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from depchain.errors import InputFileError
 from depchain.ids import purl
@@ -126,12 +126,11 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
 def _owner(
     path: Path, ctx: ResolveContext, module: str, display: str, text: str
 ) -> tuple[Component, bool]:
-    """Whose requirements these are: the Python project of this very folder (a Go
-    extension built into it), else the Go module the file declares, a project of its
-    own (``True``)."""
+    """Whose requirements these are: the Python project the file is in (a Go extension
+    built into it), else the Go module the file declares, a project of its own
+    (``True``)."""
     project = ctx.subject_for(path)
-    here = PurePosixPath(display).parent
-    if any(PurePosixPath(e.path).parent == here and e.resolver != "scan" for e in project.evidence):
+    if any(e.resolver != "scan" for e in project.evidence):
         return project, False
     if not _MODULE_PATH.fullmatch(module):
         return project, False
