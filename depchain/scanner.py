@@ -209,7 +209,11 @@ def scan(
     # Python project does), then everything else, in path order
     ordered = sorted(
         inputs,
-        key=lambda i: (not i.spec.defines_projects, i.spec.name == "go-mod", i.path.as_posix()),
+        key=lambda i: (
+            not i.spec.defines_projects,
+            i.spec.name in {"go-mod", "cargo-lock"},
+            i.path.as_posix(),
+        ),
     )
     project_roles: dict[str, Role] = {}
     single_subject: str | None = None

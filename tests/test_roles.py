@@ -498,3 +498,26 @@ def test_a_go_module_is_a_project_of_its_own(tmp_path: Path) -> None:
     }
     inputs = {i.path: i.project for i in result.inputs}
     assert inputs["go.mod"] == module and inputs["ext/src/goext/go.mod"] == ext
+
+
+def test_a_rust_crate_outside_any_python_project_is_a_project(tmp_path: Path) -> None:
+    lock = (
+        "version = 3\n\n"
+        '[[package]]\nname = "tool"\nversion = "0.3.0"\ndependencies = ["itoa"]\n\n'
+        '[[package]]\nname = "itoa"\nversion = "1.0.11"\n'
+        'source = "registry+https://github.com/rust-lang/crates.io-index"\n'
+        f'checksum = "{"a" * 64}"\n'
+    )
+    manifest = '[package]\nname = "tool"\nversion = "0.3.0"\n\n[dependencies]\nitoa = "1"\n'
+    result = depchain.scan(_tree(tmp_path, {"Cargo.lock": lock, "Cargo.toml": manifest}))
+    assert result.subject == "pkg:cargo/tool@0.3.0"
+    assert result.projects["pkg:cargo/tool@0.3.0"] is Role.RUNTIME
+    targets = {d.target for d in result.graph.dependencies_of(result.subject)}
+    assert targets == {"pkg:cargo/itoa@1.0.11"}
+    # inside a Python project the crates are that project's, as maturin builds them
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "py"\nversion = "1"\n')
+    inside = depchain.scan(tmp_path)
+    assert inside.subject == "pkg:pypi/py@1"
+    assert "pkg:cargo/itoa@1.0.11" in {
+        d.target for d in inside.graph.dependencies_of(inside.subject)
+    }

@@ -193,7 +193,7 @@ REGISTRY: tuple[ResolverSpec, ...] = (
     ResolverSpec("wheel", "depchain.resolvers.wheel", _named("*.whl")),
     # static: code carried inside what is shipped
     ResolverSpec("gitmodules", "depchain.resolvers.gitmodules", _named(".gitmodules")),
-    ResolverSpec("cargo-lock", "depchain.resolvers.cargolock", _named("Cargo.lock")),
+    ResolverSpec("cargo-lock", "depchain.resolvers.cargolock", _named("Cargo.lock"), True),
     ResolverSpec("go-mod", "depchain.resolvers.gomod", _named("go.mod"), True),
     ResolverSpec("vcpkg", "depchain.resolvers.cmanifests", _named("vcpkg.json")),
     ResolverSpec("conan", "depchain.resolvers.cmanifests", _named("conanfile.txt")),

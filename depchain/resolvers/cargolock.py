@@ -38,6 +38,7 @@ from depchain.errors import InputFileError
 from depchain.ids import purl, vcs_uri
 from depchain.model import (
     Component,
+    ComponentType,
     Dependency,
     DependencyKind,
     Evidence,
@@ -119,6 +120,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
                 (target.id, _edge(component, target, manifests, local))
             )
     roles = _roles(local, edges)
+    subject, own = _owner(path, ctx, subject, components, local)
     deps: list[Dependency] = []
     shipped = components.values()
     final: list[Component] = []
@@ -154,7 +156,32 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         dependencies=tuple(deps),
         errors=tuple(errors),
         notes=tuple(notes),
+        subjects=(subject.id,) if own else (),
     )
+
+
+def _owner(
+    lock: Path,
+    ctx: ResolveContext,
+    project: Component,
+    components: dict[tuple[str, str], Component],
+    local: set[str],
+) -> tuple[Component, bool]:
+    """Whose crates these are: the Python project the lock is in (a Rust extension
+    built into it, as maturin and setuptools-rust build them), else the crate that the
+    ``Cargo.toml`` beside the lock declares, a project of its own (``True``)."""
+    if any(e.resolver != "scan" for e in project.evidence):
+        return project, False
+    try:
+        manifest = ctx.load_toml(lock.parent / "Cargo.toml")
+    except InputFileError:
+        return project, False
+    package = manifest.get("package")
+    name = package.get("name") if isinstance(package, dict) else None
+    mine = [c for (n, _), c in components.items() if n == name and c.id in local]
+    if len(mine) != 1:
+        return project, False  # a virtual workspace: its members ship, no one crate
+    return replace(mine[0], type=ComponentType.APPLICATION), True
 
 
 def _roles(
