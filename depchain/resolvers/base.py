@@ -35,6 +35,9 @@ class ResolveContext:
     subject_for: Callable[[Path], Component] = field(repr=False)
     """The project that a file at this path belongs to (nearest enclosing project)."""
     max_file_size: int = fileio.MAX_FILE_SIZE
+    texts: dict[Path, str] = field(default_factory=dict, repr=False)
+    """Small files already read in this scan (a Dockerfile the roles read, then its
+    resolver; a requirements file several others include): each is read once."""
 
     def display(self, path: Path) -> str:
         """``path`` relative to the scan root, POSIX style; absolute when outside it."""
@@ -44,11 +47,20 @@ class ResolveContext:
             return path.as_posix()
 
     def read_text(self, path: Path) -> str:
-        return fileio.read_text(path, self.display(path), self.max_file_size)
+        known = self.texts.get(path)
+        if known is not None:
+            return known
+        text = fileio.read_text(path, self.display(path), self.max_file_size)
+        if len(text) <= _KEPT_TEXT:
+            self.texts[path] = text
+        return text
 
     def load_toml(self, path: Path) -> dict[str, Any]:
-        display = self.display(path)
-        return fileio.parse_toml(fileio.read_text(path, display, self.max_file_size), display)
+        return fileio.parse_toml(self.read_text(path), self.display(path))
+
+
+_KEPT_TEXT = 256 * 1024
+"""Files larger than this are read again when asked again rather than kept."""
 
 
 def is_full_commit(ref: str | None) -> bool:
