@@ -161,6 +161,8 @@ def build_bom(result: ScanResult) -> Bom:
             url = s.url + (
                 f"@{s.commit or s.ref}" if s.kind is SourceKind.VCS and (s.commit or s.ref) else ""
             )
+            if any(ch.isspace() or ord(ch) < 32 for ch in url):
+                continue  # no IRI holds blanks or control characters: the property keeps it
             try:
                 refs.append(ExternalReference(type=kind, url=XsUri(url)))
             except Exception:  # a URL the schema would refuse: keep it as a property

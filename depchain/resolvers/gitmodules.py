@@ -63,6 +63,13 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         )
         url = parser.get(section, "url", fallback=None)
         sub_path = parser.get(section, "path", fallback=None)
+        if url is not None and len(url.split()) > 1:
+            errors.append(
+                InputError(
+                    display, f"line {header}: submodule {quote(name)}: its url is not one value"
+                )
+            )
+            continue
         if not url or not sub_path:
             where = f"line {header}: " if header else ""
             missing = "url" if not url else "path"
