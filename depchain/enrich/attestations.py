@@ -16,11 +16,16 @@ attestation does not verify: the reason is said), None (it could not be checked:
 sha256 listed for the file, or the verifier could not run here).
 
 pypi-attestations (and sigstore, pydantic, cryptography under it) is imported only when
-a provenance object is read: scans served from the cache never import it.
+a provenance object is read: scans served from the cache never import it. It is the
+``attest`` extra (``pip install depchain[attest]``), not a core dependency, so that the
+pre-commit hook's environment stays small. Without it the provenance object is still read
+(its publishers, checked for shape only) and every attestation is ``verified`` None with
+the reason and :data:`EXTRA_HINT`: never True, whatever the object claims.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from typing import Any
 
@@ -29,15 +34,44 @@ logging.getLogger("sigstore").addHandler(logging.NullHandler())
 # application configured logging
 
 
+EXTRA_HINT = "install depchain[attest] to verify"
+"""Said with every attestation that was not verified because the verifier is absent."""
+
+
 class MalformedProvenance(ValueError):
     """The answer is not a PEP 740 provenance object (one line: what is wrong)."""
 
 
+def verifier_available() -> bool:
+    """Whether pypi-attestations is installed (found, not imported: cheap)."""
+    try:
+        return importlib.util.find_spec("pypi_attestations") is not None
+    except (ImportError, ValueError):  # None in sys.modules, or a broken module entry
+        return False
+
+
+def awaits_verifier(facts: dict[str, Any]) -> bool:
+    """Whether ``facts`` (an earlier :func:`read`, perhaps cached) went unverified only
+    because the verifier was absent, and it is installed now: worth reading again."""
+    verification = facts.get("verification")
+    return (
+        facts.get("verified") is None
+        and isinstance(verification, str)
+        and verification.endswith(EXTRA_HINT)
+        and verifier_available()
+    )
+
+
 def read(data: dict[str, Any], filename: str, sha256: str | None) -> dict[str, Any]:
     """``{"publishers": [...], "verified": bool | None, "verification": str}`` for one
-    file's provenance object. Raises :class:`MalformedProvenance`."""
-    from pydantic import ValidationError
-    from pypi_attestations import Provenance
+    file's provenance object. Raises :class:`MalformedProvenance`.
+
+    Without the ``attest`` extra: the publishers the object names and ``verified`` None."""
+    try:
+        from pydantic import ValidationError
+        from pypi_attestations import Provenance
+    except ImportError as exc:
+        return _read_unverified(data, _absent(exc))
 
     try:
         provenance = Provenance.model_validate(data)
@@ -52,15 +86,7 @@ def read(data: dict[str, Any], filename: str, sha256: str | None) -> dict[str, A
     outcomes: list[tuple[bool | None, str]] = []
     for bundle in provenance.attestation_bundles:
         publisher = bundle.publisher
-        fields = publisher.model_dump()
-        publishers.append(
-            {
-                "kind": str(fields.get("kind") or "unknown"),
-                "repository": _text(fields.get("repository")),
-                "workflow": _text(fields.get("workflow") or fields.get("workflow_filepath")),
-                "environment": _text(fields.get("environment")),
-            }
-        )
+        publishers.append(_publisher(publisher.model_dump()))
         for attestation in bundle.attestations:
             outcomes.append(_verify(attestation, publisher, filename, sha256))
     if not outcomes:
@@ -76,6 +102,60 @@ def read(data: dict[str, Any], filename: str, sha256: str | None) -> dict[str, A
         "verified": True,
         "verification": f"{len(outcomes)} attestation(s) verified against the file's sha256",
     }
+
+
+def _publisher(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": str(fields.get("kind") or "unknown"),
+        "repository": _text(fields.get("repository")),
+        "workflow": _text(fields.get("workflow") or fields.get("workflow_filepath")),
+        "environment": _text(fields.get("environment")),
+    }
+
+
+def _absent(exc: ImportError) -> str:
+    """Why nothing can be verified here, ending with :data:`EXTRA_HINT`."""
+    if exc.name in {"pypi_attestations", "pydantic"} and not verifier_available():
+        return f"not verified: pypi-attestations is not installed; {EXTRA_HINT}"
+    return (
+        f"not verified: pypi-attestations could not be imported "
+        f"({type(exc).__name__}: {_first_line(exc)}); {EXTRA_HINT}"
+    )
+
+
+def _read_unverified(data: object, reason: str) -> dict[str, Any]:
+    """The shape of a provenance object (PEP 740: ``version`` 1, ``attestation_bundles``,
+    each a ``publisher`` with a ``kind`` and a list of ``attestations``), checked by hand
+    as the verifier's models would; the publishers; ``verified`` None for ``reason``."""
+
+    def malformed(where: str, what: str) -> MalformedProvenance:
+        return MalformedProvenance(f"malformed provenance ({where}: {what})")
+
+    if not isinstance(data, dict):
+        raise malformed("provenance", "Input should be an object")
+    if data.get("version", 1) != 1:
+        raise malformed("version", "Input should be 1")
+    bundles = data.get("attestation_bundles")
+    if not isinstance(bundles, list):
+        what = "Field required" if bundles is None else "Input should be a valid list"
+        raise malformed("attestation_bundles", what)
+    publishers = []
+    attestations = 0
+    for i, bundle in enumerate(bundles):
+        where = f"attestation_bundles.{i}"
+        if not isinstance(bundle, dict):
+            raise malformed(where, "Input should be an object")
+        publisher = bundle.get("publisher")
+        if not isinstance(publisher, dict) or not isinstance(publisher.get("kind"), str):
+            raise malformed(f"{where}.publisher", "Input should be a publisher with a kind")
+        listed = bundle.get("attestations")
+        if not isinstance(listed, list):
+            raise malformed(f"{where}.attestations", "Input should be a valid list")
+        publishers.append(_publisher(publisher))
+        attestations += len(listed)
+    if not attestations:
+        return {"publishers": publishers, "verified": None, "verification": "no attestations"}
+    return {"publishers": publishers, "verified": None, "verification": reason}
 
 
 def _verify(
