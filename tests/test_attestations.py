@@ -230,9 +230,26 @@ def enrich_sigstore(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable
     return run
 
 
+def _gaps(release: Any) -> dict[str, str]:
+    """The index-based gaps of sigstore 3.6.1 with this enrichment: ID -> message."""
+    from depchain.model import Component, Evidence
+    from depchain.trust.index_rules import index_gaps
+
+    component = Component(
+        "pkg:pypi/sigstore@3.6.1",
+        "sigstore",
+        "pypi",
+        "3.6.1",
+        evidence=(Evidence("requirements.txt", 1, "requirements"),),
+    )
+    found = index_gaps([component], {("sigstore", "3.6.1"): release}, lambda _: ())
+    return {f.id: f.message for f in found}
+
+
 def test_enrichment_with_the_extra_says_verified(enrich_sigstore: Callable[[], Any]) -> None:
     release = enrich_sigstore()
     assert release.verified == "verified"
+    assert "DC007" not in _gaps(release)
 
 
 @pytest.mark.usefixtures("without_extra")
@@ -246,3 +263,6 @@ def test_enrichment_without_the_extra_says_unverified(enrich_sigstore: Callable[
     assert release.publishers == (
         type(release.publishers[0])("GitHub", "sigstore/sigstore-python", "release.yml"),
     )
+    gaps = _gaps(release)
+    assert "could not be verified" in gaps["DC007"] and EXTRA_HINT in gaps["DC007"]
+    assert "DC021" not in gaps  # not "failed" either: only the verifier can tell
