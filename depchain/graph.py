@@ -1,15 +1,19 @@
-"""The dependency graph: a wrapper around ``networkx.MultiDiGraph``.
+"""The dependency graph: nodes (components and services) by id, and edges by kind.
 
 The wrapper owns the merge rules (one node per id, one edge per pair and
-kind/scope/mechanism, evidence unioned) and the views the reports need. It wraps
-networkx rather than subclassing it, so that copies and views never lose the
-model objects kept on nodes and edges.
+kind/scope/mechanism, evidence unioned) and the views the reports need. It keeps its
+adjacency in plain dicts, a multigraph as the design asks (the same pair linked by two
+kinds keeps both edges), and gives a ``networkx.MultiDiGraph`` of it on demand
+(:meth:`DependencyGraph.to_networkx`) for graph algorithms and drawings. Plain dicts
+because the graph is built on every commit by the pre-commit hook, which must start
+without networkx's import (a tenth of a second), and because a 30 MB requirements file
+makes 290k nodes and edges: networkx's five dicts per node and edge cost 1 KiB each, these
+cost a quarter of that.
 """
 
 from __future__ import annotations
 
-import sys
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
@@ -50,9 +54,12 @@ def _canonical(name: str) -> str:
 
 class DependencyGraph:
     def __init__(self) -> None:
-        import networkx as nx
-
-        self._g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._nodes: dict[str, Node] = {}
+        self._out: dict[str, dict[str, list[Dependency]]] = {}
+        """source -> target -> its edges (one per kind/scope/mechanism)."""
+        self._in: dict[str, list[str]] = {}
+        """target -> its sources, in the order their first edge came (a list: most
+        targets have one source, and a dict per node would double the graph's size)."""
         self._merged_into: dict[str, str] = {}
         self._sorted: _Sorted | None = None
         """Sorted views of nodes and edges, dropped on any change."""
@@ -60,33 +67,39 @@ class DependencyGraph:
     # -- building -----------------------------------------------------------------
 
     def add_node(self, node: Node) -> None:
-        if node.id in self._g:
-            old = self._g.nodes[node.id]["item"]
+        old = self._nodes.get(node.id)
+        if old is not None:
             if type(old) is not type(node):
                 raise ValueError(f"{node.id} is both a component and a service")
             node = old.merged(node)  # type: ignore[arg-type]
         self._sorted = None
-        self._g.add_node(node.id, item=node)
+        self._nodes[node.id] = node
 
     def replace_node(self, node: Node) -> None:
         """Put ``node`` in place of the node with its id, without merging."""
-        if node.id not in self._g or type(self._g.nodes[node.id]["item"]) is not type(node):
+        if type(self._nodes.get(node.id)) is not type(node):
             raise KeyError(f"no {type(node).__name__} {node.id} to replace")
         self._sorted = None
-        self._g.nodes[node.id]["item"] = node
+        self._nodes[node.id] = node
 
     def add_dependency(self, dep: Dependency) -> None:
         for end in (dep.source, dep.target):
-            if end not in self._g:
+            if end not in self._nodes:
                 raise KeyError(f"edge {dep.source} -> {dep.target}: unknown node {end}")
         if dep.source == dep.target:
             return  # a project that installs itself (``-e .``) is no dependency
-        key = sys.intern("|".join(dep.key))  # a handful of distinct keys, shared
-        data = self._g.get_edge_data(dep.source, dep.target, key)
-        if data is not None:
-            dep = data["dep"].merged(dep)
         self._sorted = None
-        self._g.add_edge(dep.source, dep.target, key=key, dep=dep)
+        targets = self._out.setdefault(dep.source, {})
+        edges = targets.get(dep.target)
+        if edges is None:
+            edges = targets[dep.target] = []
+            self._in.setdefault(dep.target, []).append(dep.source)
+        key = dep.key
+        for i, known in enumerate(edges):
+            if known.key == key:
+                edges[i] = known.merged(dep)
+                return
+        edges.append(dep)
 
     def add_fragment(self, fragment: Fragment) -> None:
         for c in fragment.components:
@@ -96,12 +109,25 @@ class DependencyGraph:
         for d in fragment.dependencies:
             self.add_dependency(d)
 
+    def _remove_node(self, node_id: str) -> None:
+        del self._nodes[node_id]
+        for target in self._out.pop(node_id, {}):
+            sources = self._in[target]
+            sources.remove(node_id)
+            if not sources:
+                del self._in[target]
+        for source in self._in.pop(node_id, []):
+            targets = self._out[source]
+            del targets[node_id]
+            if not targets:
+                del self._out[source]
+
     def merge_nodes(self, old_id: str, new_id: str) -> None:
         """Fold node ``old_id`` into ``new_id``: evidence joins, edges move."""
-        old = self._g.nodes[old_id]["item"]
-        new = self._g.nodes[new_id]["item"]
+        old = self._nodes[old_id]
+        new = self._nodes[new_id]
         self._sorted = None
-        self._g.nodes[new_id]["item"] = new.merged(replace(old, id=new.id))
+        self._nodes[new_id] = new.merged(replace(old, id=new.id))  # type: ignore[arg-type]
         moved = [
             replace(
                 d,
@@ -110,7 +136,7 @@ class DependencyGraph:
             )
             for d in self._edges_of(old_id)
         ]
-        self._g.remove_node(old_id)
+        self._remove_node(old_id)
         self._merged_into[old_id] = new_id
         for d in moved:
             self.add_dependency(d)
@@ -120,15 +146,21 @@ class DependencyGraph:
         or environment pins (``pkg:pypi/requests@2.32.3``) when that is unambiguous: one
         pinned version in the graph, or one pinned in the same folder as the requirement.
         """
+        unversioned = [
+            c
+            for c in self.components()
+            if c.version is None and c.purl is not None and "?" not in c.id
+        ]
+        if not unversioned:
+            return
+        wanted = {(c.ecosystem, _canonical(c.name)) for c in unversioned}
         versioned: dict[tuple[str, str], list[Component]] = defaultdict(list)
-        unversioned: list[Component] = []
         for c in self.components():
-            if c.purl is None or "?" in c.id:
+            if c.version is None or c.purl is None or "?" in c.id:
                 continue
-            if c.version is None:
-                unversioned.append(c)
-            else:
-                versioned[(c.ecosystem, _canonical(c.name))].append(c)
+            key = (c.ecosystem, _canonical(c.name))
+            if key in wanted:
+                versioned[key].append(c)
         for c in unversioned:
             folders = {PurePosixPath(e.path).parent for e in c.evidence}
             runtime = {e.role is Role.RUNTIME for e in c.evidence}
@@ -161,24 +193,27 @@ class DependencyGraph:
         return node_id
 
     def __contains__(self, node_id: object) -> bool:
-        return node_id in self._g
+        return node_id in self._nodes
 
     def __len__(self) -> int:
-        return int(self._g.number_of_nodes())
+        return len(self._nodes)
 
     def node(self, node_id: str) -> Node:
-        item: Node = self._g.nodes[node_id]["item"]
-        return item
+        return self._nodes[node_id]
+
+    def _all_edges(self) -> Iterator[Dependency]:
+        for targets in self._out.values():
+            for edges in targets.values():
+                yield from edges
 
     def _views(self) -> _Sorted:
         if self._sorted is None:
-            items = [d["item"] for _, d in self._g.nodes(data=True)]
-            deps = (d["dep"] for _, _, d in self._g.edges(data=True))
+            items = self._nodes.values()
             self._sorted = _Sorted(
                 sorted((i for i in items if isinstance(i, Component)), key=lambda c: c.id),
                 sorted((i for i in items if isinstance(i, Service)), key=lambda s: s.id),
                 sorted(  # unique per edge
-                    deps,
+                    self._all_edges(),
                     key=lambda d: (d.source, d.target, d.kind.value, d.scope.value, d.mechanism),
                 ),
             )
@@ -196,52 +231,83 @@ class DependencyGraph:
 
     def dependents(self, node_id: str) -> list[Dependency]:
         return sorted(
-            (d["dep"] for _, _, d in self._g.in_edges(node_id, data=True)),
+            (d for source in self._in.get(node_id, ()) for d in self._out[source][node_id]),
             key=lambda d: (d.source, d.key),
         )
 
     def dependencies_of(self, node_id: str) -> list[Dependency]:
         return sorted(
-            (d["dep"] for _, _, d in self._g.out_edges(node_id, data=True)),
+            (d for edges in self._out.get(node_id, {}).values() for d in edges),
             key=lambda d: (d.target, d.key),
         )
 
     def _edges_of(self, node_id: str) -> Iterator[Dependency]:
-        yield from (d["dep"] for _, _, d in self._g.out_edges(node_id, data=True))
-        yield from (d["dep"] for _, _, d in self._g.in_edges(node_id, data=True))
+        for edges in self._out.get(node_id, {}).values():
+            yield from edges
+        for source in self._in.get(node_id, ()):
+            yield from self._out[source][node_id]
 
     def roots(self) -> list[str]:
         """Nodes nothing depends on, in id order."""
-        return sorted(n for n in self._g.nodes if self._g.in_degree(n) == 0)
+        return sorted(n for n in self._nodes if n not in self._in)
 
     def kinds_reaching(self, node_id: str) -> set[DependencyKind]:
         return {d.kind for d in self.dependents(node_id)}
 
     def why(self, node_id: str, limit: int = 10) -> list[list[str]]:
-        """Shortest chains from a root to ``node_id`` ("why is this here?")."""
-        import networkx as nx
-
+        """Shortest chains from a root to ``node_id`` ("why is this here?"), one per root
+        that reaches it, in root order; among chains of equal length, the one through the
+        smallest ids."""
+        if node_id not in self._nodes:
+            return []
+        # breadth first from the node against the edges: the first time a node is
+        # reached is by a shortest chain, and ``toward`` remembers its next hop
+        toward: dict[str, str] = {node_id: node_id}
+        queue = deque([node_id])
+        while queue:
+            here = queue.popleft()
+            for source in sorted(self._in.get(here, ())):
+                if source not in toward:
+                    toward[source] = here
+                    queue.append(source)
         chains: list[list[str]] = []
         for root in self.roots():
-            if root == node_id or not nx.has_path(self._g, root, node_id):
+            if root == node_id or root not in toward:
                 continue
-            chains.append(nx.shortest_path(self._g, root, node_id))
+            chain = [root]
+            while chain[-1] != node_id:
+                chain.append(toward[chain[-1]])
+            chains.append(chain)
             if len(chains) >= limit:
                 break
         return chains
 
-    def view(self, kinds: Iterable[DependencyKind]) -> nx.MultiDiGraph:
-        """A read-only networkx view holding only edges of ``kinds``."""
+    def to_networkx(self, kinds: Iterable[DependencyKind] | None = None) -> nx.MultiDiGraph:
+        """The graph as a ``networkx.MultiDiGraph`` (a copy): nodes keyed by id with the
+        model object as ``item``, one edge per kind/scope/mechanism with the
+        :class:`Dependency` as ``dep``, keyed ``kind|scope|mechanism``; only edges of
+        ``kinds`` when given."""
         import networkx as nx
 
-        wanted = set(kinds)
-        return nx.subgraph_view(
-            self._g, filter_edge=lambda u, v, k: self._g.edges[u, v, k]["dep"].kind in wanted
-        )
+        wanted = None if kinds is None else set(kinds)
+        g: nx.MultiDiGraph = nx.MultiDiGraph()
+        for node_id in sorted(self._nodes):
+            g.add_node(node_id, item=self._nodes[node_id])
+        for d in self._views().dependencies:
+            if wanted is None or d.kind in wanted:
+                g.add_edge(d.source, d.target, key="|".join(d.key), dep=d)
+        return g
+
+    def view(self, kinds: Iterable[DependencyKind]) -> nx.MultiDiGraph:
+        """A networkx graph holding only edges of ``kinds`` (see :meth:`to_networkx`)."""
+        return self.to_networkx(kinds)
 
     def copy(self) -> DependencyGraph:
         other = DependencyGraph()
-        other._g = self._g.copy()
-        other._sorted = None
+        other._nodes = dict(self._nodes)
+        for source, targets in self._out.items():
+            for target, edges in targets.items():
+                other._out.setdefault(source, {})[target] = list(edges)
+        other._in = {target: list(sources) for target, sources in self._in.items()}
         other._merged_into = dict(self._merged_into)
         return other

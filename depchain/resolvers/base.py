@@ -128,6 +128,42 @@ def pinned_version(specifier: str) -> str | None:
     return m.group(1) if m else None
 
 
+_SIMPLE_PIN: re.Pattern[str] | None = None
+
+
+def _parse_requirement(
+    text: str,
+) -> tuple[str, str | None, str | None, str | None, tuple[str, ...]]:
+    """(name, url, specifier, marker, extras) of a PEP 508 string, as packaging reads
+    them. ``name==version``, the form of nearly every line of a pinned file, is read by
+    one regular expression (packaging's own version pattern) at a twentieth of the cost
+    of packaging's parser, which reads everything else."""
+    global _SIMPLE_PIN
+    if _SIMPLE_PIN is None:
+        from packaging.version import VERSION_PATTERN
+
+        _SIMPLE_PIN = re.compile(
+            r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*==\s*(" + VERSION_PATTERN + r")\s*",
+            re.VERBOSE | re.IGNORECASE,
+        )
+    m = _SIMPLE_PIN.fullmatch(text)
+    if m:
+        return m.group(1), None, "==" + m.group(2), None, ()
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+    return (
+        req.name,
+        req.url or None,
+        str(req.specifier) or None,
+        str(req.marker) if req.marker else None,
+        tuple(sorted(req.extras)),
+    )
+
+
 def requirement(
     text: str,
     subject: str,
@@ -145,18 +181,12 @@ def requirement(
 
     Raises ``ValueError`` with packaging's own message when the string is not PEP 508.
     """
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        req = Requirement(text)
-    except InvalidRequirement as exc:
-        raise ValueError(str(exc).splitlines()[0]) from None
+    name, url, specifier, marker, extras = _parse_requirement(text)
     sources: tuple[Source, ...] = ()
-    if req.url:
-        sources = (source_from_url(req.url, editable=editable),)
-    specifier = str(req.specifier) or None
+    if url:
+        sources = (source_from_url(url, editable=editable),)
     version = pinned_version(specifier) if specifier else None
-    component = pypi_component(req.name, version, evidence, sources=sources, hashes=hashes)
+    component = pypi_component(name, version, evidence, sources=sources, hashes=hashes)
     dep = Dependency(
         source=subject,
         target=component.id,
@@ -164,9 +194,9 @@ def requirement(
         scope=scope,
         mechanism=mechanism,
         evidence=(evidence,),
-        specifier=specifier or (req.url if req.url else None),
-        marker=str(req.marker) if req.marker else None,
-        extras=tuple(sorted(req.extras)),
+        specifier=specifier or url,
+        marker=marker,
+        extras=extras,
         groups=(group,) if group else (),
         indexes=indexes,
         hashes=hashes,

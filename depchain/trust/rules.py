@@ -61,7 +61,7 @@ def unpinned(graph: DependencyGraph) -> Iterator[Finding]:
     poetry.lock lock ``numpy`` at one version for Python 3.9 and another for 3.10+)
     pins it too: a requirement is pinned when its own folder holds a pinned version of
     it, or, for a ``pyproject.toml``, a folder above it (the lock of its workspace)."""
-    pinned = _pinned_folders(graph)
+    candidates = []
     for dep in graph.dependencies():
         node = graph.node(dep.target)
         if (
@@ -70,8 +70,13 @@ def unpinned(graph: DependencyGraph) -> Iterator[Finding]:
             and node.ecosystem == "pypi"
             and node.version is None
             and not node.sources
-            and not _pinned_near(pinned, canonicalize_name(node.name), dep)
         ):
+            candidates.append((dep, node))
+    if not candidates:
+        return
+    pinned = _pinned_folders(graph, {canonicalize_name(node.name) for _, node in candidates})
+    for dep, node in candidates:
+        if not _pinned_near(pinned, canonicalize_name(node.name), dep):
             case = "build" if dep.kind is DependencyKind.BUILD else None
             severity = BY_ID["DC001"].severity_for(case)
             yield _finding(
@@ -84,17 +89,25 @@ def unpinned(graph: DependencyGraph) -> Iterator[Finding]:
             )
 
 
-def _pinned_folders(graph: DependencyGraph) -> dict[tuple[str, bool], set[PurePosixPath]]:
-    """The folders where each Python distribution is pinned to a version, apart for
-    runtime files and for tooling (a pre-commit hook's or the docs' pin says nothing of
-    what the project ships)."""
+def _pinned_folders(
+    graph: DependencyGraph, names: set[str]
+) -> dict[tuple[str, bool], set[PurePosixPath]]:
+    """The folders where each Python distribution of ``names`` is pinned to a version,
+    apart for runtime files and for tooling (a pre-commit hook's or the docs' pin says
+    nothing of what the project ships)."""
     folders: dict[tuple[str, bool], set[PurePosixPath]] = {}
+    parents: dict[str, PurePosixPath] = {}
     for component in graph.components():
-        if component.ecosystem == "pypi" and component.version is not None:
-            name = canonicalize_name(component.name)
-            for e in component.evidence:
-                key = (name, e.role is Role.RUNTIME)
-                folders.setdefault(key, set()).add(PurePosixPath(e.path).parent)
+        if component.ecosystem != "pypi" or component.version is None:
+            continue
+        name = canonicalize_name(component.name)
+        if name not in names:
+            continue
+        for e in component.evidence:
+            parent = parents.get(e.path)
+            if parent is None:
+                parent = parents[e.path] = PurePosixPath(e.path).parent
+            folders.setdefault((name, e.role is Role.RUNTIME), set()).add(parent)
     return folders
 
 
