@@ -63,6 +63,7 @@ within version 1.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -1235,16 +1236,14 @@ def materialise(
                 f"git archive: {_text(said[0][:160])}" if said else failure or "git archive failed",
             )
     notes = []
-    restored = 0
-    for blob in blobs:
-        relative = _safe_relative(blob.path)
-        if relative is None or blob.mode == "120000":
-            continue
-        if written.get(relative.as_posix()) == blob.size:
-            continue
-        content = _git(repo, display, "cat-file", "blob", blob.object).stdout
-        _write(dest.joinpath(*relative.parts), io.BytesIO(content))
-        restored += 1
+    missing = [
+        (relative, blob)
+        for blob in blobs
+        if blob.mode != "120000"
+        and (relative := _safe_relative(blob.path)) is not None
+        and written.get(relative.as_posix()) != blob.size
+    ]
+    restored = _restore(repo, display, dest, missing, deadline) if missing else 0
     if restored:
         notes.append(
             f"{restored} file(s) that git archive left out or changed (export-ignore, "
@@ -1253,6 +1252,74 @@ def materialise(
     if links:
         notes.append(f"{links} symbolic link(s) were not materialised")
     return notes
+
+
+def _restore(
+    repo: Path,
+    display: str,
+    dest: Path,
+    blobs: list[tuple[PurePosixPath, _Blob]],
+    deadline: float,
+) -> int:
+    """Write ``blobs`` as committed, through one ``git cat-file --batch``: one object
+    asked, its bytes read, then the next (never a full pipe both ways)."""
+    try:
+        proc = subprocess.Popen(
+            ["git", "-C", str(repo), "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=_git_env(),
+        )
+    except FileNotFoundError:
+        raise InputFileError(display, "git is not installed (--rev needs it)") from None
+    assert proc.stdin is not None and proc.stdout is not None
+    done = 0
+    try:
+        for relative, blob in blobs:
+            if time.monotonic() > deadline:
+                raise InputFileError(display, f"git took more than {GIT_TIMEOUT:.0f} s")
+            proc.stdin.write(blob.object.encode("ascii") + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline().split()
+            if len(header) != 3 or header[1] != b"blob" or not header[2].isdigit():
+                raise InputFileError(display, f"git cat-file: no blob {blob.object[:12]}")
+            size = int(header[2])
+            if size != blob.size:
+                raise InputFileError(display, f"git cat-file: {blob.object[:12]} changed size")
+            _write(dest.joinpath(*relative.parts), _Exactly(proc.stdout, size))
+            proc.stdout.read(1)  # the newline after the content
+            done += 1
+    except OSError as exc:
+        raise InputFileError(display, f"git cat-file: {exc.strerror or exc}") from None
+    finally:
+        for stream in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    return done
+
+
+class _Exactly(io.RawIOBase):
+    """The next ``size`` bytes of a stream, as a file."""
+
+    def __init__(self, stream: Any, size: int) -> None:
+        self.stream, self.left = stream, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left <= 0:
+            return 0
+        data = self.stream.read(min(len(buffer), self.left, 1 << 16))
+        if not data:
+            raise OSError("the blob ended early")
+        self.left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _write(target: Path, source: Any) -> None:

@@ -4,6 +4,7 @@ pull-request comment, and JSON (``depchain-diff/1``, see :mod:`depchain.diff`)."
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -131,7 +132,7 @@ def render_table(diff: Diff, fail_on: str = "medium", width: int = WIDTH) -> str
         _cut(f"  OLD  {diff.old.path} ({_side(diff.old)})", width),
         _cut(f"  NEW  {diff.new.path} ({_side(diff.new)})", width),
         "",
-        _cut(headline(diff, fail_on), width * 3),
+        *textwrap.wrap(printable(headline(diff, fail_on)), width),
         verdict(diff, fail_on),
         "",
     ]
