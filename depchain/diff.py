@@ -30,8 +30,8 @@ relationships).
   whom no component of OLD had, with the components it owns in NEW; an unknown owner
   is never an owner;
 - ``new_sources``: an index or source of bytes (registry, repository, URL, path) that
-  no component of OLD came from, or that a component present in both did not come
-  from before;
+  no component of OLD came from, or that components present in both did not come
+  from before (one change per source, with the components that use it);
 - ``hashes``: a component whose hashes are all gone (``lost``), or whose hashes for
   the same version share none with the old ones (``changed``);
 - ``attestations``: a PEP 740 attestation that was present and now is not, or that
@@ -51,7 +51,7 @@ relationships).
 ``components`` (``added``, ``removed``: ``identity``, ``name``, ``ecosystem``,
 ``versions``; ``changed``: ``identity``, ``name``, ``ecosystem``, ``old_versions``,
 ``new_versions``) and ``trust`` (``new_owners``: ``owner``, ``ecosystem``, ``origin``,
-``components``; ``new_sources``: ``identity``, ``name``, ``source``, ``via``;
+``components``; ``new_sources``: ``source``, ``via``, ``components``;
 ``hashes``: ``identity``, ``name``, ``change``, ``versions``; ``attestations``:
 ``identity``, ``name``, ``old``, ``new``; ``new_native``: ``identity``, ``name``,
 ``ecosystem``, ``kinds``, ``versions``; ``services``: ``key``, ``name``, ``change``,
@@ -1443,11 +1443,13 @@ class NewOwner:
 
 @dataclass(frozen=True)
 class NewSource:
-    identity: str
-    name: str
     source: str
     via: str
-    """``new``: no component of OLD came from it; ``component``: this one did not."""
+    """``new``: no component of OLD came from it; ``component``: OLD's components that
+    came from it were others."""
+    components: tuple[str, ...]
+    """Identities of the components of NEW that come from it (``component``: those
+    that did not before)."""
 
 
 @dataclass(frozen=True)
@@ -1631,7 +1633,7 @@ class Diff:
                     for o in self.new_owners
                 ],
                 "new_sources": [
-                    {"identity": s.identity, "name": s.name, "source": s.source, "via": s.via}
+                    {"source": s.source, "via": s.via, "components": list(s.components)}
                     for s in self.new_sources
                 ],
                 "hashes": [
@@ -1807,15 +1809,17 @@ def _new_sources(
 
     per_old = {ident: sources(entries) for ident, entries in before.items()}
     used = set().union(*per_old.values()) if per_old else set()
-    found: dict[tuple[str, str], NewSource] = {}
+    found: dict[tuple[str, str], set[str]] = {}
     for ident, entries in after.items():
-        first = _first(entries)
         for source in sources(entries):
             if source not in used:
-                found[(ident, source)] = NewSource(ident, first.name, source, "new")
+                found.setdefault((source, "new"), set()).add(ident)
             elif ident in per_old and source not in per_old[ident]:
-                found[(ident, source)] = NewSource(ident, first.name, source, "component")
-    return tuple(found[k] for k in sorted(found))
+                found.setdefault((source, "component"), set()).add(ident)
+    return tuple(
+        NewSource(source, via, tuple(sorted(idents)))
+        for (source, via), idents in sorted(found.items())
+    )
 
 
 def _hash_changes(before: Groups, after: Groups) -> tuple[HashChange, ...]:

@@ -303,11 +303,13 @@ def test_two_real_reports(poetry_pair: dict[str, Path], capsys: pytest.CaptureFi
     assert 'url = "https://github.com/python-poetry/poetry-core.git"' in lock
     hashes = {h["identity"]: h["change"] for h in report["trust"]["hashes"]}
     assert hashes.get("pkg:pypi/poetry-core") == "lost"
-    sources = {(s["identity"], s["source"]) for s in report["trust"]["new_sources"]}
-    assert (
-        "pkg:pypi/poetry-core",
-        "vcs git+https://github.com/python-poetry/poetry-core.git",
-    ) in sources
+    sources = {s["source"]: s for s in report["trust"]["new_sources"]}
+    repository = sources["vcs git+https://github.com/python-poetry/poetry-core.git"]
+    assert repository == {
+        "components": ["pkg:pypi/poetry-core"],
+        "source": "vcs git+https://github.com/python-poetry/poetry-core.git",
+        "via": "new",
+    }
     assert any(
         g["id"] == "DC004" and g["subject"] == "pkg:pypi/poetry-core"
         for g in report["trust"]["new_gaps"]
@@ -366,6 +368,10 @@ def test_native_components_of_a_rust_extension(
     macros = {"quote", "syn", "proc-macro2", "pyo3-macros"}
     assert {f"pkg:cargo/{c}" for c in macros} <= crates
     assert not {f"pkg:cargo/{c}" for c in macros} & native.keys()
+    # crates.io is one new index, whatever the number of crates it serves
+    (index,) = [s for s in report["trust"]["new_sources"] if "crates.io" in s["source"]]
+    registry = {f"pkg:cargo/{p['name']}" for p in lock["package"] if "source" in p}
+    assert index["via"] == "new" and set(index["components"]) >= native.keys() & registry
 
 
 def test_table_and_markdown_of_a_real_pair(
@@ -552,8 +558,12 @@ def test_two_spdx_documents_from_another_tool(
     assert [(o["owner"], o["origin"]) for o in trust["new_owners"]] == [("Debian", "supplier")]
     assert [n["identity"] for n in trust["new_native"]] == ["pkg:deb/debian/libssl3"]
     assert trust["new_native"][0]["kinds"] == ["dynamic"]
-    assert [s["source"] for s in trust["new_sources"]] == [
-        "url https://***@deb.example.org/libssl3.deb"
+    assert trust["new_sources"] == [
+        {
+            "components": ["pkg:deb/debian/libssl3"],
+            "source": "url https://***@deb.example.org/libssl3.deb",
+            "via": "new",
+        }
     ]
     # gaps and services: SPDX carries neither
     assert {n["facet"] for n in report["not_compared"]} == set()

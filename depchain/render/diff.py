@@ -87,8 +87,11 @@ def _trust_rows(diff: Diff) -> list[tuple[str, str, str]]:
         owned = ", ".join(_short(i) for i in o.components)
         rows.append(("new owner", f"{o.owner} ({o.ecosystem})", owned))
     for s in diff.new_sources:
-        how = "new source" if s.via == "new" else "source new to it"
-        rows.append((how, s.name, s.source))
+        users = ", ".join(_short(i) for i in s.components[:5])
+        if len(s.components) > 5:
+            users += f" and {len(s.components) - 5} more"
+        how = "new source" if s.via == "new" else "new source of"
+        rows.append((how, s.source, users))
     for h in diff.hashes:
         detail = (
             "no hash any more" if h.change == "lost" else "different hashes for the same version"
@@ -140,7 +143,11 @@ def render_table(diff: Diff, fail_on: str = "medium", width: int = WIDTH) -> str
     out.append(f"trust changes ({len(rows)})" if rows else "trust changes: none")
     change_w = max((len(r[0]) for r in rows), default=0)
     for change, what, detail in rows:
-        left = f"  {change:<{change_w}}  {_cut(what, name_w):<{name_w}}  "
+        if len(what) > name_w:  # a long one (a source's URL) whole, its detail below
+            out.append(_cut(f"  {change:<{change_w}}  {what}", width))
+            out.append(_cut(f"  {'':<{change_w}}    {detail}", width))
+            continue
+        left = f"  {change:<{change_w}}  {what:<{name_w}}  "
         out.append(left + _cut(detail, max(width - len(left), 12)))
     if diff.new_gaps:
         out.append("")
