@@ -222,6 +222,7 @@ def _local_config(*hook_ids: str) -> str:
 
 def test_local_hook_with_the_real_pre_commit(tmp_path: Path) -> None:
     repo = Repo(tmp_path / "repo", tmp_path / "home")
+    repo.env["DEPCHAIN_OFFLINE"] = "1"  # accept enriches from the index unless offline
     _scenario(repo, _local_config("depchain"))
 
 
@@ -230,6 +231,7 @@ def test_sbom_hook_regenerates_the_committed_sbom(tmp_path: Path) -> None:
     file is untouched); a changed manifest changes the SBOM, which pre-commit sees as a
     file the hook modified: the commit fails until the new SBOM is added."""
     repo = Repo(tmp_path / "repo", tmp_path / "home")
+    repo.env["DEPCHAIN_OFFLINE"] = "1"
     repo.write("requirements.txt", "requests==2.32.3\n")
     repo.write(".pre-commit-config.yaml", _local_config("depchain-sbom"))
     repo.run(*PRE_COMMIT, "install", check=True)
