@@ -1,3 +1,3 @@
-from depchain.cli import main
+from depchain.entry import main
 
 main()

@@ -18,7 +18,9 @@ from depchain import __version__
 from depchain.errors import DepchainError, UsageError
 
 if TYPE_CHECKING:
-    from depchain.scanner import ScanResult
+    from collections.abc import Iterable
+
+    from depchain.scanner import EnrichOptions, ScanResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_BUG = 0, 1, 2, 3, 4
 
@@ -69,15 +71,22 @@ PythonOpt = Annotated[
     ),
 ]
 EnrichOpt = Annotated[
-    bool,
+    bool | None,
     typer.Option(
-        "--enrich",
-        help="Ask the package index who owns each Python package and "
-        "how it was published (answers are cached).",
+        "--enrich/--no-enrich",
+        help="Ask the package index who owns each Python package and how it was "
+        "published: the cache first, then the index within --index-timeout. On by "
+        "default (DEPCHAIN_ENRICH=0 turns the default off); --no-enrich reads the files "
+        "alone.",
+        show_default=False,
     ),
 ]
 OfflineOpt = Annotated[
-    bool, typer.Option("--offline", help="Enrich from the cache only: never the network.")
+    bool,
+    typer.Option(
+        "--offline",
+        help="Never the network: enrich from the cache only (also DEPCHAIN_OFFLINE=1).",
+    ),
 ]
 IndexUrlOpt = Annotated[
     str | None,
@@ -172,11 +181,37 @@ def _progress() -> object:
     return show
 
 
+def offline_by_environment() -> bool:
+    """``DEPCHAIN_OFFLINE`` set to anything but ``0``/``false``/empty: no network."""
+    return os.environ.get("DEPCHAIN_OFFLINE", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def _enrich_options(
+    enrich: bool | None,
+    offline: bool,
+    index_url: str | None,
+    cache_dir: Path | None,
+    index_timeout: float,
+) -> EnrichOptions | None:
+    """Enrichment as the options say: on by default, from the cache alone when offline."""
+    from depchain.scanner import EnrichOptions
+
+    offline = offline or offline_by_environment()
+    if enrich is None:  # the default: on, unless the environment turns it off
+        enrich = os.environ.get("DEPCHAIN_ENRICH", "").strip().lower() not in {"0", "false", "no"}
+    if not (enrich or offline):
+        return None
+    cache = cache_dir or os.environ.get("DEPCHAIN_CACHE_DIR") or None
+    return EnrichOptions(
+        offline=offline, index_url=index_url, cache_dir=cache, timeout=index_timeout
+    )
+
+
 def _scan(
     path: Path,
     max_file_size: int,
     python: Path | None = None,
-    enrich: bool = False,
+    enrich: bool | None = False,
     offline: bool = False,
     index_url: str | None = None,
     cache_dir: Path | None = None,
@@ -190,14 +225,9 @@ def _scan(
     vuln_service: list[VulnService] | None = None,
     no_audit: bool = False,
 ) -> ScanResult:
-    from depchain.scanner import EnrichOptions, VulnOptions, scan
+    from depchain.scanner import VulnOptions, scan
 
-    options = None
-    if enrich or offline:
-        cache = cache_dir or os.environ.get("DEPCHAIN_CACHE_DIR") or None
-        options = EnrichOptions(
-            offline=offline, index_url=index_url, cache_dir=cache, timeout=index_timeout
-        )
+    options = _enrich_options(enrich, offline, index_url, cache_dir, index_timeout)
     return scan(
         path,
         python=python,
@@ -219,13 +249,17 @@ def _scan(
     )
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str | Iterable[str], output: Path | None) -> None:
+    """Write ``text`` (one string, or its pieces in order: a large table is never held
+    whole) to ``output`` atomically, or to standard output; redacted either way."""
     from depchain.redaction import redact_text
 
-    text = redact_text(text)  # the last boundary: nothing secret leaves, whatever made it
+    # the last boundary: nothing secret leaves, whatever made it (pieces are whole lines)
+    pieces = (redact_text(piece) for piece in ([text] if isinstance(text, str) else text))
     if output is None or str(output) == "-":
         try:
-            sys.stdout.write(text)
+            for piece in pieces:
+                sys.stdout.write(piece)
             sys.stdout.flush()
         except OSError as exc:  # a full disk, a closed pipe: one line, exit 3
             import contextlib
@@ -237,9 +271,11 @@ def _emit(text: str, output: Path | None) -> None:
 
             raise OutputError(f"standard output: cannot write ({exc.strerror})") from None
     else:
-        from depchain.fileio import write_text_atomic
+        from depchain.fileio import atomic_writer
 
-        write_text_atomic(output, text)
+        with atomic_writer(output) as handle:
+            for piece in pieces:
+                handle.write(piece)
 
 
 def _width(output: Path | None) -> int:
@@ -280,7 +316,7 @@ def scan(
     ] = False,
     max_file_size: MaxSizeOpt = 32,
     python: PythonOpt = None,
-    enrich: EnrichOpt = False,
+    enrich: EnrichOpt = None,
     offline: OfflineOpt = False,
     index_url: IndexUrlOpt = None,
     index_timeout: IndexTimeoutOpt = 60.0,
@@ -337,7 +373,7 @@ def scan(
     else:
         from depchain.render import table
 
-        _emit(table.render(result, show_all=show_all, width=_width(output)), output)
+        _emit(table.render_lines(result, show_all=show_all, width=_width(output)), output)
     code = _report_errors(result)
     if fail_on is None:
         default = result.policy.fail_on if result.policy else None
@@ -370,29 +406,75 @@ def _fails(result: ScanResult, fail_on: Severity) -> bool:
 
 
 @app.command()
-def ledger(
-    path: PathArg = Path("."),
+def accept(
+    path: Annotated[Path, typer.Argument(help="The repository (default: this folder).")] = Path(
+        "."
+    ),
+    who: Annotated[
+        str | None, typer.Option("--who", help="Who accepts (recorded on each new entry).")
+    ] = None,
+    why: Annotated[
+        str | None, typer.Option("--why", help="Why (recorded on each new entry).")
+    ] = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Drop what the repository no longer has.")
+    ] = False,
     output: OutputOpt = None,
-    enrich: EnrichOpt = False,
     offline: OfflineOpt = False,
     cache_dir: CacheDirOpt = None,
     index_timeout: IndexTimeoutOpt = 60.0,
+    max_file_size: MaxSizeOpt = 32,
 ) -> None:
-    """Write the trust ledger of a scan (review the diff, then commit it as
-    depchain-ledger.json): later scans flag owners that changed since (DC017)."""
+    """Record the repository's trust relationships in its trust ledger
+    (depchain-ledger.json): every dependency edge, owner, index and open gap. Review the
+    diff, then commit it: 'depchain check' (the pre-commit hook) then fails only on what
+    is new."""
+    from depchain.check import accept as accept_ledger
     from depchain.trust import ledger as trust_ledger
 
-    result = _scan(path, 32, None, enrich, offline, None, cache_dir, index_timeout=index_timeout)
-    _emit(trust_ledger.render(result.graph), output)
-    if not enrich:
-        python = sum(1 for c in result.graph.components() if c.ecosystem == "pypi")
-        if python:
-            typer.echo(
-                f"depchain: note: without --enrich the {python} Python package(s) have no "
-                "known owner in the ledger, and an owner change cannot be seen for them",
-                err=True,
-            )
-    raise typer.Exit(_report_errors(result))
+    if not path.is_dir():
+        raise UsageError(f"{path}: not a folder; accept records a repository's trust")
+    done = accept_ledger(
+        path,
+        who=who,
+        why=why,
+        prune=prune,
+        enrich=_enrich_options(None, offline, None, cache_dir, index_timeout),
+        max_file_size=max_file_size * 1024 * 1024,
+    )
+    target = output or done.path
+    _emit(trust_ledger.render(done.acceptance.ledger), target)
+    added, removed = done.acceptance.added, done.acceptance.removed
+    counts = ", ".join(
+        f"{sum(1 for k in added if k.section == section)} {section}"
+        for section in trust_ledger.SECTIONS
+    )
+    shown = target if str(target) == "-" else _shown_path(Path(target))
+    typer.echo(
+        f"depchain: {len(added)} accepted ({counts}), {len(removed)} removed; wrote {shown}: "
+        "review the diff and commit it",
+        err=True,
+    )
+    raise typer.Exit(_report_errors(done.result))
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def check(ctx: typer.Context) -> None:
+    """The pre-commit hook: fail only on trust relationships and gaps the trust ledger
+    does not hold (FILES: what changed; 'depchain check --help' says more)."""
+    from depchain.hook import run
+
+    raise typer.Exit(run(ctx.args))
 
 
 @app.command()
@@ -434,6 +516,14 @@ def sbom(
     vuln_service: VulnServiceOpt = None,
     no_audit: NoAuditOpt = False,
     cache_dir: CacheDirOpt = None,
+    enrich: EnrichOpt = None,
+    offline: OfflineOpt = False,
+    index_url: IndexUrlOpt = None,
+    index_timeout: IndexTimeoutOpt = 60.0,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="The trust policy (default: the scanned folder's)."),
+    ] = None,
 ) -> None:
     """Export a validated SBOM (CycloneDX JSON or XML), with the known vulnerabilities
     of its components."""
@@ -455,6 +545,11 @@ def sbom(
         vuln_service=vuln_service,
         no_audit=no_audit,
         cache_dir=cache_dir,
+        enrich=enrich,
+        offline=offline,
+        index_url=index_url,
+        index_timeout=index_timeout,
+        policy=policy,
     )
     fmt = cyclonedx.Format(format.value)
     _emit(cyclonedx.render(result, fmt, spec_version), output)
@@ -529,6 +624,119 @@ def db_update(
     raise typer.Exit(EXIT_INCOMPLETE if failed else EXIT_OK)
 
 
+@app.command()
+def diff(
+    old: Annotated[
+        Path | None,
+        typer.Argument(
+            help="OLD: a depchain JSON report, a CycloneDX SBOM (JSON or XML) or an SPDX 2.x "
+            "JSON document; with --rev, the repository (default: this folder).",
+            show_default=False,
+        ),
+    ] = None,
+    new: Annotated[
+        Path | None,
+        typer.Argument(help="NEW: the same kinds of file (not with --rev).", show_default=False),
+    ] = None,
+    rev: Annotated[
+        str | None,
+        typer.Option(
+            "--rev",
+            help="OLD..NEW: compare two git revisions (OLD...NEW: NEW against its merge base "
+            "with OLD), each copied with git archive to a temporary folder and scanned there; "
+            "the work tree is not touched.",
+        ),
+    ] = None,
+    format: Annotated[str, typer.Option("--format", "-f", metavar="table|json|markdown")] = "table",
+    output: OutputOpt = None,
+    fail_on: Annotated[
+        Severity,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 on a new trust gap at or above this; every other trust change (new "
+            "owner, index or source, lost hash or attestation, new native component or "
+            "service) exits 1 whatever it is; never: report only, exit 0.",
+        ),
+    ] = Severity.medium,
+    max_file_size: Annotated[
+        int,
+        typer.Option(
+            "--max-file-size", min=1, help="Largest report, SBOM or input file read, in MiB."
+        ),
+    ] = 64,
+    max_tree_size: Annotated[
+        int,
+        typer.Option("--max-tree-size", min=1, help="--rev: largest revision copied, in MiB."),
+    ] = 512,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="--rev: the trust policy for both revisions (default: each revision's own).",
+        ),
+    ] = None,
+    enrich: EnrichOpt = None,
+    offline: OfflineOpt = False,
+    index_timeout: IndexTimeoutOpt = 60.0,
+    cache_dir: CacheDirOpt = None,
+    vuln_db: VulnDbOpt = None,
+    no_audit: NoAuditOpt = False,
+) -> None:
+    """Compare two reports or SBOMs, or two git revisions (--rev): components added,
+    removed and changed, and the trust changes (new owners, indexes and sources, lost
+    hashes or attestations, new native components and services, new trust gaps).
+    Exit 0: no trust change; 1: a trust change (or a new gap at or above --fail-on);
+    3: an input that cannot be read, or NEW's scan could not read one of its files."""
+    from depchain import diff as diffing
+    from depchain.redaction import redact_text
+    from depchain.render import diff as render_diff
+    from depchain.render import printable
+
+    if format not in {"table", "json", "markdown"}:
+        raise UsageError(f"--format {format!r}: choose table, json or markdown")
+    limit = max_file_size * 1024 * 1024
+    if rev is not None:
+        if new is not None:
+            raise UsageError("with --rev give one folder, the repository (not two files)")
+        before, after = diffing.load_revisions(
+            old or Path("."),
+            rev,
+            scan=lambda folder: _scan(
+                folder,
+                max_file_size,
+                enrich=enrich,
+                offline=offline,
+                cache_dir=cache_dir,
+                policy=policy,
+                index_timeout=index_timeout,
+                vuln_db=vuln_db,
+                no_audit=no_audit,
+            ),
+            max_tree_size=max_tree_size * 1024 * 1024,
+        )
+    elif old is None or new is None:
+        raise UsageError("give OLD and NEW (reports or SBOMs), or --rev OLD..NEW [REPOSITORY]")
+    else:
+        before, after = diffing.load(old, limit), diffing.load(new, limit)
+    result = diffing.compare(before, after)
+    threshold = fail_on.value
+    if format == "json":
+        _emit(render_diff.render_json(result, threshold), output)
+    elif format == "markdown":
+        _emit(render_diff.render_markdown(result, threshold), output)
+    else:
+        _emit(render_diff.render_table(result, threshold, width=_width(output)), output)
+    code = EXIT_FINDINGS if result.failing(threshold) else EXIT_OK
+    for side, document in (("OLD", before), ("NEW", after)):
+        for error in document.errors:  # NEW incomplete: what it lacks may look fixed
+            what = "cannot read" if side == "NEW" else "note: OLD's scan could not read"
+            typer.echo(
+                printable(redact_text(f"depchain: {document.path}: {what} {error}")), err=True
+            )
+            code = EXIT_INCOMPLETE if side == "NEW" else code
+    raise typer.Exit(code)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"depchain {__version__}")
@@ -555,6 +763,13 @@ def main(argv: list[str] | None = None) -> int:
     ):  # a stopped run unwinds, so that its temporary output file is removed at once
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     code: int | str | None
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["check"]:
+        from depchain.hook import run
+
+        code = run((sys.argv[1:] if argv is None else argv)[1:])
+        if argv is None:
+            sys.exit(code)
+        return code
     try:
         app(args=argv, prog_name="depchain")  # standalone: click's usage errors exit 2
         code = EXIT_OK

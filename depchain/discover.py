@@ -94,12 +94,27 @@ class Discovery:
     """Excluded paths and files seen but not analysed."""
     declarers: list[str] = field(default_factory=list)
     """Other files that tell what installs a requirements file (``tox.ini``, CI)."""
+    folders: list[Path] = field(default_factory=list)
+    """Every folder walked (a file added to one changes its modification time)."""
 
 
 def _skip_dir(folder: Path, name: str) -> bool:
     if name in SKIPPED_DIRS or name.endswith(".egg-info"):
         return True
     return (folder / name / "pyvenv.cfg").is_file()  # any virtual environment
+
+
+def is_environment(folder: Path) -> bool:
+    """An installed environment: a virtual environment's folder (``pyvenv.cfg``), a
+    ``site-packages`` folder, or any folder of ``.dist-info`` folders."""
+    if (folder / "pyvenv.cfg").is_file():
+        return True
+    if folder.name in {"site-packages", "dist-packages"}:
+        return True
+    try:
+        return any(e.name.endswith(".dist-info") and e.is_dir() for e in os.scandir(folder))
+    except OSError:
+        return False
 
 
 def discover(root: Path, exclude: Sequence[str] = (), include: Sequence[str] = ()) -> Discovery:
@@ -131,6 +146,7 @@ def discover(root: Path, exclude: Sequence[str] = (), include: Sequence[str] = (
 
     for folder, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
         here = Path(folder)
+        found.folders.append(here)
         kept = []
         for d in sorted(dirnames):
             if _skip_dir(here, d):

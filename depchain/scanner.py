@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from depchain.discover import Input, discover, iter_parents
+from depchain.discover import Input, discover, is_environment, iter_parents
 from depchain.errors import InputFileError, UsageError
 from depchain.fileio import MAX_FILE_SIZE
 from depchain.graph import DependencyGraph
@@ -31,6 +31,7 @@ from depchain.trust.policy import Policy
 
 if TYPE_CHECKING:
     from depchain.roles import RoleAssigner, RoleRule
+    from depchain.trust.ledger import Ledger
     from depchain.trust.policy import Ignore
     from depchain.vulns.interface import AuditReport, VulnerabilitySource
 
@@ -113,8 +114,11 @@ class ScanResult:
     """Trust gaps, most severe first (see :mod:`depchain.trust.catalogue`)."""
     policy: Policy | None = None
     """The explicit-trust policy found at the root, if any."""
-    ledger: dict[str, Any] | None = None
+    ledger: Ledger | None = None
     """The trust ledger (``depchain-ledger.json``) found at the root, if any."""
+    watched: list[Path] = field(default_factory=list)
+    """What the result depends on: every folder walked and every file read or found
+    (the pre-commit hook's check is still valid while none of them changed)."""
     audit: AuditReport | None = None
     """Known vulnerabilities: what was found, what could not be audited and why."""
     ignored: dict[tuple[str, str], Ignore] = field(default_factory=dict)
@@ -138,6 +142,7 @@ def scan(
     roles: Sequence[str] = (),
     all_roles: bool = False,
     vulns: VulnOptions | None = None,
+    only: Sequence[str | Path] | None = None,
 ) -> ScanResult:
     """Scan a folder, a single manifest, lock file or wheel, an installed environment
     (a folder with ``pyvenv.cfg`` or a ``site-packages`` folder), or the environment of
@@ -151,7 +156,11 @@ def scan(
     ``exclude``/``include``: globs of paths not to read / the only paths to read, added
     to the policy's; ``roles``: ``GLOB=ROLE`` overrides of the role a file is given
     (:mod:`depchain.roles`); ``all_roles``: read fixtures too, and let every file make
-    the dependencies its resolver says, whatever its role."""
+    the dependencies its resolver says, whatever its role.
+
+    ``only``: of a folder, read only these files (the pre-commit hook's changed files),
+    with what they need: the project files of their folder and the folders above it,
+    and the lockfiles beside them (the files they include are read as ever)."""
     policy_file = None if policy is None else Path(policy)
     if python is not None:
         from depchain.resolvers.environment import locate_interpreter
@@ -207,8 +216,11 @@ def scan(
     shipped_groups = _shipped_groups(ctx, inputs, assigner)
     # projects first (Python ones before a Go module, which owns its folder only when no
     # Python project does), then everything else, in path order
+    # every input tells the roles of the others (a tox.ini, a -r from a runtime file);
+    # only those needed are read
+    needed = inputs if only is None or found is None else _needed_by(inputs, map(Path, only))
     ordered = sorted(
-        inputs,
+        needed,
         key=lambda i: (
             not i.spec.defines_projects,
             i.spec.name in {"go-mod", "cargo-lock"},
@@ -292,7 +304,7 @@ def scan(
 
     result.ledger, ledger_errors = trust_ledger.load(root, result.policy.folder, max_file_size)
     if result.ledger is not None:
-        index_findings += trust_ledger.compare(graph, result.ledger)
+        index_findings += trust_ledger.compare(graph, result.ledger, result.subject)
     result.audit, vuln_findings, result.ignored = _audit(
         graph, vulns, result.policy, [result.subject, *result.projects]
     )
@@ -302,9 +314,31 @@ def scan(
         graph, result.policy, index_findings + vuln_findings, result.notes, bool(enrich)
     )
     errors.extend(policy_errors + ledger_errors)
+    result.watched = sorted(
+        {*(found.folders if found else ()), *(i.path for i in inputs), *ctx.read}
+    )
     result.errors = sorted(set(errors))
     result.notes = sorted(set(result.notes))
     return result
+
+
+_LOCKS = frozenset({"uv-lock", "poetry-lock", "pdm-lock", "pipfile-lock", "pylock", "cargo-lock"})
+
+
+def _needed_by(inputs: list[Input], files: Iterable[Path]) -> list[Input]:
+    """The inputs ``files`` need: themselves, and the files that define and lock the
+    projects they belong to (in their folder or above: a workspace's lock is at its
+    top)."""
+    wanted = {f.resolve() for f in files}
+    above = {a for f in wanted for a in f.parents}
+    kept = []
+    for item in inputs:
+        path = item.path.resolve()
+        if path in wanted or (
+            (item.spec.defines_projects or item.spec.name in _LOCKS) and path.parent in above
+        ):
+            kept.append(item)
+    return kept
 
 
 def _role_rules(specs: Sequence[str]) -> list[RoleRule]:
@@ -671,8 +705,6 @@ def _link_services(graph: DependencyGraph, subject: str, projects: Sequence[str]
 
 
 def _is_environment(folder: Path) -> bool:
-    from depchain.resolvers.environment import is_environment
-
     return is_environment(folder)
 
 

@@ -34,7 +34,15 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Generator[None, 
 
     before = os.environ.get("DEPCHAIN_CACHE_DIR")
     os.environ["DEPCHAIN_CACHE_DIR"] = str(tmp_path_factory.mktemp("depchain-cache"))
+    # the CLI asks the index by default; a test that wants it says --enrich (and the
+    # index it means: a local server, or PyPI in an online test)
+    enrich_before = os.environ.get("DEPCHAIN_ENRICH")
+    os.environ["DEPCHAIN_ENRICH"] = "0"
     yield
+    if enrich_before is None:
+        os.environ.pop("DEPCHAIN_ENRICH", None)
+    else:
+        os.environ["DEPCHAIN_ENRICH"] = enrich_before
     if before is None:
         os.environ.pop("DEPCHAIN_CACHE_DIR", None)
     else:

@@ -205,7 +205,7 @@ def _outputs(root: Path, tmp: Path, capfd: pytest.CaptureFixture[str]) -> dict[s
         "markdown": ["scan", str(root), "-f", "markdown"],
         "cdx-json": ["sbom", str(root)],
         "cdx-xml": ["sbom", str(root), "-f", "cyclonedx-xml"],
-        "ledger": ["ledger", str(root)],
+        "ledger": ["accept", str(root), "-o", "-"],
     }
     seen: dict[str, str] = {}
     for name, argv in runs.items():
@@ -289,7 +289,11 @@ def test_no_planted_secret_in_the_library_outputs(tmp_path: Path) -> None:
         "table": table.render(result, show_all=True),
         "cdx-json": cyclonedx.render(result),
         "cdx-xml": cyclonedx.render(result, cyclonedx.Format("cyclonedx-xml")),
-        "ledger": ledger.render(result.graph),
+        "ledger": ledger.render(
+            ledger.accept(
+                None, ledger.relationships(result.graph, result.findings, result.subject)
+            ).ledger
+        ),
         "errors": "\n".join(str(e) for e in result.errors),
         "notes": "\n".join(f"{p}: {m}" for p, m in result.notes),
     }

@@ -217,11 +217,15 @@ def test_the_ledger_follows_a_package_across_an_upgrade(tmp_path: Path) -> None:
     result = depchain.scan(tmp_path, enrich=options)
     from depchain.trust import ledger
 
-    written = ledger.build(result.graph)
-    assert list(written["entries"]) == ["pkg:pypi/requests"]
-    owners = written["entries"]["pkg:pypi/requests"]["owner"]
-    assert owners == "Lukasa, graffatcolmingov, nateprewitt"
-    written["entries"]["pkg:pypi/requests"]["owner"] = "Lukasa, nateprewitt"
+    rels = list(ledger.relationships(result.graph, result.findings, result.subject))
+    written = json.loads(ledger.render(ledger.accept(None, rels).ledger))
+    assert [e["to"] for e in written["edges"]] == ["pkg:pypi/requests"]
+    [owned] = written["owners"]
+    assert owned == {
+        "component": "pkg:pypi/requests",
+        "owner": "Lukasa, graffatcolmingov, nateprewitt",
+    }
+    owned["owner"] = "Lukasa, nateprewitt"
     (tmp_path / "depchain-ledger.json").write_text(json.dumps(written))
     (tmp_path / "requirements.txt").write_text("requests==2.32.0\n")  # an upgrade (or not)
     result = depchain.scan(tmp_path, enrich=options)
@@ -342,11 +346,11 @@ def test_the_policy_is_found_above_a_subfolder_and_can_be_named(tmp_path: Path) 
     service = tmp_path / "services" / "api"
     service.mkdir(parents=True)
     (service / "requirements.txt").write_text("requests==2.31.0\n")
-    (tmp_path / "depchain-ledger.json").write_text('{"schema": "depchain-ledger/2", "entries": {}}')
+    (tmp_path / "depchain-ledger.json").write_text('{"schema": "depchain-ledger/3"}')
     result = depchain.scan(service)
     assert result.policy is not None and result.policy.source == "../../depchain.toml"
     assert "DC002" not in {f.id for f in result.findings}
-    assert result.ledger == {"schema": "depchain-ledger/2", "entries": {}}  # beside it
+    assert result.ledger is not None and result.ledger.path == "../../depchain-ledger.json"
     # above the git work tree nothing is looked for
     outside = tmp_path / "services" / "depchain.toml"
     assert not outside.exists()
@@ -480,11 +484,17 @@ def test_the_ledger_key_drops_digests_and_an_old_ledger_is_refused_with_the_fix(
     (tmp_path / "Dockerfile").write_text(
         "FROM bitnami/redis:7@sha256:" + "0" * 64 + "\nFROM ghcr.io/o/img:1\n"
     )
-    keys = sorted(ledger.build(depchain.scan(tmp_path).graph)["entries"])
+    result = depchain.scan(tmp_path)
+    keys = sorted(
+        r.key.values[1]
+        for r in ledger.relationships(result.graph, result.findings, result.subject)
+        if r.key.section == "edges"
+    )
     assert keys == ["pkg:docker/bitnami/redis", "pkg:docker/o/img?repository_url=ghcr.io"]
-    (tmp_path / "depchain-ledger.json").write_text('{"schema": "depchain-ledger/1", "entries": {}}')
-    [error] = depchain.scan(tmp_path).errors
-    assert "depchain-ledger/1" in error.message and "depchain ledger --enrich" in error.message
+    for old in ("depchain-ledger/1", "depchain-ledger/2"):
+        (tmp_path / "depchain-ledger.json").write_text(f'{{"schema": "{old}", "entries": {{}}}}')
+        [error] = depchain.scan(tmp_path).errors
+        assert old in error.message and "depchain accept" in error.message
 
 
 def test_no_dc015_for_the_scanned_project_and_no_false_unused_notes(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import PurePosixPath
 
 from depchain import __version__
@@ -173,11 +175,12 @@ def _vulnerabilities(result: ScanResult, cols: _Columns) -> list[str]:
 
 
 def _project_sections(
-    result: ScanResult, deps: list[Dependency], cols: _Columns
-) -> tuple[list[str], set[tuple[str, str, tuple[str, str, str]]]]:
+    result: ScanResult, deps: list[Dependency], cols: _Columns, shown: set[int]
+) -> Iterator[str]:
     """Each project of the tree (the subject first, then the other runtime projects,
     then examples and tools): its direct runtime dependencies, then the services it and
-    its client libraries reach, then its build and dev dependencies."""
+    its client libraries reach, then its build and dev dependencies. The edges listed
+    are added to ``shown`` (by object identity: ``deps`` outlives it)."""
     graph = result.graph
     projects = [p for p in result.projects if p in graph]
     if result.subject in graph and result.subject not in projects:
@@ -190,8 +193,6 @@ def _project_sections(
             graph.node(p).name.lower(),
         ),
     )
-    shown: set[tuple[str, str, tuple[str, str, str]]] = set()
-    out: list[str] = []
     for project in order:
         node = graph.node(project)
         own = [d for d in deps if d.source == project]
@@ -211,8 +212,8 @@ def _project_sections(
         role = result.projects.get(project, Role.RUNTIME)
         version = getattr(node, "version", None)
         where = sorted(node.evidence)[0].path if node.evidence else "?"
-        out.append("")
-        out.append(
+        yield ""
+        yield (
             _cut(
                 f"PROJECT {node.name}{' ' + version if version else ''} ({role.value}; {where})",
                 cols.width,
@@ -223,23 +224,26 @@ def _project_sections(
             ("services: what it and its client libraries talk to", services),
             ("build/dev: to build, test, lint or document it; not shipped", build),
         ):
-            out.append(
-                _cut(f" {title} ({len({(d.source, d.target) for d in chosen})})", cols.width)
-            )
+            yield _cut(f" {title} ({len({(d.source, d.target) for d in chosen})})", cols.width)
             if not chosen:
                 continue
-            rows: dict[tuple[str, str], list[Dependency]] = {}
-            for dep in chosen:
-                rows.setdefault((dep.source, dep.target), []).append(dep)
-                shown.add((dep.source, dep.target, dep.key))
-            out.append(_header(cols))
-            for pair in sorted(rows, key=lambda p: (graph.node(p[1]).name.lower(), p)):
-                out.append(_row(rows[pair], result, cols, owner=project))
-    return out, shown
+            shown.update(id(d) for d in chosen)
+            yield _header(cols)
+            # rows by name, one per pair (``deps`` is in source, target order)
+            chosen.sort(key=lambda d: (graph.node(d.target).name.lower(), d.source, d.target))
+            for _, row in groupby(chosen, key=lambda d: (d.source, d.target)):
+                yield _row(list(row), result, cols, owner=project)
 
 
 def render(result: ScanResult, show_all: bool = False, width: int = WIDTH) -> str:
     """The table, ``width`` columns wide (80 when the output is not a terminal)."""
+    return "".join(render_lines(result, show_all, width))
+
+
+def render_lines(result: ScanResult, show_all: bool = False, width: int = WIDTH) -> Iterator[str]:
+    """The table's lines, each ending in a newline: written one by one, a table of
+    290k rows never exists as one string (nor as the three copies escaping, redacting
+    and encoding it would make)."""
     cols = _Columns(max(width, WIDTH))
     graph = result.graph
     deps = graph.dependencies()
@@ -264,11 +268,13 @@ def render(result: ScanResult, show_all: bool = False, width: int = WIDTH) -> st
         )
     )
     out.extend(_vulnerabilities(result, cols))
-    sections, shown = _project_sections(result, deps, cols)
-    out.extend(sections)
+    yield from (printable(line) + "\n" for line in out)
+    out.clear()
+    shown: set[int] = set()
+    yield from (printable(line) + "\n" for line in _project_sections(result, deps, cols, shown))
     for kind in DependencyKind:
         of_kind = [d for d in deps if d.kind is kind]
-        rest = [d for d in of_kind if (d.source, d.target, d.key) not in shown]
+        rest = [d for d in of_kind if id(d) not in shown]
         if not rest:
             continue
         out.append("")
@@ -315,4 +321,5 @@ def render(result: ScanResult, show_all: bool = False, width: int = WIDTH) -> st
         f"{len(result.findings)} trust gaps, {len(result.errors)} unreadable inputs"
     )
     out.append("edges: " + ", ".join(f"{k.value} {n}" for k, n in counts.items()))
-    return printable("\n".join(out)) + "\n"
+    for line in out:
+        yield printable(line) + "\n"

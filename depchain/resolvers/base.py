@@ -38,6 +38,8 @@ class ResolveContext:
     texts: dict[Path, str] = field(default_factory=dict, repr=False)
     """Small files already read in this scan (a Dockerfile the roles read, then its
     resolver; a requirements file several others include): each is read once."""
+    read: set[Path] = field(default_factory=set, repr=False)
+    """Every file read through this context (what a result depends on)."""
 
     def display(self, path: Path) -> str:
         """``path`` relative to the scan root, POSIX style; absolute when outside it."""
@@ -50,6 +52,7 @@ class ResolveContext:
         known = self.texts.get(path)
         if known is not None:
             return known
+        self.read.add(path)
         text = fileio.read_text(path, self.display(path), self.max_file_size)
         if len(text) <= _KEPT_TEXT:
             self.texts[path] = text

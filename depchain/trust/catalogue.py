@@ -275,5 +275,15 @@ CATALOGUE: tuple[Gap, ...] = (
             Case("none", Severity.INFO, "one rated none"),
         ),
     ),
+    Gap(
+        "DC025",
+        Severity.MEDIUM,
+        "New trust relationship",
+        "A dependency, or an index it may come from, that the trust ledger does not hold: "
+        "nobody has made this trust explicit yet.",
+        "Review it, then record it with 'depchain accept --why TEXT' and commit the ledger; "
+        "or remove it.",
+        cases=(Case("build", Severity.LOW, "a build, test or development dependency"),),
+    ),
 )
 BY_ID = {gap.id: gap for gap in CATALOGUE}

@@ -6,11 +6,14 @@ and is never explicit."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from depchain.graph import DependencyGraph
 from depchain.model import Component, DependencyKind
 from depchain.trust.policy import Policy
+
+if TYPE_CHECKING:
+    from depchain.trust.ledger import Ledger
 
 
 def pypi_ownership(component: Component) -> tuple[str | None, list[str]]:
@@ -80,7 +83,7 @@ class Tally:
 
 
 def trust_surface(
-    graph: DependencyGraph, policy: Policy | None, ledger: dict[str, Any] | None = None
+    graph: DependencyGraph, policy: Policy | None, ledger: Ledger | None = None
 ) -> dict[str, Any]:
     """Explicit: the policy trusts the owner, or the ledger accepted the component with
     the owner it has now."""

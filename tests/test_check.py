@@ -1,0 +1,186 @@
+"""``depchain check``, the pre-commit hook: silent when everything is accepted, exit 1
+naming file:line, what is new, why and the command that accepts it; only what the
+changed files need is read; an unchanged repository is answered from the stamp."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from depchain import hook
+from depchain.entry import main
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "project"
+    (root / ".git").mkdir(parents=True)
+    (root / "requirements.txt").write_text("requests==2.32.3\n")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("DEPCHAIN_CACHE_DIR", str(tmp_path / "cache"))
+    return root
+
+
+def _age(*paths: Path) -> None:
+    """Back-date files and folders past the stamp's racy window."""
+    old = time.time() - 60
+    for p in paths:
+        os.utime(p, (old, old))
+
+
+def test_without_a_ledger_it_says_how_to_make_one_and_judges_by_the_policy(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check"]) == 0
+    err = capsys.readouterr().err
+    assert "no trust ledger" in err and "depchain accept" in err
+    # the policy's threshold (high by default): an unpinned requirement passes ...
+    (repo / "requirements.txt").write_text("requests==2.32.3\nflask>=3\n")
+    assert main(["check", "requirements.txt"]) == 0
+    # ... unless the policy asks for more
+    (repo / "depchain.toml").write_text('fail-on = "medium"\n')
+    assert main(["check", "requirements.txt"]) == 1
+    assert "requirements.txt:2: flask >=3 is not pinned" in capsys.readouterr().err
+
+
+def test_accepted_is_silent_new_fails_at_its_line_with_the_accept_command(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["accept"]) == 0
+    capsys.readouterr()
+    assert main(["check"]) == 0
+    assert main(["check", "requirements.txt"]) == 0
+    assert capsys.readouterr() == ("", "")  # nothing at all
+
+    (repo / "requirements.txt").write_text("requests==2.32.3\nflask>=3\n")
+    assert main(["check", "requirements.txt"]) == 1
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert lines[0] == (
+        "requirements.txt:2: new dynamic dependency on flask (>=3) is not in the trust "
+        "ledger [DC025 medium: New trust relationship]"
+    )
+    assert any(line.startswith("requirements.txt:2: flask >=3 is not pinned") for line in lines)
+    assert "  or accept it: depchain accept --why '<your reason>'" in lines
+    assert "why:" in err and "fix:" in err
+    assert main(["check"]) == 1  # the whole repository says the same
+
+    assert main(["accept", "--why", "web front end"]) == 0
+    capsys.readouterr()
+    assert main(["check", "requirements.txt"]) == 0
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_build_time_dependency_is_new_too_and_several_files_at_once(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "requirements-dev.txt").write_text("pytest==8.3.3\n")
+    assert main(["accept"]) == 0
+    (repo / "requirements.txt").write_text("requests==2.32.3\nattrs==24.2.0\n")
+    (repo / "requirements-dev.txt").write_text("pytest==8.3.3\nruff==0.6.9\n")
+    assert main(["check", "requirements.txt", "requirements-dev.txt"]) == 1
+    err = capsys.readouterr().err
+    assert "requirements.txt:2: new dynamic dependency on attrs" in err
+    assert "requirements-dev.txt:2: new build dependency on ruff" in err
+    assert "[DC025 low: New trust relationship]" in err  # build-time: low, still failing
+    # --fail-on raises the bar: a new pinned runtime dependency is medium
+    assert main(["check", "--fail-on", "high", "requirements.txt"]) == 0
+
+
+def test_only_what_the_changed_files_need_is_read(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "docker-compose.yml").write_text("services:\n  db:\n    image: postgres:16\n")
+    assert main(["accept"]) == 0
+    (repo / "docker-compose.yml").write_text("services: [unclosed\n")  # broken, unrelated
+    capsys.readouterr()
+    assert main(["check", "requirements.txt"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["check"]) == 3  # the whole repository reads it, and says so
+    assert "docker-compose.yml" in capsys.readouterr().err
+
+
+def test_a_lock_beside_the_project_pins_what_the_changed_manifest_asks(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "requirements.txt").unlink()
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1.0"\ndependencies = ["six>=1"]\n'
+    )
+    (repo / "uv.lock").write_text(
+        'version = 1\nrequires-python = ">=3.10"\n\n[[package]]\nname = "app"\n'
+        'version = "1.0"\nsource = { editable = "." }\ndependencies = [{ name = "six" }]\n\n'
+        '[[package]]\nname = "six"\nversion = "1.16.0"\n'
+        'source = { registry = "https://pypi.org/simple" }\n'
+    )
+    assert main(["accept"]) == 0
+    capsys.readouterr()
+    with (repo / "pyproject.toml").open("a") as f:
+        f.write("# touched\n")
+    assert main(["check", "pyproject.toml"]) == 0  # the lock is read: six stays pinned
+    assert capsys.readouterr().err == ""
+
+
+def test_an_unchanged_repository_is_answered_from_the_stamp(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["accept"]) == 0
+    _age(repo / "requirements.txt", repo / "depchain-ledger.json", repo)
+    assert main(["check"]) == 0  # a pass: the stamp is written
+
+    def no_scan(*args: object, **kwargs: object) -> object:
+        raise AssertionError("scanned although nothing changed")
+
+    import depchain.check
+
+    monkeypatch.setattr(depchain.check, "check", no_scan)
+    assert main(["check"]) == 0
+    # a changed file, or a file added to a folder, and the check runs again
+    (repo / "requirements.txt").write_text("requests==2.32.3\nflask>=3\n")
+    with pytest.raises(AssertionError, match="scanned"):
+        hook.main([])
+    (repo / "requirements.txt").write_text("requests==2.32.3\n")
+    _age(repo / "requirements.txt")
+    monkeypatch.undo()
+    monkeypatch.chdir(repo)
+    assert main(["check"]) == 0
+    monkeypatch.setattr(depchain.check, "check", no_scan)
+    assert main(["check"]) == 0
+    (repo / "sub").mkdir()
+    (repo / "sub" / "requirements.txt").write_text("flask>=3\n")
+    with pytest.raises(AssertionError, match="scanned"):
+        hook.main([])
+    # and a stamp that is not one is no pass
+    monkeypatch.undo()
+    monkeypatch.chdir(repo)
+    stamp = next((repo.parent / "cache" / "check").glob("*.json"))
+    stamp.write_text(json.dumps({"schema": 1, "key": "x", "written": 0, "watched": []}))
+    assert main(["check"]) == 1  # sub/requirements.txt: flask is new
+
+
+def test_usage_errors_and_help_never_crash(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--help"]) == 0
+    assert "trust ledger" in capsys.readouterr().out
+    assert main(["check", "--fail-on", "nonsense"]) == 2
+
+
+def test_the_hook_imports_nothing_heavy_when_nothing_changed(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    assert main(["accept"]) == 0
+    _age(repo / "requirements.txt", repo / "depchain-ledger.json", repo)
+    assert main(["check"]) == 0
+    probe = (
+        "import sys; from depchain.entry import main; code = main(['check']); "
+        "heavy = sorted(m for m in ('typer', 'networkx', 'depchain.scanner', 'packaging', "
+        "'rich', 'pydantic', 'yaml') if m in sys.modules); print(code, heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, env=os.environ
+    )
+    assert out.stdout.strip() == "0 []", out.stderr
