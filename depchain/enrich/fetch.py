@@ -185,6 +185,13 @@ def _port(parts: Any) -> int:
     return 443 if parts.scheme.lower() == "https" else 80
 
 
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
 def _address_class(host: str) -> str | None:
     """What makes ``host`` a place no index may send depchain: a loopback, link-local,
     private, reserved or cloud-metadata address (or name); None for anything else."""
@@ -222,8 +229,11 @@ def _address_class(host: str) -> str | None:
 class _Exchange:
     """One request's deadline and the sockets it reads from, shut down when it passes."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, reach: Reach | None = None) -> None:
         self.deadline = deadline
+        self.reach = reach
+        """Where the request may go: a name that resolves to a private address is
+        refused unless it is the index's own host (or the index is on loopback)."""
         self.expired = False
         self.done = False
         self._sockets: list[socket.socket] = []
@@ -309,6 +319,39 @@ _current = threading.local()
 """The exchange of the request this thread is making (read by the connection hooks)."""
 
 
+def resolve(host: str, port: int, exchange: _Exchange, *, check: bool = True) -> str:
+    """The address to connect to for ``host``, looked up within the exchange's deadline
+    (the system's resolver takes no timeout: it runs in a thread left behind when the
+    deadline passes). Raises OSError when it does not answer in time, and when a host
+    other than the index's own resolves to a loopback, link-local, private or metadata
+    address (a name pointing there is the same request as the address)."""
+    answer: list[Any] = []
+
+    def lookup() -> None:
+        try:
+            answer.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            answer.append(exc)
+
+    worker = threading.Thread(target=lookup, name="depchain-dns", daemon=True)
+    worker.start()
+    worker.join(max(0.0, exchange.deadline - time.monotonic()))
+    if not answer:
+        raise TimeoutError("timed out: the host name was not resolved in time")
+    found = answer[0]
+    if isinstance(found, OSError):
+        raise found
+    if not found:
+        raise OSError("the host name resolves to no address")
+    address = str(found[0][4][0])
+    reach = exchange.reach
+    if check and reach is not None and not reach.on_loopback and _host(host) != reach.host:
+        kind = _address_class(address)
+        if kind is not None:
+            raise OSError(f"refused: the host name resolves to {kind}")
+    return address
+
+
 def _attach_current(sock: socket.socket | None) -> None:
     exchange: _Exchange | None = getattr(_current, "exchange", None)
     if exchange is not None:
@@ -362,8 +405,17 @@ def _adapter_class() -> type[Any]:
 
     class _Hooked:
         sock: Any
+        port: int
+        _dns_host: str
 
         def _new_conn(self) -> Any:
+            exchange: _Exchange | None = getattr(_current, "exchange", None)
+            name = getattr(self, "_dns_host", "")
+            if exchange is not None and name and _literal(name) is None:
+                # looked up within the deadline; TLS still checks the name itself. A
+                # proxy's own address is the user's choice, wherever it is.
+                proxied = bool(getattr(self, "_tunnel_host", None) or getattr(self, "proxy", None))
+                self._dns_host = resolve(name, self.port, exchange, check=not proxied)
             made = super()._new_conn()  # type: ignore[misc]
             _attach_current(made if isinstance(made, socket.socket) else None)
             return made
@@ -507,7 +559,7 @@ class Fetcher:
         URL, or an Answer to return as it is, or a failure worth another try."""
         import requests
 
-        exchange = _Exchange(deadline)
+        exchange = _Exchange(deadline, self.reach)
         self._watchdog.watch(exchange)
         _current.exchange = exchange
         try:

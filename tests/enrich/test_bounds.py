@@ -357,3 +357,77 @@ def test_no_secret_of_the_index_url_in_any_message_or_the_cache(tmp_path: Path) 
     assert "six" not in {r[1] for r in _rows(cache) if r[3] == "release"}  # echoed the token
     for row in _rows(cache):
         assert row[0] == f"http://***@127.0.0.1:{index.port}/simple?token=***"
+
+
+# -- host names ---------------------------------------------------------------------------
+
+
+def _resolver(table: dict[str, str], slow: set[str]) -> object:
+    """A getaddrinfo that answers ``table`` at once and never answers ``slow`` names."""
+    import socket
+    import time
+
+    def getaddrinfo(host: str, port: object, *args: object, **kwargs: object) -> list[object]:
+        if host in slow:
+            time.sleep(30)  # a resolver that does not answer (it runs in a left thread)
+        address = table.get(host, host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(str(port))))]
+
+    return getaddrinfo
+
+
+def test_a_host_name_is_looked_up_within_the_request_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    monkeypatch.setattr(
+        socket, "getaddrinfo", _resolver({"index.test": "127.0.0.1"}, {"slow.test"})
+    )
+    with local_index() as index:
+        index.route("/simple/six/", answer(200, SIX_PAGE, SIMPLE_JSON))
+        port = index.url.rpartition(":")[2]
+        # a name that resolves at once is asked at the address it resolves to
+        got = enrich(
+            [("six", "1.16.0")],
+            index_url=f"http://index.test:{port}/simple",
+            cache_dir=tmp_path / "a",
+            request_timeout=5,
+            backoff=0,
+        )
+        assert got[("six", "1.16.0")].release_found is True
+        # a resolver that never answers holds the request no longer than its deadline
+        got, took = timed(
+            lambda: enrich(
+                [("six", "1.16.0")],
+                index_url=f"http://slow.test:{port}/simple",
+                cache_dir=tmp_path / "b",
+                request_timeout=1.5,
+                backoff=0,
+            )
+        )
+    assert took < 3.5, took
+    [error] = got[("six", "1.16.0")].errors
+    assert "within 1.5 s" in error and "slow.test" in error
+    assert _rows(tmp_path / "b") == []
+
+
+def test_a_name_that_resolves_to_an_internal_address_is_refused_unless_it_is_the_index(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+    import time
+
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        _resolver({"files.pythonhosted.org": "169.254.169.254", "pypi.org": "10.0.0.5"}, set()),
+    )
+    exchange = fetch._Exchange(time.monotonic() + 5, Reach("https://pypi.org/simple"))
+    with pytest.raises(OSError, match="resolves to a link-local address"):
+        fetch.resolve("files.pythonhosted.org", 443, exchange)
+    assert fetch.resolve("pypi.org", 443, exchange) == "10.0.0.5"  # the index's own host
+    # through a proxy the connection is to the proxy, the user's choice
+    assert fetch.resolve("files.pythonhosted.org", 443, exchange, check=False) == (
+        "169.254.169.254"
+    )
