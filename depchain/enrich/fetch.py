@@ -319,12 +319,12 @@ _current = threading.local()
 """The exchange of the request this thread is making (read by the connection hooks)."""
 
 
-def resolve(host: str, port: int, exchange: _Exchange, *, check: bool = True) -> str:
-    """The address to connect to for ``host``, looked up within the exchange's deadline
-    (the system's resolver takes no timeout: it runs in a thread left behind when the
-    deadline passes). Raises OSError when it does not answer in time, and when a host
-    other than the index's own resolves to a loopback, link-local, private or metadata
-    address (a name pointing there is the same request as the address)."""
+def resolve(host: str, port: int, exchange: _Exchange, *, check: bool = True) -> list[str]:
+    """The addresses to try for ``host``, in the resolver's order, looked up within the
+    exchange's deadline (the system's resolver takes no timeout: it runs in a thread left
+    behind when the deadline passes). Raises OSError when it does not answer in time, and
+    when a host other than the index's own resolves to a loopback, link-local, private or
+    metadata address (a name pointing there is the same request as the address)."""
     answer: list[Any] = []
 
     def lookup() -> None:
@@ -341,15 +341,16 @@ def resolve(host: str, port: int, exchange: _Exchange, *, check: bool = True) ->
     found = answer[0]
     if isinstance(found, OSError):
         raise found
-    if not found:
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+    if not addresses:
         raise OSError("the host name resolves to no address")
-    address = str(found[0][4][0])
     reach = exchange.reach
     if check and reach is not None and not reach.on_loopback and _host(host) != reach.host:
-        kind = _address_class(address)
-        if kind is not None:
-            raise OSError(f"refused: the host name resolves to {kind}")
-    return address
+        for address in addresses:
+            kind = _address_class(address)
+            if kind is not None:
+                raise OSError(f"refused: the host name resolves to {kind}")
+    return addresses
 
 
 def _attach_current(sock: socket.socket | None) -> None:
@@ -415,8 +416,23 @@ def _adapter_class() -> type[Any]:
                 # looked up within the deadline; TLS still checks the name itself. A
                 # proxy's own address is the user's choice, wherever it is.
                 proxied = bool(getattr(self, "_tunnel_host", None) or getattr(self, "proxy", None))
-                self._dns_host = resolve(name, self.port, exchange, check=not proxied)
-            made = super()._new_conn()  # type: ignore[misc]
+                addresses = resolve(name, self.port, exchange, check=not proxied)
+                failure: Exception | None = None
+                try:
+                    for address in addresses:  # as the socket module would: each in turn
+                        self._dns_host = address
+                        try:
+                            made = super()._new_conn()  # type: ignore[misc]
+                            break
+                        except Exception as exc:  # the next address
+                            failure = exc
+                    else:
+                        assert failure is not None
+                        raise failure
+                finally:
+                    self._dns_host = name  # a reconnection looks the name up again
+            else:
+                made = super()._new_conn()  # type: ignore[misc]
             _attach_current(made if isinstance(made, socket.socket) else None)
             return made
 

@@ -426,8 +426,8 @@ def test_a_name_that_resolves_to_an_internal_address_is_refused_unless_it_is_the
     exchange = fetch._Exchange(time.monotonic() + 5, Reach("https://pypi.org/simple"))
     with pytest.raises(OSError, match="resolves to a link-local address"):
         fetch.resolve("files.pythonhosted.org", 443, exchange)
-    assert fetch.resolve("pypi.org", 443, exchange) == "10.0.0.5"  # the index's own host
+    assert fetch.resolve("pypi.org", 443, exchange) == ["10.0.0.5"]  # the index's own host
     # through a proxy the connection is to the proxy, the user's choice
-    assert fetch.resolve("files.pythonhosted.org", 443, exchange, check=False) == (
+    assert fetch.resolve("files.pythonhosted.org", 443, exchange, check=False) == [
         "169.254.169.254"
-    )
+    ]
