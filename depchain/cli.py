@@ -167,7 +167,8 @@ MaxSizeOpt = Annotated[
 ]
 
 
-def _progress() -> object:
+def _progress(what: str = "") -> object:
+    """A progress line on a terminal (nothing when stderr is not one)."""
     if not sys.stderr.isatty():
         return None
 
@@ -175,7 +176,7 @@ def _progress() -> object:
         if total < 10:
             return
         end = "\n" if done == total else ""
-        sys.stderr.write(f"\r\x1b[2K[{done}/{total}] {path[:60]}{end}")
+        sys.stderr.write(f"\r\x1b[2K{what}[{done}/{total}] {path[:60]}{end}")
         sys.stderr.flush()
 
     return show
@@ -203,7 +204,11 @@ def _enrich_options(
         return None
     cache = cache_dir or os.environ.get("DEPCHAIN_CACHE_DIR") or None
     return EnrichOptions(
-        offline=offline, index_url=index_url, cache_dir=cache, timeout=index_timeout
+        offline=offline,
+        index_url=index_url,
+        cache_dir=cache,
+        timeout=index_timeout,
+        progress=_progress("package index ") if not offline else None,  # type: ignore[arg-type]
     )
 
 

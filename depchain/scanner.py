@@ -49,6 +49,8 @@ class EnrichOptions:
     timeout: float = 60.0
     """Seconds for all index requests of a scan (``--index-timeout``); each request has
     at most 15 s of it. What is not answered by then is unknown, with a note."""
+    progress: Callable[[int, int, str], None] | None = None
+    """Called as ``progress(done, total, project)`` as the index answers."""
 
 
 @dataclass(frozen=True)
@@ -600,6 +602,7 @@ def _enrich(
         offline=options.offline,
         session=options.session,
         timeout=options.timeout,
+        progress=options.progress,
     )
     for component in components:
         found = facts.get((component.name, component.version))

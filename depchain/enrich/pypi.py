@@ -222,6 +222,7 @@ def enrich(
     session: requests.Session | None = None,
     ttl: float = DEFAULT_TTL,
     backoff: float = 0.5,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[Key, Enrichment]:
     """Ownership, release files and attestation publishers for each (name, version).
 
@@ -237,6 +238,7 @@ def enrich(
     ``retries``: tries per request; ``workers``: requests at once; ``ttl``: seconds a
     cached answer stays fresh; ``backoff``: first retry delay in seconds (doubled each
     time; 0 for none). ``session``: a requests Session to use (for tests and proxies).
+    ``progress``: called as ``progress(done, total, project)`` as answers come in.
 
     Returns one :class:`Enrichment` per distinct key given; prints nothing; raises
     nothing for index or cache failures (they are in each Enrichment's ``errors``)."""
@@ -256,6 +258,7 @@ def enrich(
         notes.append(f"{exc}; answers are not cached")
     try:
         run = _Run(choice, cache, offline, ttl, notes)
+        run.progress = progress
         run.lookup(keys)
         if not offline and run.needs_network():
             limits = Limits(scan=timeout, request=request_timeout)
@@ -342,6 +345,7 @@ class _Run:
         self.namespace = choice.api or choice.display
         """What the cache's entries are kept under: the API base, or the index URL."""
         self.offline, self.ttl, self.notes = offline, ttl, notes
+        self.progress: Callable[[int, int, str], None] | None = None
         self.reach = Reach(choice.url)
         self.projects: dict[str, _Project] = {}
         self.unwritten: list[_Row] = []
@@ -491,8 +495,14 @@ class _Run:
                     future.add_done_callback(finished.put)
                 else:
                     self._submit_provenance(pool, get, record, provenance, finished)
+            answered = 0
             while projects or provenance:
                 done = finished.get()  # one at a time, in the order they finish
+                answered += 1
+                if self.progress is not None:
+                    owner = projects[done] if done in projects else provenance[done][0]
+                    left = len(projects) + len(provenance) - 1
+                    self.progress(answered, answered + left, owner.name)
                 if done in projects:
                     record = projects.pop(done)
                     self._took_project(record, done.result())

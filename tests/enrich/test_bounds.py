@@ -431,3 +431,20 @@ def test_a_name_that_resolves_to_an_internal_address_is_refused_unless_it_is_the
     assert fetch.resolve("files.pythonhosted.org", 443, exchange, check=False) == [
         "169.254.169.254"
     ]
+
+
+def test_progress_is_told_each_answer_and_ends_at_its_total(tmp_path: Path) -> None:
+    seen: list[tuple[int, int, str]] = []
+    with local_index() as index:
+        index.route("/simple/six/", answer(200, SIX_PAGE, SIMPLE_JSON))
+        index.route("/simple/gone/", answer(404, b"", "text/plain"))
+        enrich(
+            [("six", "1.16.0"), ("gone", "1.0")],
+            index_url=f"{index.url}/simple",
+            cache_dir=tmp_path,
+            backoff=0,
+            progress=lambda done, total, name: seen.append((done, total, name)),
+        )
+    assert [done for done, _, _ in seen] == list(range(1, len(seen) + 1))
+    assert seen[-1][0] == seen[-1][1] >= 2
+    assert {name for _, _, name in seen} == {"six", "gone"}
