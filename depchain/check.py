@@ -70,6 +70,11 @@ class Checked:
     errors: list[InputError] = field(default_factory=list)
 
 
+WHOLE = frozenset({trust_ledger.LEDGER, "depchain.toml"})
+"""Files whose change is checked against the whole repository: the ledger (an entry
+removed by hand) and the policy."""
+
+
 def _has_cache(options: EnrichOptions) -> bool:
     from depchain.enrich.cache import FILENAME, cache_dir
 
@@ -89,7 +94,7 @@ def check(
     new relationship fails; a build-time one is low) and the policy's ``fail-on`` (else
     ``high``) without one."""
     only = None
-    if files is not None:
+    if files is not None and not any(f.name in WHOLE for f in files):
         only = [f if f.is_absolute() else root / f for f in files]
         only = [f for f in only if f.is_file()]  # a deleted file says nothing new
     if enrich is not None and enrich.offline and not _has_cache(enrich):

@@ -148,7 +148,7 @@ def _key(root: Path, args: argparse.Namespace, files: Sequence[Path]) -> str:
 def _policy_files(root: Path) -> list[Path]:
     """Files whose appearance changes the check though no scan reads them: the policy and
     the ledger in the root and the folders above it, up to the work tree's top."""
-    names = ("depchain.toml", ".depchain.toml", "pyproject.toml", "depchain-ledger.json")
+    names = ("depchain.toml", "pyproject.toml", "depchain-ledger.json")
     found = []
     for folder in (root, *root.parents):
         found += [folder / n for n in names]

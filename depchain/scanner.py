@@ -332,6 +332,9 @@ def _needed_by(inputs: list[Input], files: Iterable[Path]) -> list[Input]:
     projects they belong to (in their folder or above: a workspace's lock is at its
     top)."""
     wanted = {f.resolve() for f in files}
+    wanted &= {i.path.resolve() for i in inputs}
+    if not wanted:
+        return []  # nothing depchain reads changed (a README, some other YAML)
     above = {a for f in wanted for a in f.parents}
     kept = []
     for item in inputs:

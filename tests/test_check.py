@@ -184,3 +184,23 @@ def test_the_hook_imports_nothing_heavy_when_nothing_changed(repo: Path) -> None
         [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, env=os.environ
     )
     assert out.stdout.strip() == "0 []", out.stderr
+
+
+def test_a_file_depchain_does_not_read_checks_nothing_and_the_ledger_checks_everything(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "1"\n')
+    assert main(["accept"]) == 0
+    (repo / "requirements.txt").write_text("requests==2.32.3\nflask>=3\n")  # not staged
+    (repo / "mkdocs.yml").write_text("site_name: x\n")
+    capsys.readouterr()
+    assert main(["check", "mkdocs.yml"]) == 0  # no input of depchain's changed
+    assert capsys.readouterr().err == ""
+    # an entry removed from the ledger by hand: the whole repository is compared again
+    ledger = json.loads((repo / "depchain-ledger.json").read_text())
+    ledger["edges"] = []
+    (repo / "depchain-ledger.json").write_text(json.dumps(ledger))
+    assert main(["check", "depchain-ledger.json"]) == 1
+    err = capsys.readouterr().err
+    assert "requirements.txt:1: new dynamic dependency on requests" in err
+    assert "requirements.txt:2: new dynamic dependency on flask" in err
