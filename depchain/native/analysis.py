@@ -17,13 +17,16 @@ cargo-auditable and Go build info inside a binary, and PEP 770 SBOMs in
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from depchain.ids import purl
 from depchain.model import (
+    MAX_EVIDENCE,
     Component,
     ComponentType,
     Dependency,
@@ -33,12 +36,16 @@ from depchain.model import (
     InputError,
     Scope,
     merge_component,
+    sort_key,
 )
 from depchain.native import buildinfo
-from depchain.native.distribution import DistError, Distribution, FileSource
-from depchain.native.elf import BinaryFormat, ElfError, ElfInfo, read_elf, sniff
+from depchain.native.distribution import DistError, Distribution, FileSource, RecordEntry
+from depchain.native.elf import BinaryFormat, ElfInfo, Reading, read_binary
 from depchain.native.loader import SystemLoader, search_paths
 from depchain.native.ospkg import OsPackage, PackageDatabases
+
+if TYPE_CHECKING:
+    from depchain.native.cache import NativeCache
 
 _SHARED = re.compile(r"\.(so(\.\d+)*|pyd|dylib)$")
 _SCRIPTS = re.compile(r"(^|/)(\.\./)*bin/[^/]+$|\.data/scripts/[^/]+$")
@@ -57,18 +64,50 @@ class NativeOutput:
 
     components: dict[str, Component] = field(default_factory=dict)
     dependencies: list[Dependency] = field(default_factory=list)
+    """Appended to, never reordered (:meth:`edge` keeps positions in it)."""
     errors: list[InputError] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
+    _edges: dict[tuple[str, str, DependencyKind, str], int] = field(
+        default_factory=dict, repr=False
+    )
+    _more: dict[int, list[Evidence]] = field(default_factory=dict, repr=False)
+    _added: set[Component] = field(default_factory=set, repr=False)
 
     def add(self, component: Component) -> str:
+        # the same component again (the OS package of libc, for each object that needs
+        # it) changes nothing: merging is idempotent, and the merge is not free
+        if component in self._added:
+            return component.id
+        self._added.add(component)
         return merge_component(self.components, component).id
 
     def edge(
         self, source: str, target: str, kind: DependencyKind, mechanism: str, evidence: Evidence
     ) -> None:
+        """A required edge, seen at ``evidence``. The same edge seen again (every shared
+        object of a distribution needs libc) is one edge with the evidence of each time:
+        see :meth:`finished`."""
+        key = (source, target, kind, mechanism)
+        at = self._edges.get(key)
+        if at is not None:
+            self._more.setdefault(at, []).append(evidence)
+            return
+        self._edges[key] = len(self.dependencies)
         self.dependencies.append(
             Dependency(source, target, kind, Scope.REQUIRED, mechanism, evidence=(evidence,))
         )
+
+    def finished(self) -> tuple[Dependency, ...]:
+        """The dependencies, an edge made several times by :meth:`edge` once, with the
+        evidence the graph would give it by merging them one by one
+        (:meth:`Dependency.merged`: the sorted union, its first :data:`MAX_EVIDENCE`),
+        sorted once instead of at every merge."""
+        deps = list(self.dependencies)
+        for at, more in self._more.items():
+            dep = deps[at]
+            union = sorted(dict.fromkeys((*dep.evidence, *more)), key=sort_key)
+            deps[at] = replace(dep, evidence=tuple(union[:MAX_EVIDENCE]))
+        return tuple(deps)
 
 
 @dataclass
@@ -77,7 +116,13 @@ class NativeContext:
     packages: PackageDatabases
     file_owners: dict[str, tuple[Distribution, str]] = field(default_factory=dict)
     """Every RECORD path of every distribution in this install root → (dist, id)."""
+    cache: NativeCache | None = None
+    """What earlier scans read from files that have not changed since (None: none)."""
     _owner_cache: dict[str, OsPackage | None] = field(default_factory=dict)
+    _found: dict[tuple[str, str, int, tuple[str | None, ...]], Path | None] = field(
+        default_factory=dict
+    )
+    """The system library each (DT_NEEDED, machine, class, search folders) found."""
     _db_noted: bool = False
 
     def owner(self, path: Path) -> OsPackage | None:
@@ -88,12 +133,19 @@ class NativeContext:
 
 
 def _in_libs_folder(path: str) -> bool:
+    if ".libs/" not in path:  # most paths: no regular expression, no dirname
+        return False
     parent = posixpath.dirname(path)
     return parent.endswith(".libs") and "/" not in parent and bool(_SHARED.search(path))
 
 
 def is_binary_candidate(path: str) -> bool:
     """Files whose links matter: shared objects, and executables installed as scripts."""
+    # each path the expressions match holds one of these: most paths need no search
+    if not (
+        ".so" in path or "bin/" in path or "scripts/" in path or ".pyd" in path or ".dylib" in path
+    ):
+        return False
     return bool(_SHARED.search(path) or _SCRIPTS.search(path))
 
 
@@ -106,12 +158,30 @@ def analyse(
 ) -> None:
     """Add the native dependencies of one distribution to ``out``."""
     record = dist.files()
+    folders: dict[str, bool] = {}
+    entries: dict[str, list[RecordEntry]] | None = None
+
+    def bundled(path: str) -> Component:
+        nonlocal entries
+        if entries is None:  # the record by path, once a distribution bundles anything
+            entries = {}
+            for entry in dist.record:
+                entries.setdefault(entry.path, []).append(entry)
+        hashes = (e.hash for e in entries.get(path, ()))
+        return _bundled_component(path, dist, files, tuple(h for h in hashes if h is not None))
+
+    # every path either test below takes holds one of these (most paths: none)
+    some = [
+        p
+        for p in record
+        if ".so" in p or "bin/" in p or "scripts/" in p or ".pyd" in p or ".dylib" in p
+    ]
     queue: list[tuple[str, str]] = [
-        (p, dist_id) for p in sorted(record) if is_binary_candidate(p) and files.exists(p)
+        (p, dist_id) for p in sorted(filter(is_binary_candidate, some)) if files.exists(p)
     ]
     # everything in auditwheel's <name>.libs/ is carried inside, needed or not
-    for path in sorted(p for p in record if _in_libs_folder(p) and files.exists(p)):
-        lib_id = out.add(_bundled_component(path, dist, files))
+    for path in sorted(p for p in some if _in_libs_folder(p) and files.exists(p)):
+        lib_id = out.add(bundled(path))
         out.edge(
             dist_id,
             lib_id,
@@ -126,18 +196,18 @@ def analyse(
         if path in seen:
             continue
         seen.add(path)
-        info = _read(files, path, out)
+        info = _read(files, path, out, ctx.cache)
         if info is None:
             continue
         evidence = Evidence(files.display(path), None, "elf")
         _linked_metadata(info, dist_id, evidence, out)
         origin = posixpath.dirname(path)
         for needed in info.needed:
-            bundled = _in_distribution(needed, info, origin, record, files, out, evidence)
-            if bundled is not None:
-                lib_id = out.add(_bundled_component(bundled, dist, files))
+            inside = _in_distribution(needed, info, origin, record, files, out, evidence, folders)
+            if inside is not None:
+                lib_id = out.add(bundled(inside))
                 out.edge(dist_id, lib_id, DependencyKind.STATIC, "bundled", evidence)
-                queue.append((bundled, lib_id))
+                queue.append((inside, lib_id))
                 continue
             elsewhere = _in_other_distribution(needed, info, origin, record, ctx)
             if elsewhere is not None:
@@ -149,34 +219,47 @@ def analyse(
         _pep770(sbom, dist, dist_id, files, out)
 
 
-def _read(files: FileSource, path: str, out: NativeOutput) -> ElfInfo | None:
+def _read(
+    files: FileSource, path: str, out: NativeOutput, cache: NativeCache | None = None
+) -> ElfInfo | None:
     display = files.display(path)
     try:
-        with files.open(path) as handle:
-            kind = sniff(handle.read(4))
-            if kind is BinaryFormat.MACHO or kind is BinaryFormat.PE:
-                out.notes.append(
-                    (
-                        display,
-                        f"{kind.value} binary: recognised, not analysed (depchain analyses ELF)",
-                    )
-                )
-                return None
-            if kind is not BinaryFormat.ELF:
-                if _SHARED.search(path) and ".so" in path:
-                    out.errors.append(
-                        InputError(display, "named like a shared object but not an ELF file")
-                    )
-                return None
-            return read_elf(handle)
-    except ElfError as exc:
-        out.errors.append(InputError(display, str(exc)))
+        reading = _reading(files, path, cache)
     except (OSError, DistError) as exc:
         message = getattr(exc, "strerror", None) or str(exc)
         if "loop" in str(message).lower() or getattr(exc, "errno", None) == 40:
             message = "symbolic link loop"
         out.errors.append(InputError(display, f"cannot read: {message}"))
-    return None
+        return None
+    kind = reading.format
+    if kind is BinaryFormat.MACHO or kind is BinaryFormat.PE:
+        out.notes.append(
+            (display, f"{kind.value} binary: recognised, not analysed (depchain analyses ELF)")
+        )
+        return None
+    if kind is not BinaryFormat.ELF:
+        if _SHARED.search(path) and ".so" in path:
+            out.errors.append(InputError(display, "named like a shared object but not an ELF file"))
+        return None
+    if reading.error is not None:
+        out.errors.append(InputError(display, reading.error))
+    return reading.info
+
+
+def _reading(files: FileSource, path: str, cache: NativeCache | None) -> Reading:
+    """What the file's bytes say: from the cache when the file on disk is unchanged,
+    else read (and stored, with the ``stat`` of the very file read)."""
+    real = files.real_path(path) if cache is not None else None
+    key = os.path.abspath(real) if real is not None else None
+    if cache is not None and key is not None:
+        known = cache.reading(key)
+        if known is not None:
+            return known
+    with files.open(path) as handle:
+        reading = read_binary(handle)
+        if cache is not None and key is not None:
+            cache.store(key, os.fstat(handle.fileno()), reading)
+    return reading
 
 
 def _in_distribution(
@@ -187,8 +270,10 @@ def _in_distribution(
     files: FileSource,
     out: NativeOutput,
     evidence: Evidence,
+    folders: dict[str, bool] | None = None,
 ) -> str | None:
-    """The distribution's own file that satisfies ``needed`` through RPATH/RUNPATH."""
+    """The distribution's own file that satisfies ``needed`` through RPATH/RUNPATH
+    (``folders``: which folders exist, as found so far for this distribution)."""
     for folder in search_paths(info.rpath, info.runpath, origin or "."):
         if folder.startswith("/"):
             continue  # an absolute folder: the system's, looked at later
@@ -199,18 +284,25 @@ def _in_distribution(
         if (
             not folder.startswith("/")
             and not folder.startswith("../")
-            and not _folder_exists(files, folder, record)
+            and not _folder_exists(files, folder, record, folders)
         ):
             out.notes.append((evidence.path, f"RPATH/RUNPATH folder {folder} does not exist"))
     return None
 
 
-def _folder_exists(files: FileSource, folder: str, record: set[str]) -> bool:
+def _folder_exists(
+    files: FileSource, folder: str, record: set[str], known: dict[str, bool] | None = None
+) -> bool:
+    if known is not None and folder in known:
+        return known[folder]
     prefix = folder.rstrip("/") + "/"
-    if any(p.startswith(prefix) for p in record):
-        return True
-    real = files.real_path(folder)
-    return real is not None and real.is_dir()
+    exists = any(p.startswith(prefix) for p in record)
+    if not exists:
+        real = files.real_path(folder)
+        exists = real is not None and real.is_dir()
+    if known is not None:
+        known[folder] = exists
+    return exists
 
 
 def _in_other_distribution(
@@ -234,18 +326,19 @@ def _system_library(
     ctx: NativeContext,
     out: NativeOutput,
 ) -> str:
-    found: Path | None = None
+    folders: list[str | None] = []
     for folder in search_paths(info.rpath, info.runpath, origin or "."):
         if folder.startswith("/"):
-            candidate = Path(folder) / needed
+            folders.append(folder)
         else:  # relative to the install root, but outside every distribution
             base = files.real_path(folder)
-            candidate = base / needed if base is not None else Path("/nonexistent")
-        if candidate.is_file():
-            found = candidate
-            break
-    if found is None:
-        found = ctx.loader.find(needed, info.machine, info.elfclass)
+            folders.append(str(base) if base is not None else None)
+    key = (needed, info.machine, info.elfclass, tuple(folders))
+    if key in ctx._found:  # the same library, looked for in the same places: found there
+        found = ctx._found[key]
+    else:
+        found = _find_system_library(needed, info, folders, ctx.loader)
+        ctx._found[key] = found
     if found is None:
         return out.add(
             Component(
@@ -280,6 +373,18 @@ def _system_library(
     return out.add(os_package_component(package, Evidence(str(found), None, package.ptype)))
 
 
+def _find_system_library(
+    needed: str, info: ElfInfo, folders: list[str | None], loader: SystemLoader
+) -> Path | None:
+    """The file the loader maps for ``needed``: in the object's own search folders
+    (None: a relative one that does not exist), else where the system loader looks."""
+    for folder in folders:
+        candidate = Path(folder) / needed if folder is not None else Path("/nonexistent")
+        if candidate.is_file():
+            return candidate
+    return loader.find(needed, info.machine, info.elfclass)
+
+
 def os_package_component(package: OsPackage, evidence: Evidence) -> Component:
     """An operating-system package (deb or rpm) as a component."""
     props = [("depchain:os-package-source", package.source)] if package.source else []
@@ -310,9 +415,11 @@ def _library_file(found: Path, needed: str, owner: str) -> Component:
     )
 
 
-def _bundled_component(path: str, dist: Distribution, files: FileSource) -> Component:
+def _bundled_component(
+    path: str, dist: Distribution, files: FileSource, hashes: tuple[Hash, ...]
+) -> Component:
+    """A library carried inside ``dist``; ``hashes``: what its RECORD says of it."""
     name = PurePosixPath(path).name
-    hashes: tuple[Hash, ...] = tuple(e.hash for e in dist.record if e.path == path and e.hash)
     ident = purl("generic", name)
     return Component(
         id=ident,

@@ -61,6 +61,29 @@ class ElfInfo:
     """The raw ``.go.buildinfo`` section, if present."""
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What one file's bytes say: its format, and for an ELF file what :func:`read_elf`
+    read from it or why it could not (``error``, one line)."""
+
+    format: BinaryFormat
+    info: ElfInfo | None = None
+    error: str | None = None
+
+
+def read_binary(stream: BinaryIO) -> Reading:
+    """Sniff a file and read it when it is ELF; a corrupt ELF file is a
+    :class:`Reading` with an ``error``, not an exception (an unreadable one still raises
+    ``OSError``)."""
+    kind = sniff(stream.read(4))
+    if kind is not BinaryFormat.ELF:
+        return Reading(kind)
+    try:
+        return Reading(kind, read_elf(stream))
+    except ElfError as exc:
+        return Reading(kind, error=str(exc))
+
+
 def _split(value: str) -> tuple[str, ...]:
     return tuple(p for p in value.split(":") if p)
 

@@ -15,6 +15,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
@@ -81,21 +82,105 @@ def applies(req: Requirement, markers: Mapping[str, str], extra: str = "") -> bo
         return False
 
 
+class MarkerCheck:
+    """:func:`applies` for one environment's markers, each answer kept: resolving an
+    environment asks the same requirement the same question many times, for each extra
+    of its distribution in turn."""
+
+    _OTHER = "\0other"
+    """The key of the answer for every extra the marker does not name."""
+
+    def __init__(self, markers: Mapping[str, str]) -> None:
+        self.markers = markers
+        self._answers: dict[tuple[int, str], tuple[Requirement, bool]] = {}
+        self._named: dict[int, tuple[Requirement, frozenset[str] | None]] = {}
+        self._canon: dict[str, str] = {}
+
+    def __call__(self, req: Requirement, extra: str = "") -> bool:
+        if req.marker is None:
+            return True
+        key = (id(req), extra)
+        known = self._answers.get(key)
+        if known is not None and known[0] is req:  # (the requirement is kept: its id too)
+            return known[1]
+        other = None
+        if extra:
+            named = self._named.get(id(req))
+            if named is None or named[0] is not req:
+                named = (req, _extra_names(req.marker._markers))
+                self._named[id(req)] = named
+            canonical = self._canon.get(extra)
+            if canonical is None:
+                canonical = self._canon[extra] = _canon(extra)
+            if named[1] is not None and canonical not in named[1]:
+                # a marker that tests ``extra`` only for equality with names: every
+                # extra it does not name gives the same answer
+                other = (id(req), self._OTHER)
+                known = self._answers.get(other)
+        if known is None or known[0] is not req:
+            known = (req, applies(req, self.markers, extra))
+            if other is not None:
+                self._answers[other] = known
+        self._answers[key] = known
+        return known[1]
+
+
+def _extra_names(parsed: object) -> frozenset[str] | None:
+    """The extras (normalised) a parsed marker compares ``extra`` with, where it tests
+    ``extra`` only with ``==`` and ``!=`` against names (an empty set where it never
+    names ``extra``); None for any other use of ``extra``, or a parsed form this does
+    not know (packaging's own, ``Marker._markers``: lists of ``(Variable, Op, Value)``
+    and ``"and"``/``"or"``)."""
+    names: set[str] = set()
+    stack = [parsed]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if item not in {"and", "or"}:
+                return None
+            continue
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, tuple) or len(item) != 3:
+            return None
+        lhs, op, rhs = item
+        kinds = (type(lhs).__name__, type(op).__name__, type(rhs).__name__)
+        values = tuple(getattr(x, "value", None) for x in item)
+        if kinds[1] != "Op" or not all(isinstance(v, str) for v in values):
+            return None
+        for side, other in ((0, 2), (2, 0)):
+            if kinds[side] == "Variable" and values[side] == "extra":
+                if kinds[other] != "Value" or values[1] not in {"==", "!="}:
+                    return None
+                names.add(_canon(str(values[other])))
+            elif kinds[side] not in {"Variable", "Value"}:
+                return None
+    return frozenset(names)
+
+
+@lru_cache(maxsize=16384)
+def _requirement(text: str) -> Requirement | str:
+    """The requirement ``text`` says, or why it is not one (one line). Kept: the same
+    ``Requires-Dist`` is read by several steps and by many distributions. The objects
+    are shared: nothing here changes a requirement once made."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement as exc:
+        return str(exc).splitlines()[0]
+
+
 def parse_requires(
     dist: Distribution, evidence: Evidence | None = None
 ) -> tuple[list[tuple[str, Requirement]], list[InputError]]:
     reqs: list[tuple[str, Requirement]] = []
     errors: list[InputError] = []
     for text in dist.requires:
-        try:
-            reqs.append((text, Requirement(text)))
-        except InvalidRequirement as exc:
-            if evidence is not None:
-                errors.append(
-                    InputError(
-                        evidence.path, f"Requires-Dist {quote(text)}: {str(exc).splitlines()[0]}"
-                    )
-                )
+        req = _requirement(text)
+        if not isinstance(req, str):
+            reqs.append((text, req))
+        elif evidence is not None:
+            errors.append(InputError(evidence.path, f"Requires-Dist {quote(text)}: {req}"))
     return reqs, errors
 
 
@@ -122,7 +207,11 @@ Active = dict[str, dict[str, tuple[Evidence, ...]]]
 evidence that activated it."""
 
 
-def active_extras(installed: Mapping[str, Installed], markers: Mapping[str, str]) -> Active:
+def active_extras(
+    installed: Mapping[str, Installed],
+    markers: Mapping[str, str],
+    check: MarkerCheck | None = None,
+) -> Active:
     """The extras the installer activated in an environment.
 
     1. An active requirement that asks for extras activates them, and the requirements
@@ -134,6 +223,7 @@ def active_extras(installed: Mapping[str, Installed], markers: Mapping[str, str]
     2. Then the extras the user evidently asked for (``pip install uvicorn[standard]``)
        are inferred (:func:`_inferred`), and step 1 continues from them.
     """
+    holds = check if check is not None else MarkerCheck(markers)
     parsed = {name: parse_requires(i.dist)[0] for name, i in installed.items()}
     active: dict[str, dict[str, list[Evidence]]] = {name: {} for name in installed}
     queue: deque[tuple[str, str]] = deque((name, "") for name in installed)
@@ -149,7 +239,7 @@ def active_extras(installed: Mapping[str, Installed], markers: Mapping[str, str]
             expanded.add((name, extra))
             steps += 1
             for text, req in parsed[name]:
-                if not applies(req, markers, extra) or (extra and applies(req, markers)):
+                if not holds(req, extra) or (extra and holds(req)):
                     continue
                 target = _canon(req.name)
                 if target not in installed:
@@ -163,7 +253,7 @@ def active_extras(installed: Mapping[str, Installed], markers: Mapping[str, str]
                         queue.append((target, wanted))
 
     run()
-    for name, extra in _inferred(installed, parsed, active, markers):
+    for name, extra in _inferred(installed, parsed, active, holds):
         requested = installed[name].requested
         assert requested is not None
         active[name].setdefault(extra, []).insert(0, replace(requested, resolver=INFERRED))
@@ -176,7 +266,7 @@ def _inferred(
     installed: Mapping[str, Installed],
     parsed: Mapping[str, list[tuple[str, Requirement]]],
     active: Mapping[str, Mapping[str, object]],
-    markers: Mapping[str, str],
+    holds: MarkerCheck,
 ) -> list[tuple[str, str]]:
     """Extras the user evidently asked for. Installers record which distributions the
     user named (``REQUESTED``), not the extras; an extra ``E`` of ``D`` is inferred when
@@ -202,16 +292,12 @@ def _inferred(
         for name, reqs in parsed.items()
         for extra in ("", *active[name])
         for _, req in reqs
-        if applies(req, markers, extra) and (not extra or not applies(req, markers))
+        if holds(req, extra) and (not extra or not holds(req))
     }
     informative = any(installed[name].requested is None for name in reached if name in installed)
 
     def adds(name: str, extra: str) -> list[Requirement]:
-        return [
-            req
-            for _, req in parsed[name]
-            if applies(req, markers, extra) and not applies(req, markers)
-        ]
+        return [req for _, req in parsed[name] if holds(req, extra) and not holds(req)]
 
     def satisfied(req: Requirement, seen: set[tuple[str, str]]) -> bool:
         target = installed.get(_canon(req.name))
@@ -267,6 +353,7 @@ def requires_edges(
     mechanism: str,
     active: Mapping[str, Iterable[Evidence]] | None = None,
     lines: Mapping[str, int] | None = None,
+    check: MarkerCheck | None = None,
 ) -> tuple[list[Component], list[Dependency], list[InputError]]:
     """Edges for each ``Requires-Dist``.
 
@@ -275,12 +362,14 @@ def requires_edges(
     activated, each with the evidence that activated it; see :func:`active_extras`);
     either way it is a required edge, and a target that is missing becomes a versionless
     component marked not installed. The requirements of other extras are no edges.
-    ``lines`` gives the ``METADATA`` line of a requirement's text, for its evidence.
+    ``lines`` gives the ``METADATA`` line of a requirement's text, for its evidence;
+    ``check``: a :class:`MarkerCheck` of the same ``markers``, to share its answers.
     Without markers (a wheel): every requirement, as declared, an extra's as optional.
     """
     components: list[Component] = []
     deps: list[Dependency] = []
     reqs, errors = parse_requires(dist, evidence)
+    holds = check if check is not None or markers is None else MarkerCheck(markers)
     on = {_canon(e): tuple(w) for e, w in (active or {}).items()}
     for text, req in reqs:
         marker = str(req.marker) if req.marker else None
@@ -293,10 +382,11 @@ def requires_edges(
                 components.append(target)
                 deps.append(_edge(source_id, target, req, mechanism, marker, extra, (seen,)))
             continue
-        if applies(req, markers):
+        assert holds is not None
+        if holds(req):
             groups: list[str] = []
         else:
-            groups = [e for e in sorted(on) if applies(req, markers, e)]
+            groups = [e for e in sorted(on) if holds(req, e)]
             if not groups:
                 continue  # false here, or only an inactive extra brings it in
         target_or_none = installed(_canon(req.name))

@@ -6,14 +6,17 @@ run: its version comes from ``pyvenv.cfg`` or the ``lib/pythonX.Y`` folder name.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
+from depchain.discover import is_environment
 from depchain.errors import UsageError
 from depchain.ids import generic_component
 from depchain.model import (
@@ -33,7 +36,6 @@ from depchain.native.analysis import (
     os_package_component,
 )
 from depchain.native.distribution import (
-    MAX_METADATA,
     DistError,
     Distribution,
     FolderSource,
@@ -41,8 +43,17 @@ from depchain.native.distribution import (
 )
 from depchain.native.loader import host_loader
 from depchain.native.ospkg import PackageDatabases
-from depchain.native.requires import Installed, active_extras, dist_component, requires_edges
+from depchain.native.requires import (
+    Installed,
+    MarkerCheck,
+    active_extras,
+    dist_component,
+    requires_edges,
+)
 from depchain.resolvers.base import ResolveContext
+
+if TYPE_CHECKING:
+    from depchain.native.cache import NativeCache
 
 NAME = "environment"
 _PYDIR = re.compile(r"^python(\d+)\.(\d+)t?$")
@@ -56,17 +67,6 @@ class Environment:
     python_version: str | None
     """``3.11.7`` or ``3.11`` where known."""
     base_interpreter: Path | None = None
-
-
-def is_environment(folder: Path) -> bool:
-    if (folder / "pyvenv.cfg").is_file():
-        return True
-    if folder.name in {"site-packages", "dist-packages"}:
-        return True
-    try:
-        return any(e.name.endswith(".dist-info") and e.is_dir() for e in os.scandir(folder))
-    except OSError:
-        return False
 
 
 def _pyvenv(folder: Path) -> dict[str, str]:
@@ -204,7 +204,52 @@ def markers_for(env: Environment, wheel_tags: Iterable[str] = ()) -> dict[str, s
 
 
 def resolve_environment(
-    env: Environment, ctx: ResolveContext, packages: PackageDatabases | None = None
+    env: Environment,
+    ctx: ResolveContext,
+    packages: PackageDatabases | None = None,
+    *,
+    cache: NativeCache | bool | None = True,
+) -> Fragment:
+    """The environment's distributions, what each requires and links, and its
+    interpreter. ``cache``: what earlier scans read from unchanged files (True: the one
+    in the cache folder, see :mod:`depchain.native.cache`; False or None: none);
+    ``packages``: the OS package databases to ask (default: this host's, through the
+    cache)."""
+    native_cache = open_cache(cache)
+    if packages is None:
+        from depchain.native.cache import CachedPackageDatabases
+
+        packages = (
+            CachedPackageDatabases(Path("/"), native_cache)
+            if native_cache is not None
+            else PackageDatabases()
+        )
+    # Tens of thousands of small objects and next to no reference cycles: the cyclic
+    # collector would walk the growing heap again and again for nothing (a quarter of
+    # this function's time, warm, on 188 distributions); it runs again once done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        fragment = _resolve(env, ctx, packages, native_cache)
+        if native_cache is not None:
+            native_cache.save()
+    finally:
+        if collecting:
+            gc.enable()
+    return fragment
+
+
+def open_cache(cache: NativeCache | bool | None) -> NativeCache | None:
+    """The native cache ``cache`` names: itself, the default one (True) or none."""
+    if cache is True:
+        from depchain.native.cache import open_default
+
+        return open_default()
+    return cache if cache is not None and cache is not False else None
+
+
+def _resolve(
+    env: Environment, ctx: ResolveContext, packages: PackageDatabases, cache: NativeCache | None
 ) -> Fragment:
     root_display = ctx.display(env.root)
     subject = generic_component(
@@ -216,7 +261,7 @@ def resolve_environment(
         subject = replace(subject, properties=(("depchain:python-version", env.python_version),))
     out = NativeOutput()
     out.add(subject)
-    native = NativeContext(loader=host_loader(), packages=packages or PackageDatabases())
+    native = NativeContext(loader=host_loader(), packages=packages, cache=cache)
     by_name: dict[str, Component] = {}
     dists: list[tuple[Distribution, Component, FolderSource, Evidence]] = []
     installed: dict[str, Installed] = {}
@@ -244,14 +289,15 @@ def resolve_environment(
                     Evidence(files.display(requested), None, NAME)
                     if files.exists(requested)
                     else None,
-                    _requires_lines(files, dist_info),
+                    dict(dist.requires_lines),
                 ),
             )
             dists.append((dist, component, files, evidence))
             for entry in dist.record:
                 native.file_owners.setdefault(entry.path, (dist, component.id))
     markers = markers_for(env, (t for d, *_ in dists for t in d.wheel_tags))
-    active = active_extras(installed, markers)
+    check = MarkerCheck(markers)
+    active = active_extras(installed, markers, check)
     required: set[str] = set()
     for dist, component, files, evidence in dists:
         key = str(canonicalize_name(dist.name))
@@ -265,6 +311,7 @@ def resolve_environment(
             "import",
             active=active[key] if own else None,
             lines=installed[key].lines if own else None,
+            check=check,
         )
         for c in comps:
             out.add(c)
@@ -288,28 +335,11 @@ def resolve_environment(
         _interpreter(env, subject.id, native, out, ctx)
     return Fragment(
         components=tuple(out.components.values()),
-        dependencies=tuple(out.dependencies),
+        dependencies=out.finished(),
         errors=tuple(out.errors),
         subjects=(subject.id,),
         notes=tuple(out.notes),
     )
-
-
-def _requires_lines(files: FolderSource, dist_info: str) -> dict[str, int]:
-    """The line of each ``Requires-Dist`` in the ``METADATA`` headers, by its text."""
-    lines: dict[str, int] = {}
-    try:
-        with files.open(f"{dist_info}/METADATA") as handle:
-            text = handle.read(MAX_METADATA).decode("utf-8", "replace")
-    except OSError:
-        return lines
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line:
-            break  # the end of the headers (a folded header's lines start with blanks)
-        name, sep, value = line.partition(":")
-        if sep and name.strip().lower() == "requires-dist":
-            lines.setdefault(value.strip(), number)
-    return lines
 
 
 def _interpreter(

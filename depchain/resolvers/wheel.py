@@ -10,9 +10,9 @@ from pathlib import Path
 from depchain.errors import InputFileError
 from depchain.model import Evidence, Fragment
 from depchain.native.analysis import NativeContext, NativeOutput, analyse
+from depchain.native.cache import CachedPackageDatabases, open_default
 from depchain.native.distribution import DistError, WheelSource, read_distribution
 from depchain.native.loader import host_loader
-from depchain.native.ospkg import PackageDatabases
 from depchain.native.requires import dist_component, requires_edges
 from depchain.resolvers.base import ResolveContext
 
@@ -52,14 +52,19 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
             out.add(c)
         out.dependencies.extend(deps)
         out.errors.extend(errors)
-        native = NativeContext(loader=host_loader(), packages=PackageDatabases())
+        # a wheel's members are no files on disk: only the package databases' answers
+        # are cached (see depchain.native.cache), not what the members say
+        cache = open_default()
+        packages = CachedPackageDatabases(Path("/"), cache)
+        native = NativeContext(loader=host_loader(), packages=packages)
         try:
             analyse(dist, subject.id, files, native, out)
         except (zipfile.BadZipFile, EOFError) as exc:
             raise InputFileError(display, f"corrupt wheel ({exc})") from None
+        cache.save()
     return Fragment(
         components=tuple(out.components.values()),
-        dependencies=tuple(out.dependencies),
+        dependencies=out.finished(),
         errors=tuple(out.errors),
         subjects=(subject.id,),
         notes=tuple(out.notes),
