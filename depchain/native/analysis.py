@@ -21,6 +21,7 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 
 _SHARED = re.compile(r"\.(so(\.\d+)*|pyd|dylib)$")
 _SCRIPTS = re.compile(r"(^|/)(\.\./)*bin/[^/]+$|\.data/scripts/[^/]+$")
+_PATH = itemgetter(0)
+"""The path of a RECORD entry."""
 _HASHES = {
     "SHA-256": "sha256",
     "SHA-512": "sha512",
@@ -157,7 +160,6 @@ def analyse(
     out: NativeOutput,
 ) -> None:
     """Add the native dependencies of one distribution to ``out``."""
-    record = dist.files()
     folders: dict[str, bool] = {}
     entries: dict[str, list[RecordEntry]] | None = None
 
@@ -173,9 +175,10 @@ def analyse(
     # every path either test below takes holds one of these (most paths: none)
     some = [
         p
-        for p in record
+        for p in map(_PATH, dist.record)
         if ".so" in p or "bin/" in p or "scripts/" in p or ".pyd" in p or ".dylib" in p
     ]
+    some = list(dict.fromkeys(some))  # a path RECORD lists twice is one file
     queue: list[tuple[str, str]] = [
         (p, dist_id) for p in sorted(filter(is_binary_candidate, some)) if files.exists(p)
     ]
@@ -191,6 +194,7 @@ def analyse(
         )
         queue = [(p, lib_id) if p == path else (p, o) for p, o in queue]
     seen: set[str] = set()
+    record = dist.files() if queue else set()  # (most distributions have no binary)
     while queue:
         path, owner = queue.pop(0)
         if path in seen:

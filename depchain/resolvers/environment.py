@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,8 @@ if TYPE_CHECKING:
     from depchain.native.cache import NativeCache
 
 NAME = "environment"
+_PATH = itemgetter(0)
+"""The path of a RECORD entry."""
 _PYDIR = re.compile(r"^python(\d+)\.(\d+)t?$")
 
 
@@ -293,8 +296,9 @@ def _resolve(
                 ),
             )
             dists.append((dist, component, files, evidence))
-            for entry in dist.record:
-                native.file_owners.setdefault(entry.path, (dist, component.id))
+    # every RECORD path -> the first distribution that lists it (the last update wins)
+    for dist, component, *_ in reversed(dists):
+        native.file_owners.update(dict.fromkeys(map(_PATH, dist.record), (dist, component.id)))
     markers = markers_for(env, (t for d, *_ in dists for t in d.wheel_tags))
     check = MarkerCheck(markers)
     active = active_extras(installed, markers, check)
