@@ -254,15 +254,17 @@ def _reading(files: FileSource, path: str, cache: NativeCache | None) -> Reading
     """What the file's bytes say: from the cache when the file on disk is unchanged,
     else read (and stored, with the ``stat`` of the very file read)."""
     real = files.real_path(path) if cache is not None else None
+    base = files.real_path("") if real is not None else None  # the install root
     key = os.path.abspath(real) if real is not None else None
-    if cache is not None and key is not None:
-        known = cache.reading(key)
+    root = os.path.abspath(base) if base is not None else None
+    if cache is not None and key is not None and root is not None:
+        known = cache.reading(root, key)
         if known is not None:
             return known
     with files.open(path) as handle:
         reading = read_binary(handle)
-        if cache is not None and key is not None:
-            cache.store(key, os.fstat(handle.fileno()), reading)
+        if cache is not None and key is not None and root is not None:
+            cache.store(root, key, os.fstat(handle.fileno()), reading)
     return reading
 
 

@@ -11,21 +11,24 @@ disk so that the next scan of the same environment need not learn it again:
   database, ``os-release``) keep their ``stat``; one answer also names the file the
   asked path resolved to, so that a re-pointed symbolic link is asked again.
 
-One JSON file, ``native-cache.json`` in :func:`depchain.enrich.cache.cache_dir`
-(``DEPCHAIN_CACHE_DIR``, else the user cache folder + ``depchain``). It holds paths and
-what the files and databases say about them, nothing from the environment's
-configuration and no secret.
+JSON files in the folder ``native`` of :func:`depchain.enrich.cache.cache_dir`
+(``DEPCHAIN_CACHE_DIR``, else the user cache folder + ``depchain``): one per install
+root (a ``site-packages`` folder: ``files-<hash of its path>.json``), so that a scan
+reads what concerns its environment and nothing else, and one per root file system for
+the package answers (``packages-<hash>.json``). They hold paths and what the files and
+databases say about them, nothing from the environment's configuration and no secret.
 
-A cache is input like any other. The file is read only up to :data:`MAX_BYTES`; a file
-that is not this format's JSON is empty; a row whose fields do not have exactly the
-types written here is a miss, dropped at the next write; at most :data:`MAX_FILES`
-files and :data:`MAX_OWNERS` owner answers are kept (those used longest ago go first).
-It is written only when something new was learned, through a temporary file renamed
-over the old one (never a half-written file; another process's rows written meanwhile
-are kept), and never through a symbolic link. A file modified less than
-:data:`RACY_SECONDS` ago is not stored: it may still be being written in the same
-clock tick. Nothing here ever stops a scan: a cache that cannot be read or written is
-a miss.
+A cache is input like any other. A file is read only up to :data:`MAX_BYTES`; a file
+that is not this format's JSON, or that names another root than its name says, is
+empty; a row whose fields do not have exactly the types written here is a miss,
+dropped at the next write; at most :data:`MAX_FILES` files per root and
+:data:`MAX_OWNERS` owner answers are kept (those used longest ago go first), and at
+most :data:`MAX_SHARDS` files of each kind (the least recently written go). A file is
+written only when something new was learned, through a temporary file renamed over the
+old one (never a half-written file; another process's rows written meanwhile are kept),
+and never through a symbolic link. A file modified less than :data:`RACY_SECONDS` ago
+is not stored: it may still be being written in the same clock tick. Nothing here ever
+stops a scan: a cache that cannot be read or written is a miss.
 """
 
 from __future__ import annotations
@@ -33,29 +36,32 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hashlib
 import json
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from depchain.native.elf import BinaryFormat, ElfInfo, Reading
 from depchain.native.ospkg import _RPM_OLD, _RPM_PATHS, OsPackage, PackageDatabases
 
-FILENAME = "native-cache.json"
+FOLDER = "native"
 FORMAT = "depchain-native-cache/1"
 """Changed when what is stored changes meaning: a file of another format is empty."""
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = 16 * 1024 * 1024
 """A larger cache file is not read (it is replaced by the next write)."""
-MAX_FILES = 50_000
+MAX_FILES = 20_000
+"""Files remembered per install root (the benchmark environment has 550)."""
 MAX_OWNERS = 20_000
+MAX_SHARDS = 64
+"""Cache files of each kind (install roots, root file systems) kept."""
 MAX_SECTION = 256 * 1024
 """A static-link section larger than this (bytes) is not stored: its file is re-read."""
 MAX_TEXT = 4096
 """The longest text field read back (a path, a library name, an error message)."""
 MAX_LIST = 4096
 """The most entries of one list field (DT_NEEDED, RPATH, RUNPATH) read back."""
-MAX_ROOTS = 8
-"""Package-database answers are kept for this many root file systems."""
 RACY_SECONDS = 2.0
 
 _FORMATS = {f.value: f for f in BinaryFormat}
@@ -73,6 +79,7 @@ FileKey = tuple[int, int, int, int, int]
 """(device, inode, size, mtime_ns, ctime_ns)."""
 OwnerAnswer = tuple[str, OsPackage | None]
 """(the file the asked path resolves to, its package or none)."""
+Files = dict[str, tuple[FileKey, Reading]]
 
 
 def file_key(st: os.stat_result) -> FileKey:
@@ -80,44 +87,107 @@ def file_key(st: os.stat_result) -> FileKey:
 
 
 def open_default() -> NativeCache:
-    """The cache in the cache folder (read when first asked, not before)."""
-    return NativeCache(default_path())
+    """The cache in the cache folder (each file read when first asked, not before)."""
+    return NativeCache(default_folder())
 
 
-def default_path() -> Path | None:
-    """``native-cache.json`` in the cache folder; None when there is none to name."""
+def default_folder() -> Path | None:
+    """``native`` in the cache folder; None when there is none to name."""
     from depchain.enrich.cache import cache_dir
 
     try:
-        return cache_dir() / FILENAME
+        return cache_dir() / FOLDER
     except (OSError, RuntimeError, KeyError):  # no home folder
         return None
 
 
-class NativeCache:
-    """The cache file at ``path`` (None: a cache that remembers nothing). Read once,
-    when first asked; :meth:`save` writes what was learned since."""
+def shard_path(folder: Path, kind: str, root: str) -> Path:
+    """The cache file of ``kind`` (``files`` or ``packages``) for ``root``."""
+    digest = hashlib.sha256(root.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    return folder / f"{kind}-{digest}.json"
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._files: dict[str, tuple[FileKey, Reading]] = {}
+
+class NativeCache:
+    """The cache in ``folder`` (None: a cache that remembers nothing). Each of its
+    files is read when first asked; :meth:`save` writes what was learned since."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._shards: dict[str, _Shard] = {}
         self._roots: dict[str, _RootState] = {}
+
+    # -- files ---------------------------------------------------------------------
+
+    def _shard(self, root: str) -> _Shard:
+        shard = self._shards.get(root)
+        if shard is None:
+            path = None if self.folder is None else shard_path(self.folder, "files", root)
+            shard = self._shards[root] = _Shard(root, path)
+        return shard
+
+    def reading(self, root: str, path: str) -> Reading | None:
+        """What was read from the file at ``path`` (absolute) under the install root
+        ``root`` (absolute), if the file is unchanged."""
+        return self._shard(root).reading(path)
+
+    def store(self, root: str, path: str, st: os.stat_result, reading: Reading) -> None:
+        """Remember ``reading`` of the file at ``path`` under ``root``, whose ``stat``
+        (taken on the open file it was read from) is ``st``."""
+        if self.folder is not None and _storable(reading) and not _racy(st):
+            self._shard(root).store(path, st, reading)
+
+    # -- package databases ---------------------------------------------------------
+
+    def databases(self, root: Path) -> _RootState:
+        """The stored answers of ``root``'s package databases; emptied when any of the
+        databases' files changed since they were given."""
+        key = str(root)
+        state = self._roots.get(key)
+        if state is None:
+            fingerprint = database_fingerprint(root)
+            path = None if self.folder is None else shard_path(self.folder, "packages", key)
+            state = _load_root(path, key) if path is not None else None
+            if state is None or state.fingerprint != fingerprint:
+                state = _RootState(fingerprint)
+                state.dirty = path is not None
+            state.path = path
+            self._roots[key] = state
+        return state
+
+    # -- writing -------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write the files of what was learned; a failure is silent (a miss next time)."""
+        if self.folder is None:
+            return
+        wrote = False
+        for shard in self._shards.values():
+            wrote = shard.save() or wrote
+        for key, state in self._roots.items():
+            wrote = state.save(key) or wrote
+        if wrote:
+            _prune(self.folder)
+
+
+class _Shard:
+    """What the files under one install root said."""
+
+    def __init__(self, root: str, path: Path | None) -> None:
+        self.root = root
+        self.path = path
+        self._files: Files = {}
         self._used: set[str] = set()
         self._new: set[str] = set()
-        self._touched: set[str] = set()
         self._dirty = False
         self._loaded = path is None
 
     def _load(self) -> None:
         if not self._loaded and self.path is not None:
             self._loaded = True
-            self._files, self._roots, clean = _load(self.path)
+            self._files, clean = _load_files(self.path, self.root)
             self._dirty = self._dirty or not clean
 
-    # -- files ---------------------------------------------------------------------
-
     def reading(self, path: str) -> Reading | None:
-        """What was read from the file at ``path`` (absolute), if it is unchanged."""
         self._load()
         entry = self._files.get(path)
         if entry is None:
@@ -132,46 +202,16 @@ class NativeCache:
         return entry[1]
 
     def store(self, path: str, st: os.stat_result, reading: Reading) -> None:
-        """Remember ``reading`` of the file at ``path`` whose ``stat`` (taken on the open
-        file it was read from) is ``st``."""
-        if self.path is None or not _storable(reading) or _racy(st):
-            return
         self._load()
         self._files[path] = (file_key(st), reading)
         self._new.add(path)
         self._dirty = True
 
-    # -- package databases ---------------------------------------------------------
-
-    def databases(self, root: Path) -> _RootState:
-        """The stored answers of ``root``'s package databases; emptied when any of the
-        databases' files changed since they were given."""
-        self._load()
-        key = str(root)
-        fingerprint = database_fingerprint(root)
-        state = self._roots.get(key)
-        if state is None or state.fingerprint != fingerprint:
-            state = _RootState(fingerprint)
-            self._roots[key] = state
-            self._dirty = self._dirty or self.path is not None
-        self._touched.add(key)
-        state.cache = self
-        return state
-
-    def _changed(self) -> None:
-        if self.path is not None:
-            self._dirty = True
-
-    # -- writing -------------------------------------------------------------------
-
-    def save(self) -> None:
-        """Write the cache if anything was learned; a failure is silent (a miss next
-        time)."""
+    def save(self) -> bool:
         if self.path is None or not self._dirty:
-            return
+            return False
         # another process may have written since this one read: keep its rows too
-        theirs, their_roots, _ = _load(self.path)
-        files = dict(theirs)
+        files, _ = _load_files(self.path, self.root)
         for name, entry in self._files.items():
             files.setdefault(name, entry)
         # what this scan used or learned last: the first to go are those used longest ago
@@ -179,29 +219,14 @@ class NativeCache:
             files.pop(name, None)
             files[name] = self._files[name]
         rows = list(files.items())[-MAX_FILES:]
-        roots = dict(their_roots)
-        for root, state in self._roots.items():
-            other = roots.pop(root, None)
-            if root not in self._touched:
-                roots[root] = other or state
-                continue
-            if other is not None and other.fingerprint == state.fingerprint:
-                state.facts = {**other.facts, **state.facts}
-                state.owners = {**other.owners, **state.owners}
-            roots[root] = state
-        kept_roots = list(roots.items())[-MAX_ROOTS:]
         document = {
             "format": FORMAT,
+            "root": self.root,
             "files": [_file_row(name, key, reading) for name, (key, reading) in rows],
-            "databases": [state.row(root) for root, state in kept_roots],
         }
-        try:
-            text = json.dumps(document, separators=(",", ":"), ensure_ascii=True)
-        except (ValueError, TypeError):
-            return
-        _write(self.path, text)
         self._dirty = False
         self._new.clear()
+        return _write_json(self.path, document)
 
 
 class _RootState:
@@ -212,23 +237,30 @@ class _RootState:
         self.facts: dict[str, object] = {}
         """``available`` (bool), ``problem`` and ``unread`` (text or None), once known."""
         self.owners: dict[str, OwnerAnswer] = {}
-        self.cache: NativeCache | None = None
+        self.path: Path | None = None
+        self.dirty = False
 
     def fact(self, name: str, value: object) -> None:
         self.facts[name] = value
-        if self.cache is not None:
-            self.cache._changed()
+        self.dirty = self.path is not None
 
     def answer(self, path: str, real: str, package: OsPackage | None) -> None:
         self.owners.pop(path, None)
         self.owners[path] = (real, package)
         while len(self.owners) > MAX_OWNERS:
             self.owners.pop(next(iter(self.owners)))
-        if self.cache is not None:
-            self.cache._changed()
+        self.dirty = self.path is not None
 
-    def row(self, root: str) -> dict[str, object]:
-        return {
+    def save(self, root: str) -> bool:
+        if self.path is None or not self.dirty:
+            return False
+        other = _load_root(self.path, root)  # another process's answers: kept too
+        if other is not None and other.fingerprint == self.fingerprint:
+            self.facts = {**other.facts, **self.facts}
+            owners = {**other.owners, **self.owners}
+            self.owners = dict(list(owners.items())[-MAX_OWNERS:])
+        document = {
+            "format": FORMAT,
             "root": root,
             "fingerprint": self.fingerprint,
             "facts": self.facts,
@@ -237,6 +269,8 @@ class _RootState:
                 for path, (real, p) in self.owners.items()
             ],
         }
+        self.dirty = False
+        return _write_json(self.path, document)
 
 
 class CachedPackageDatabases(PackageDatabases):
@@ -425,12 +459,14 @@ def _package(row: object) -> OsPackage | None:
     return OsPackage(name, version, arch, maintainer, distro, source, ptype, epoch)
 
 
-def _root_state(row: object) -> tuple[str, _RootState] | None:
-    if not isinstance(row, dict):
+def _load_root(path: Path, root: str) -> _RootState | None:
+    """The package answers of ``root`` stored at ``path``, their malformed rows left
+    out; None when there is no such file or it is not one."""
+    document = _read_document(path, root)
+    if document is None:
         return None
-    root, fingerprint = row.get("root"), row.get("fingerprint")
-    facts, owners = row.get("facts"), row.get("owners")
-    if not _text(root) or not isinstance(fingerprint, str) or len(fingerprint) > 64 * MAX_TEXT:
+    fingerprint, facts, owners = (document.get(k) for k in ("fingerprint", "facts", "owners"))
+    if not isinstance(fingerprint, str) or len(fingerprint) > 64 * MAX_TEXT:
         return None
     if not isinstance(facts, dict) or not isinstance(owners, list):
         return None
@@ -440,71 +476,81 @@ def _root_state(row: object) -> tuple[str, _RootState] | None:
             name in {"problem", "unread"} and _text(value, optional=True)
         ):
             state.facts[name] = value
+        else:
+            state.dirty = True
     for entry in owners[-MAX_OWNERS:]:
-        if not isinstance(entry, list) or len(entry) != 3:
+        found = _owner_entry(entry)
+        if found is None:
+            state.dirty = True
             continue
-        path, real, package = entry
-        if not _text(path) or not _text(real):
-            continue
-        found = None if package is None else _package(package)
-        if package is not None and found is None:
-            continue
-        state.owners[path] = (real, found)
-    return str(root), state
+        state.owners[found[0]] = found[1]
+    return state
 
 
-def _load(path: Path) -> tuple[dict[str, tuple[FileKey, Reading]], dict[str, _RootState], bool]:
-    """The rows of the cache file that are well formed, and whether all of them were
-    (False also when the file is missing or unreadable: a write would make it so)."""
-    files: dict[str, tuple[FileKey, Reading]] = {}
-    roots: dict[str, _RootState] = {}
-    try:
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(path, flags)
-    except OSError:
-        return files, roots, False
-    try:
-        with os.fdopen(fd, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError:
-        return files, roots, False
-    if len(raw) > MAX_BYTES:
-        return files, roots, False
-    try:
-        document = json.loads(raw)
-    except (ValueError, RecursionError):
-        return files, roots, False
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        return files, roots, False
-    clean = True
+def _owner_entry(entry: object) -> tuple[str, OwnerAnswer] | None:
+    if not isinstance(entry, list) or len(entry) != 3:
+        return None
+    path, real, package = entry
+    if not _text(path) or not _text(real):
+        return None
+    found = None if package is None else _package(package)
+    if package is not None and found is None:
+        return None
+    return path, (real, found)
+
+
+def _load_files(path: Path, root: str) -> tuple[Files, bool]:
+    """The well-formed rows of the file cache at ``path`` (of install root ``root``),
+    and whether there was nothing wrong with it (a missing file: nothing wrong)."""
+    files: Files = {}
+    document = _read_document(path, root)
+    if document is None:
+        return files, not os.path.lexists(path)
     rows = document.get("files")
     if not isinstance(rows, list):
-        rows, clean = [], False
-    if len(rows) > MAX_FILES:
-        rows, clean = rows[-MAX_FILES:], False
-    for row in rows:
+        return files, False
+    clean = len(rows) <= MAX_FILES
+    for row in rows[-MAX_FILES:]:
         entry = _file_entry(row)
         if entry is None:
             clean = False
             continue
         files[entry[0]] = (entry[1], entry[2])
-    databases = document.get("databases")
-    if not isinstance(databases, list):
-        databases, clean = [], False
-    for row in databases[-MAX_ROOTS:]:
-        found = _root_state(row)
-        if found is None:
-            clean = False
-            continue
-        roots[found[0]] = found[1]
-    return files, roots, clean
+    return files, clean
 
 
-def _write(path: Path, text: str) -> None:
-    """``text`` into ``path`` through a temporary file renamed over it (a symbolic link
-    at ``path`` is replaced, never written through); silent on failure."""
+def _read_document(path: Path, root: str) -> dict[str, object] | None:
+    """The JSON object at ``path`` when it is a cache file of this format for ``root``
+    (read only up to :data:`MAX_BYTES`, never through a symbolic link)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    if len(raw) > MAX_BYTES:
+        return None
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        return None
+    return document if document.get("root") == root else None  # not another root's
+
+
+def _write_json(path: Path, document: Mapping[str, object]) -> bool:
+    """``document`` into ``path`` through a temporary file renamed over it (a symbolic
+    link at ``path`` is replaced, never written through); False on failure, silently."""
     import tempfile
 
+    try:
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=True)
+    except (ValueError, TypeError):
+        return False
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -513,9 +559,36 @@ def _write(path: Path, text: str) -> None:
             handle.write(text)
         os.replace(tmp, path)
         tmp = None
+        return True
     except (OSError, UnicodeError):
-        pass
+        return False
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _prune(folder: Path) -> None:
+    """At most :data:`MAX_SHARDS` cache files of each kind: the least recently written
+    go (and temporary files a killed process left, after an hour)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    now = time.time()
+    kinds: dict[str, list[tuple[float, str]]] = {"files": [], "packages": []}
+    for entry in entries:
+        try:
+            mtime = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        kind = entry.name.split("-", 1)[0]
+        if entry.name.endswith(".json") and kind in kinds:
+            kinds[kind].append((mtime, entry.path))
+        elif entry.name.startswith(".") and entry.name.endswith(".tmp") and now - mtime > 3600:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+    for found in kinds.values():
+        for _, path in sorted(found)[:-MAX_SHARDS]:
+            with contextlib.suppress(OSError):
+                os.unlink(path)

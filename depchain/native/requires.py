@@ -15,7 +15,6 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
@@ -95,6 +94,8 @@ class MarkerCheck:
         self._answers: dict[tuple[int, str], tuple[Requirement, bool]] = {}
         self._named: dict[int, tuple[Requirement, frozenset[str] | None]] = {}
         self._canon: dict[str, str] = {}
+        self.parsed: dict[str, Requirement | str] = {}
+        """Each ``Requires-Dist`` text read so far, parsed (see :func:`parse_requires`)."""
 
     def __call__(self, req: Requirement, extra: str = "") -> bool:
         if req.marker is None:
@@ -159,11 +160,8 @@ def _extra_names(parsed: object) -> frozenset[str] | None:
     return frozenset(names)
 
 
-@lru_cache(maxsize=16384)
 def _requirement(text: str) -> Requirement | str:
-    """The requirement ``text`` says, or why it is not one (one line). Kept: the same
-    ``Requires-Dist`` is read by several steps and by many distributions. The objects
-    are shared: nothing here changes a requirement once made."""
+    """The requirement ``text`` says, or why it is not one (one line)."""
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
@@ -171,12 +169,18 @@ def _requirement(text: str) -> Requirement | str:
 
 
 def parse_requires(
-    dist: Distribution, evidence: Evidence | None = None
+    dist: Distribution, evidence: Evidence | None = None, check: MarkerCheck | None = None
 ) -> tuple[list[tuple[str, Requirement]], list[InputError]]:
+    """The distribution's ``Requires-Dist``, parsed (with ``check``: each text once for
+    all the steps and distributions that share it; the objects are shared, and nothing
+    here changes a requirement once made), and an error for each that is not one."""
     reqs: list[tuple[str, Requirement]] = []
     errors: list[InputError] = []
+    parsed = check.parsed if check is not None else {}
     for text in dist.requires:
-        req = _requirement(text)
+        req = parsed.get(text)
+        if req is None:
+            req = parsed[text] = _requirement(text)
         if not isinstance(req, str):
             reqs.append((text, req))
         elif evidence is not None:
@@ -224,7 +228,7 @@ def active_extras(
        are inferred (:func:`_inferred`), and step 1 continues from them.
     """
     holds = check if check is not None else MarkerCheck(markers)
-    parsed = {name: parse_requires(i.dist)[0] for name, i in installed.items()}
+    parsed = {name: parse_requires(i.dist, None, holds)[0] for name, i in installed.items()}
     active: dict[str, dict[str, list[Evidence]]] = {name: {} for name in installed}
     queue: deque[tuple[str, str]] = deque((name, "") for name in installed)
     expanded: set[tuple[str, str]] = set()
@@ -368,8 +372,8 @@ def requires_edges(
     """
     components: list[Component] = []
     deps: list[Dependency] = []
-    reqs, errors = parse_requires(dist, evidence)
     holds = check if check is not None or markers is None else MarkerCheck(markers)
+    reqs, errors = parse_requires(dist, evidence, holds)
     on = {_canon(e): tuple(w) for e, w in (active or {}).items()}
     for text, req in reqs:
         marker = str(req.marker) if req.marker else None

@@ -65,6 +65,21 @@ def _ext(venv: Path) -> Path:
     return venv / "lib" / "python3.11" / "site-packages" / "demo" / "_ext.so"
 
 
+def _folder() -> Path:
+    return Path(os.environ["DEPCHAIN_CACHE_DIR"]) / native_cache.FOLDER
+
+
+def _shard(venv: Path) -> Path:
+    """The cache file of the environment's site-packages folder."""
+    site = os.path.abspath(venv / "lib" / "python3.11" / "site-packages")
+    return native_cache.shard_path(_folder(), "files", site)
+
+
+def _packages() -> Path:
+    """The cache file of this host's package answers."""
+    return native_cache.shard_path(_folder(), "packages", "/")
+
+
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The name of every ELF file parsed (not answered from the cache)."""
@@ -99,14 +114,15 @@ def test_warm_scan_reads_no_elf_file_and_gives_the_same_bytes(env: Path, reads: 
     cold = _report(env)
     assert len(reads) == 1, reads
     assert _needed(cold)  # the libraries it needs, read from the file
-    cache_file = Path(os.environ["DEPCHAIN_CACHE_DIR"]) / native_cache.FILENAME
-    assert cache_file.is_file()
-    written = cache_file.read_bytes()
+    cache_file = _shard(env)
+    assert cache_file.is_file() and _packages().is_file()
+    written = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in _folder().iterdir()}
 
     warm = _report(env)
     assert warm == cold  # byte for byte
     assert len(reads) == 1, "the warm scan parsed an ELF file again"
-    assert cache_file.read_bytes() == written  # nothing new learned: nothing written
+    # nothing new learned: nothing written
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in _folder().iterdir()} == written
 
 
 def _uncached_report(venv: Path) -> str:
@@ -170,48 +186,63 @@ def test_a_file_written_a_moment_ago_is_not_stored(
     assert len(reads) == 2  # it may still be being written in the same clock tick
 
 
-def _rewrite(venv: Path, change: Callable[[dict[str, object]], object]) -> Path:
-    path = Path(os.environ["DEPCHAIN_CACHE_DIR"]) / native_cache.FILENAME
+def _rewrite(path: Path, change: Callable[[dict[str, object]], object]) -> None:
     document = json.loads(path.read_text())
     change(document)
     path.write_text(json.dumps(document))
-    return path
 
 
-@pytest.mark.parametrize(
-    "damage",
-    [
-        lambda d: d["files"][0].__setitem__(1, "0"),  # a device that is text
-        lambda d: d["files"][0].__setitem__(3, True),  # a size that is a boolean
-        lambda d: d["files"][0].__setitem__(3, -1),
-        lambda d: d["files"][0].__setitem__(6, "mach-o-ish"),
-        lambda d: d["files"][0].__setitem__(7, ["EM_X86_64", 64, None, ["x"], [], []]),
-        lambda d: d["files"][0][7].__setitem__(1, 64.0),
-        lambda d: d["files"][0][7].__setitem__(1, 16),
-        lambda d: d["files"][0][7].__setitem__(3, "libc.so.6"),
-        lambda d: d["files"][0][7].__setitem__(3, [1, 2]),
-        lambda d: d["files"][0][7].__setitem__(6, "not base64!"),
-        lambda d: d["files"][0][7].__setitem__(2, "x" * 100_000),
-        lambda d: d["files"][0].append("extra"),
-        lambda d: d["files"].insert(0, None),
-        lambda d: d.__setitem__("files", {"not": "a list"}),
-        lambda d: d.__setitem__("databases", [{"root": "/", "fingerprint": 3}]),
-        lambda d: d["databases"][0]["owners"].append(["/x", "/x", ["too", "short"]]),
-        lambda d: d["databases"][0]["facts"].__setitem__("available", "yes"),
-    ],
-)
+FILE_DAMAGE = [
+    lambda d: d["files"][0].__setitem__(1, "0"),  # a device that is text
+    lambda d: d["files"][0].__setitem__(3, True),  # a size that is a boolean
+    lambda d: d["files"][0].__setitem__(3, -1),
+    lambda d: d["files"][0].__setitem__(6, "mach-o-ish"),
+    lambda d: d["files"][0].__setitem__(7, ["EM_X86_64", 64, None, ["x"], [], []]),
+    lambda d: d["files"][0][7].__setitem__(1, 64.0),
+    lambda d: d["files"][0][7].__setitem__(1, 16),
+    lambda d: d["files"][0][7].__setitem__(3, "libc.so.6"),
+    lambda d: d["files"][0][7].__setitem__(3, [1, 2]),
+    lambda d: d["files"][0][7].__setitem__(6, "not base64!"),
+    lambda d: d["files"][0][7].__setitem__(2, "x" * 100_000),
+    lambda d: d["files"][0].append("extra"),
+    lambda d: d["files"].insert(0, None),
+    lambda d: d.__setitem__("files", {"not": "a list"}),
+]
+PACKAGE_DAMAGE = [
+    lambda d: d.__setitem__("fingerprint", 3),
+    lambda d: d["owners"].append(["/x", "/x", ["too", "short"]]),
+    lambda d: d["owners"].append(["/x", 7, None]),
+    lambda d: d["owners"].append("not a row"),
+    lambda d: d["facts"].__setitem__("available", "yes"),
+    lambda d: d.__setitem__("owners", None),
+]
+
+
+@pytest.mark.parametrize("damage", FILE_DAMAGE)
 def test_a_malformed_row_is_a_miss_and_is_dropped(
-    env: Path, reads: list[str], damage: Callable[[dict[str, object]], object]
+    env: Path, damage: Callable[[dict[str, object]], object]
 ) -> None:
     cold = _report(env)
-    path = _rewrite(env, damage)
+    _rewrite(_shard(env), damage)
     assert _report(env) == cold  # never a crash, never a wrong answer
-    document = json.loads(path.read_text())  # rewritten without the bad row
+    document = json.loads(_shard(env).read_text())  # rewritten without the bad row
     assert document["format"] == native_cache.FORMAT
     for row in document["files"]:
         assert native_cache._file_entry(row) is not None
-    for row in document["databases"]:
-        assert native_cache._root_state(row) is not None
+
+
+@pytest.mark.parametrize("damage", PACKAGE_DAMAGE)
+def test_a_malformed_package_answer_is_a_miss_and_is_dropped(
+    env: Path, damage: Callable[[dict[str, object]], object]
+) -> None:
+    cold = _report(env)
+    _rewrite(_packages(), damage)
+    assert _report(env) == cold
+    document = json.loads(_packages().read_text())
+    assert isinstance(document["fingerprint"], str)
+    for row in document["owners"]:
+        assert native_cache._owner_entry(row) is not None
+    assert document["facts"].get("available") in (True, False, None)
 
 
 @pytest.mark.parametrize(
@@ -220,21 +251,48 @@ def test_a_malformed_row_is_a_miss_and_is_dropped(
 )
 def test_a_cache_file_that_is_not_one_is_empty(env: Path, reads: list[str], content: bytes) -> None:
     cold = _report(env)
-    path = Path(os.environ["DEPCHAIN_CACHE_DIR"]) / native_cache.FILENAME
-    path.write_bytes(content)
+    _shard(env).write_bytes(content)
     assert _report(env) == cold
     assert len(reads) == 2
-    assert json.loads(path.read_text())["format"] == native_cache.FORMAT
+    assert json.loads(_shard(env).read_text())["format"] == native_cache.FORMAT
+
+
+def test_a_cache_file_of_another_root_is_empty(env: Path, reads: list[str], tmp_path: Path) -> None:
+    _report(env)
+    document = json.loads(_shard(env).read_text())
+    document["root"] = str(tmp_path / "elsewhere")  # renamed, or a hash that collides
+    _shard(env).write_text(json.dumps(document))
+    _report(env)
+    assert len(reads) == 2
 
 
 def test_a_cache_file_past_the_size_bound_is_not_read(
     env: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _report(env)
-    path = Path(os.environ["DEPCHAIN_CACHE_DIR"]) / native_cache.FILENAME
-    monkeypatch.setattr(native_cache, "MAX_BYTES", path.stat().st_size - 1)
+    monkeypatch.setattr(native_cache, "MAX_BYTES", _shard(env).stat().st_size - 1)
     _report(env)
     assert len(reads) == 2
+
+
+def test_a_scan_reads_the_cache_of_its_own_environment_only(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(env, other, symlinks=True)
+    _report(other)
+    _report(env)
+    read: list[Path] = []
+    original = native_cache._read_document
+
+    def recording(path, root):  # type: ignore[no-untyped-def]
+        read.append(path)
+        return original(path, root)
+
+    monkeypatch.setattr(native_cache, "_read_document", recording)
+    _report(env)
+    assert set(read) == {_shard(env), _packages()}
+    assert len(list(_folder().glob("files-*.json"))) == 2
 
 
 def test_the_cache_keeps_at_most_max_files_rows(
@@ -242,17 +300,35 @@ def test_the_cache_keeps_at_most_max_files_rows(
 ) -> None:
     monkeypatch.setattr(native_cache, "RACY_SECONDS", 0.0)
     monkeypatch.setattr(native_cache, "MAX_FILES", 3)
-    path = tmp_path / "cache.json"
+    folder = tmp_path / "cache"
     reading = elf.Reading(elf.BinaryFormat.OTHER)
     for i in range(5):
         f = tmp_path / f"f{i}"
         f.write_bytes(b"x")
         os.utime(f, ns=(PAST, PAST))
-        cache = NativeCache(path)
-        cache.store(str(f), os.stat(f), reading)
+        cache = NativeCache(folder)
+        cache.store(str(tmp_path), str(f), os.stat(f), reading)
         cache.save()
-    rows = json.loads(path.read_text())["files"]
-    assert [Path(r[0]).name for r in rows] == ["f2", "f3", "f4"]  # the oldest went first
+    rows = json.loads(native_cache.shard_path(folder, "files", str(tmp_path)).read_text())
+    assert [Path(r[0]).name for r in rows["files"]] == ["f2", "f3", "f4"]  # the oldest went
+
+
+def test_the_cache_keeps_at_most_max_shards_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(native_cache, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(native_cache, "MAX_SHARDS", 2)
+    folder = tmp_path / "cache"
+    f = tmp_path / "f"
+    f.write_bytes(b"x")
+    os.utime(f, ns=(PAST, PAST))
+    for i, root in enumerate(("/a", "/b", "/c")):
+        cache = NativeCache(folder)
+        cache.store(root, str(f), os.stat(f), elf.Reading(elf.BinaryFormat.OTHER))
+        cache.save()
+        os.utime(native_cache.shard_path(folder, "files", root), (1000 + i, 1000 + i))
+    left = {p.name for p in folder.iterdir()}
+    assert left == {native_cache.shard_path(folder, "files", r).name for r in ("/b", "/c")}
 
 
 def test_a_cache_file_that_is_a_link_is_replaced_not_written_through(
@@ -260,13 +336,12 @@ def test_a_cache_file_that_is_a_link_is_replaced_not_written_through(
 ) -> None:
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me\n")
-    folder = Path(os.environ["DEPCHAIN_CACHE_DIR"])
-    folder.mkdir(parents=True)
-    (folder / native_cache.FILENAME).symlink_to(victim)
+    _folder().mkdir(parents=True)
+    _shard(env).symlink_to(victim)
     _report(env)
     assert victim.read_text() == "keep me\n"
-    assert not (folder / native_cache.FILENAME).is_symlink()
-    assert [p.name for p in folder.iterdir()] == [native_cache.FILENAME]  # no temporary left
+    assert not _shard(env).is_symlink() and _shard(env).is_file()
+    assert {p.name for p in _folder().iterdir()} == {_shard(env).name, _packages().name}
 
 
 def test_a_cache_folder_that_cannot_be_written_is_a_miss(
@@ -281,21 +356,25 @@ def test_a_cache_folder_that_cannot_be_written_is_a_miss(
 
 def test_other_processes_rows_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(native_cache, "RACY_SECONDS", 0.0)
-    path = tmp_path / "cache.json"
+    folder = tmp_path / "cache"
     files = []
     for name in ("a", "b"):
         f = tmp_path / name
         f.write_bytes(b"x")
         os.utime(f, ns=(PAST, PAST))
         files.append(f)
-    first, second = NativeCache(path), NativeCache(path)  # both read an empty cache
+    first, second = NativeCache(folder), NativeCache(folder)
+    root = str(tmp_path)
+    assert first.reading(root, str(files[0])) is None  # both read an empty cache
+    assert second.reading(root, str(files[1])) is None
     reading = elf.Reading(elf.BinaryFormat.PE)
-    first.store(str(files[0]), os.stat(files[0]), reading)
-    second.store(str(files[1]), os.stat(files[1]), reading)
+    first.store(root, str(files[0]), os.stat(files[0]), reading)
+    second.store(root, str(files[1]), os.stat(files[1]), reading)
     first.save()
     second.save()
-    again = NativeCache(path)
-    assert again.reading(str(files[0])) == reading and again.reading(str(files[1])) == reading
+    again = NativeCache(folder)
+    assert again.reading(root, str(files[0])) == reading
+    assert again.reading(root, str(files[1])) == reading
 
 
 def test_readings_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -313,15 +392,16 @@ def test_readings_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         auditable=bytes(range(256)),
         go_buildinfo=b"\xff Go buildinf:",
     )
+    root = str(tmp_path)
     for reading in (
         elf.Reading(elf.BinaryFormat.ELF, info),
         elf.Reading(elf.BinaryFormat.ELF, error="corrupt or truncated ELF (\udcff)"),
         elf.Reading(elf.BinaryFormat.MACHO),
     ):
-        cache = NativeCache(tmp_path / "c.json")
-        cache.store(str(f), os.stat(f), reading)
+        cache = NativeCache(tmp_path / "c")
+        cache.store(root, str(f), os.stat(f), reading)
         cache.save()
-        assert NativeCache(tmp_path / "c.json").reading(str(f)) == reading
+        assert NativeCache(tmp_path / "c").reading(root, str(f)) == reading
 
 
 # -- the package databases ---------------------------------------------------------
@@ -360,7 +440,7 @@ def test_package_answers_last_while_the_database_does(
     dpkg_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loads = _loads(monkeypatch)
-    path = tmp_path / "c.json"
+    path = tmp_path / "c"
     lib = "/usr/lib/x86_64-linux-gnu/libz.so.1"
     plain = ospkg.PackageDatabases(dpkg_root)
     expected = (plain.available, plain.problem, plain.unread(), plain.owner(lib))
@@ -389,7 +469,7 @@ def test_a_relinked_library_is_asked_again(
 ) -> None:
     lib = dpkg_root / "usr" / "lib" / "x86_64-linux-gnu"
     (lib / "libfoo.so.1").symlink_to("libz.so.1")
-    path = tmp_path / "c.json"
+    path = tmp_path / "c"
     cache = NativeCache(path)
     first = CachedPackageDatabases(dpkg_root, cache).owner("/usr/lib/x86_64-linux-gnu/libfoo.so.1")
     cache.save()
