@@ -92,13 +92,33 @@ def check(
     """Compare ``files`` (relative to ``root`` or absolute; all of the tree when None)
     with the ledger. ``fail_on``: the threshold, by default ``low`` with a ledger (every
     new relationship fails; a build-time one is low) and the policy's ``fail-on`` (else
-    ``high``) without one."""
+    ``high``) without one.
+
+    With ``files``, only what they need is read: the common commit, which brings in
+    nothing new, is answered from that alone. What it finds is confirmed on the whole
+    repository before it is reported: a file read alone lacks what other files tell of
+    it (the compose file or Kubernetes Service its client library reaches, the pin in a
+    compiled requirements file, the index another file names), and a hook that fails on
+    what was accepted gets uninstalled."""
     only = None
     if files is not None and not any(f.name in WHOLE for f in files):
         only = [f if f.is_absolute() else root / f for f in files]
         only = [f for f in only if f.is_file()]  # a deleted file says nothing new
     if enrich is not None and enrich.offline and not _has_cache(enrich):
         enrich = None  # nothing to learn offline: not even the import of the enricher
+    checked = _compare(root, only, fail_on, enrich, max_file_size)
+    if only is not None and (checked.failing or checked.errors):
+        checked = _compare(root, None, fail_on, enrich, max_file_size)
+    return checked
+
+
+def _compare(
+    root: Path,
+    only: list[Path] | None,
+    fail_on: Severity | None,
+    enrich: EnrichOptions | None,
+    max_file_size: int,
+) -> Checked:
     result = scan(
         root,
         enrich=enrich,

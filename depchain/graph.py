@@ -163,16 +163,21 @@ class DependencyGraph:
                 versioned[key].append(c)
         for c in unversioned:
             folders = {PurePosixPath(e.path).parent for e in c.evidence}
-            runtime = {e.role is Role.RUNTIME for e in c.evidence}
-            # a pin counts for the requirement when it is of the same kind of use (a
-            # pre-commit hook's or the docs' pin says nothing of what ships) and locks
+            uses = {(PurePosixPath(e.path).parent, e.role is Role.RUNTIME) for e in c.evidence}
+            # a pin counts for the requirement when it covers every use of it: for each
+            # place the requirement is written, a place of the same kind of use (a
+            # pre-commit hook's or the docs' pin says nothing of what ships) that locks
             # the same project: its folder, or a folder above or below it
             candidates = [
                 v
                 for v in versioned.get((c.ecosystem, _canonical(c.name)), [])
-                if runtime & {e.role is Role.RUNTIME for e in v.evidence}
-                and any(
-                    _related(f, PurePosixPath(e.path).parent) for f in folders for e in v.evidence
+                if all(
+                    any(
+                        runtime == (e.role is Role.RUNTIME)
+                        and _related(folder, PurePosixPath(e.path).parent)
+                        for e in v.evidence
+                    )
+                    for folder, runtime in uses
                 )
             ]
             if len(candidates) > 1:

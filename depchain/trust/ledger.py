@@ -119,24 +119,27 @@ def root_ids(graph: DependencyGraph, subject: str | None) -> set[str]:
     if subject is None or subject not in graph:
         return set()
     node = graph.node(subject)
-    folder = Evidence(".", None, "scan")
-    return {subject} if isinstance(node, Component) and folder in node.evidence else set()
+    # the scan's own evidence for the folder, whatever role a tooling file gave it
+    own = any((e.path, e.line, e.resolver) == (".", None, "scan") for e in node.evidence)
+    return {subject} if isinstance(node, Component) and own else set()
 
 
 def indexes_of(component: Component, deps: Iterable[Dependency]) -> list[str]:
     """Where the component may come from, as the files say: the indexes its requirements
     name and its sources' registries and hosts (credentials never kept)."""
+    from depchain.trust.policy import index_key
+
     found: set[str] = set()
     for dep in deps:
-        found.update(redact_url(i.url) for i in dep.indexes if i.url)
+        found.update(index_key(redact_url(i.url)) for i in dep.indexes if i.url)
     for source in component.sources:
         if source.kind is SourceKind.REGISTRY and source.url:
-            found.add(redact_url(source.url))
+            found.add(index_key(redact_url(source.url)))
         elif source.kind in (SourceKind.URL, SourceKind.VCS) and source.url:
             url = redact_url(source.url)
             scheme, sep, rest = url.partition("://")
-            host = rest.split("/")[0].rpartition("@")[2]
-            found.add(f"{scheme}://{host}" if sep and host else url)
+            host = rest.split("/")[0].rpartition("@")[2].lower()
+            found.add(f"{scheme.lower()}://{host}" if sep and host else url)
     return sorted(found)
 
 
@@ -292,24 +295,60 @@ def accept(
     prune: bool = False,
 ) -> Acceptance:
     """The ledger holding everything of ``now``: entries already there keep what they say
-    (who accepted them, and why); new ones get ``who`` and ``why``; a gap whose facts
-    changed is accepted again under its new facts. ``prune`` drops what the scan no
-    longer has."""
+    (who accepted them, and why); new ones get ``who`` and ``why``. A gap is held under
+    each set of facts it was accepted with (the same package pinned twice, from two
+    indexes, has two): one under new facts is accepted again, its facts added, with the
+    new ``who`` and ``why``. ``prune`` drops what the scan no longer has, facts included."""
     entries = dict(old.entries) if old is not None else {}
-    seen: set[Key] = set()
-    added: list[Key] = []
     notes = {k: v for k, v in (("who", who), ("why", why)) if v}
+    current: dict[Key, list[dict[str, Any]]] = {}
     for rel in now:
-        seen.add(rel.key)
-        extra = dict(rel.extra)
-        known = entries.get(rel.key)
-        if known is None or not _same_facts(known.get("facts"), extra.get("facts")):
-            added.append(rel.key)  # new, or a gap accepted again under new facts
-            entries[rel.key] = {**extra, **notes}
-    removed = sorted(k for k in entries if k not in seen) if prune else []
+        facts = dict(rel.extra).get("facts")
+        listed = current.setdefault(rel.key, [])
+        if isinstance(facts, dict) and facts not in listed:
+            listed.append(facts)
+    added: list[Key] = []
+    for key, facts in current.items():
+        known = entries.get(key)
+        if known is None:
+            added.append(key)
+            entries[key] = {**({"facts": _sorted_facts(facts)} if facts else {}), **notes}
+            continue
+        recorded = facts_list(known)
+        fresh = [f for f in facts if not _covered(recorded, f)]
+        kept = [r for r in recorded if any(_same_facts(r, f) for f in facts)] if prune else recorded
+        if fresh:
+            added.append(key)  # accepted again under new facts
+            entries[key] = {**known, "facts": _sorted_facts(kept + fresh), **notes}
+        elif prune and len(kept) < len(recorded):
+            entries[key] = {**known, "facts": _sorted_facts(kept)}
+    removed = sorted(k for k in entries if k not in current) if prune else []
     for key in removed:
         del entries[key]
     return Acceptance(Ledger(entries, old.path if old else None), sorted(set(added)), removed)
+
+
+def facts_list(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sets of facts a gap entry holds (one written as a single object counts)."""
+    facts = entry.get("facts")
+    if isinstance(facts, dict):
+        return [facts]
+    if isinstance(facts, list):
+        return [f for f in facts if isinstance(f, dict)]
+    return []
+
+
+def _sorted_facts(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    unique = {json.dumps(f, sort_keys=True): f for f in facts}
+    return [unique[k] for k in sorted(unique)]
+
+
+def _covered(recorded: list[dict[str, Any]], now: dict[str, Any] | None) -> bool:
+    """Some recorded set of facts agrees with ``now`` (no facts recorded or known now:
+    nothing to disagree with)."""
+    if not recorded or not now:
+        return True
+    return any(_same_facts(r, now) for r in recorded)
 
 
 def _same_facts(recorded: object, now: object) -> bool:
@@ -330,7 +369,7 @@ def unaccepted(ledger: Ledger, now: Iterable[Relationship]) -> list[Relationship
         rel
         for rel in now
         if rel.key not in ledger.entries
-        or not _same_facts(ledger.entries[rel.key].get("facts"), dict(rel.extra).get("facts"))
+        or not _covered(facts_list(ledger.entries[rel.key]), dict(rel.extra).get("facts"))
     ]
 
 
@@ -397,7 +436,7 @@ def held_gap(ledger: Ledger, graph: DependencyGraph, finding: Finding, subject: 
     """The ledger accepted this gap, under the facts it has now."""
     key = Key("gaps", (finding.id, _name(graph, finding.component, root_ids(graph, subject))))
     entry = ledger.entries.get(key)
-    return entry is not None and _same_facts(entry.get("facts"), facts_of(graph, finding.component))
+    return entry is not None and _covered(facts_list(entry), facts_of(graph, finding.component))
 
 
 def accepted(component: Component, ledger: Ledger | None) -> bool:
