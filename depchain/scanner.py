@@ -731,7 +731,15 @@ def _scan_environment(
         root.resolve().name or "environment", Evidence(".", None, "scan"), ComponentType.APPLICATION
     )
     ctx = ResolveContext(root=root, subject_for=lambda _: fallback, max_file_size=max_file_size)
-    fragment = environment.resolve_environment(located, ctx)
+    # the native cache lives with the others: --cache-dir, else the default folder
+    folder = (enrich.cache_dir if enrich else None) or (vulns.cache_dir if vulns else None)
+    if folder is not None:
+        from depchain.native.cache import NativeCache
+
+        cache: NativeCache | bool = NativeCache(Path(folder) / "native")
+    else:
+        cache = True
+    fragment = environment.resolve_environment(located, ctx, cache=cache)
     graph.add_fragment(fragment)
     _link_services(graph, fragment.subjects[0])
     notes = sorted(set(fragment.notes))

@@ -481,3 +481,19 @@ def test_a_relinked_library_is_asked_again(
         CachedPackageDatabases(dpkg_root, cache).owner("/usr/lib/x86_64-linux-gnu/libfoo.so.1")
         is None
     )
+
+
+def test_the_cache_folder_given_to_the_scan_holds_the_native_cache(
+    env: Path, tmp_path: Path
+) -> None:
+    from depchain.scanner import EnrichOptions, VulnOptions
+
+    given = tmp_path / "given-cache"
+    depchain.scan(
+        env,
+        enrich=EnrichOptions(offline=True, cache_dir=given),
+        vulns=VulnOptions(enabled=False),
+    )
+    site = os.path.abspath(env / "lib" / "python3.11" / "site-packages")
+    assert native_cache.shard_path(given / native_cache.FOLDER, "files", site).is_file()
+    assert not _shard(env).exists()  # not the default folder
