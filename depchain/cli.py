@@ -44,6 +44,7 @@ class ScanFormat(str, enum.Enum):
 class SbomFormat(str, enum.Enum):
     cyclonedx_json = "cyclonedx-json"
     cyclonedx_xml = "cyclonedx-xml"
+    spdx_json = "spdx-json"
 
 
 class Severity(str, enum.Enum):
@@ -164,6 +165,25 @@ AllRolesOpt = Annotated[
 ]
 MaxSizeOpt = Annotated[
     int, typer.Option("--max-file-size", help="Largest input file read, in MiB.", min=1)
+]
+MinCompletenessOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--min-completeness",
+        min=0,
+        max=100,
+        metavar="PERCENT",
+        help="Exit 1 when the SBOM's overall minimum-elements completeness (the share of "
+        "(component, element) checks met; every element weighs the same) is below this.",
+    ),
+]
+Cisa2025Opt = Annotated[
+    bool,
+    typer.Option(
+        "--cisa-2025",
+        help="Check the additions of CISA's 2025 draft too: component hash, license, tool "
+        "name, generation context (and an SBOM author that is a person or organisation).",
+    ),
 ]
 
 
@@ -529,9 +549,21 @@ def sbom(
         Path | None,
         typer.Option("--policy", help="The trust policy (default: the scanned folder's)."),
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Then check the document written for the NTIA minimum elements, as "
+            "'depchain sbom check' does: its summary on stderr (implied by "
+            "--min-completeness).",
+        ),
+    ] = False,
+    min_completeness: MinCompletenessOpt = None,
+    cisa_2025: Cisa2025Opt = False,
 ) -> None:
     """Export a validated SBOM (CycloneDX JSON or XML), with the known vulnerabilities
-    of its components."""
+    of its components. 'depchain sbom check FILE' checks any SBOM (CycloneDX or SPDX,
+    ours or a supplier's) for the NTIA minimum elements."""
     from depchain.export import cyclonedx
 
     if spec_version not in cyclonedx.SPEC_VERSIONS:
@@ -556,9 +588,65 @@ def sbom(
         index_timeout=index_timeout,
         policy=policy,
     )
-    fmt = cyclonedx.Format(format.value)
-    _emit(cyclonedx.render(result, fmt, spec_version), output)
-    raise typer.Exit(_audit_code(result, _report_errors(result)))
+    if format is SbomFormat.spdx_json:
+        from depchain.export import spdx
+
+        text = spdx.render(result)
+    else:
+        text = cyclonedx.render(result, cyclonedx.Format(format.value), spec_version)
+    _emit(text, output)
+    code = _audit_code(result, _report_errors(result))
+    if check or min_completeness is not None:
+        from depchain import sbomcheck
+        from depchain.redaction import redact_text
+        from depchain.render import printable
+        from depchain.render import sbomcheck as render_check
+
+        shown = "standard output" if output is None or str(output) == "-" else str(output)
+        report = sbomcheck.check_bytes(text.encode("utf-8"), shown, cisa_2025=cisa_2025)
+        summary = render_check.render_summary(report, min_completeness)
+        typer.echo(printable(redact_text(summary)), err=True, nl=False)
+        if min_completeness is not None and not report.passes(min_completeness):
+            code = max(code, EXIT_FINDINGS)
+    raise typer.Exit(code)
+
+
+@app.command("sbom-check", hidden=True)
+def sbom_check(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A CycloneDX document (JSON or XML, 1.2 to 1.7) or an SPDX 2.x JSON one.",
+            show_default=False,
+        ),
+    ],
+    format: Annotated[str, typer.Option("--format", "-f", metavar="table|json|markdown")] = "table",
+    output: OutputOpt = None,
+    min_completeness: MinCompletenessOpt = None,
+    cisa_2025: Cisa2025Opt = False,
+    max_file_size: Annotated[
+        int, typer.Option("--max-file-size", min=1, help="Largest document read, in MiB.")
+    ] = 64,
+) -> None:
+    """(depchain sbom check FILE) Which NTIA minimum elements each component of an SBOM
+    lacks (supplier, name, version, unique identifier, dependency relationship; the
+    document's author and timestamp), with --cisa-2025 also the 2025 draft's hash,
+    license, tool name and generation context; completeness per element and overall.
+    Exit 0; 1: overall below --min-completeness; 3: the document cannot be read."""
+    from depchain import sbomcheck
+    from depchain.render import sbomcheck as render_check
+
+    if format not in {"table", "json", "markdown"}:
+        raise UsageError(f"--format {format!r}: choose table, json or markdown")
+    report = sbomcheck.check_file(file, max_file_size * 1024 * 1024, cisa_2025=cisa_2025)
+    if format == "json":
+        _emit(render_check.render_json(report), output)
+    elif format == "markdown":
+        _emit(render_check.render_markdown(report, min_completeness), output)
+    else:
+        _emit(render_check.render_table(report, min_completeness, width=_width(output)), output)
+    failed = min_completeness is not None and not report.passes(min_completeness)
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
 db_app = typer.Typer(
@@ -768,6 +856,9 @@ def main(argv: list[str] | None = None) -> int:
     ):  # a stopped run unwinds, so that its temporary output file is removed at once
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     code: int | str | None
+    given = sys.argv[1:] if argv is None else argv
+    if given[:2] == ["sbom", "check"]:  # 'sbom' takes a PATH ('depchain sbom ./check' scans one)
+        given = ["sbom-check", *given[2:]]
     if (sys.argv[1:] if argv is None else argv)[:1] == ["check"]:
         from depchain.hook import run
 
@@ -776,7 +867,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(code)
         return code
     try:
-        app(args=argv, prog_name="depchain")  # standalone: click's usage errors exit 2
+        app(args=given, prog_name="depchain")  # standalone: click's usage errors exit 2
         code = EXIT_OK
     except SystemExit as exc:
         code = exc.code
