@@ -130,6 +130,60 @@ class Source:
             object.__setattr__(self, "url", redact_url(self.url))
 
 
+@dataclass(frozen=True, order=True, slots=True)
+class License:
+    """A component's licence, as its authors declared it (never concluded by depchain).
+
+    ``expression`` is an SPDX licence expression in normal form (see
+    :mod:`depchain.licenses`) where what was declared is one; otherwise ``ids`` and
+    ``names`` hold what was declared (SPDX ids, and licence names SPDX does not know,
+    as written) without saying how they combine (several trove classifiers do not say
+    AND or OR). Nothing in all three: declared, but not as anything SPDX or a short
+    name can hold (a whole licence text); ``unknown`` says why."""
+
+    expression: str | None = None
+    ids: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    source: str = "unknown"
+    """Where it was declared: ``License-Expression``, ``License``, ``Classifier`` (an
+    installed or packed distribution's core metadata), ``pyproject``,
+    ``index:license_expression``, ``index:license``, ``index:classifiers``, ``pep770``,
+    ``debian-copyright``, ..."""
+    unknown: str | None = None
+    """Why nothing SPDX or named could be read, in one line (None: something was)."""
+
+    @property
+    def known(self) -> bool:
+        return bool(self.expression or self.ids or self.names)
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Contact:
+    """A person or organization named by a component's metadata (an author, a
+    maintainer); either part may be missing."""
+
+    name: str | None = None
+    email: str | None = None
+    role: str = "author"
+    """``author`` or ``maintainer``."""
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Link:
+    """A URL a component's metadata declares, by what it is: ``vcs``, ``website``,
+    ``issue-tracker``, ``documentation``, ``distribution``, ``release-notes``,
+    ``chat``, ``funding``, ``other`` (the CycloneDX external reference types, which
+    SPDX's reference categories can be mapped from)."""
+
+    kind: str
+    url: str
+    label: str | None = None
+    """The label it was declared with (``Source``, ``Bug Tracker``), if any."""
+
+    def __post_init__(self) -> None:  # credentials never enter the model
+        object.__setattr__(self, "url", redact_url(self.url))
+
+
 @dataclass(frozen=True, slots=True)
 class Component:
     """Anything depended upon. ``id`` is its Package URL where one exists."""
@@ -145,6 +199,14 @@ class Component:
     sources: tuple[Source, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     properties: tuple[tuple[str, str], ...] = ()
+    license: License | None = None
+    """The declared licence, where something declared it (None: nothing read said)."""
+    authors: tuple[Contact, ...] = ()
+    """Authors and maintainers, as the component's metadata names them."""
+    description: str | None = None
+    """One line on what it is (a distribution's ``Summary``)."""
+    links: tuple[Link, ...] = ()
+    """The URLs its metadata declares: repository, home page, issue tracker, ..."""
 
     def merged(self, other: Component) -> Component:
         """This component with what ``other`` (the same id) knows added."""
@@ -157,7 +219,24 @@ class Component:
             sources=_union(self.sources, other.sources),
             evidence=_union(self.evidence, other.evidence, MAX_EVIDENCE),
             properties=_union(self.properties, other.properties),
+            license=_better_license(self.license, other.license),
+            authors=_union(self.authors, other.authors),
+            description=self.description or other.description,
+            links=_union(self.links, other.links),
         )
+
+
+def _better_license(a: License | None, b: License | None) -> License | None:
+    """Of two declarations of the same component's licence, the one that says more: an
+    SPDX expression before ids and names, anything known before an unknown; the first
+    when both say as much (merges keep the first reader's)."""
+    if a is None or b is None:
+        return a or b
+
+    def rank(x: License) -> int:
+        return 3 if x.expression else 2 if x.ids else 1 if x.names else 0
+
+    return b if rank(b) > rank(a) else a
 
 
 def merge_component(components: dict[str, Component], component: Component) -> Component:

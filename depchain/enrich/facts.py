@@ -71,10 +71,15 @@ def _project(data: dict[str, Any]) -> bool:
         and _pairs(ownership.get("roles", []))
     ):
         return False
+    classifiers = data.get("license_classifiers", [])
     return (
         _opt_str(data.get("name"))
         and _pairs(data.get("project_urls", []))
         and _opt_str(data.get("home_page"))
+        and all(_opt_str(data.get(k)) for k in ("version", "license_expression", "license"))
+        and isinstance(data.get("license_text", False), bool)
+        and isinstance(classifiers, list)
+        and all(isinstance(c, str) for c in classifiers)
     )
 
 

@@ -9,8 +9,10 @@ For each (name, version) :func:`enrich` asks, at most once per project and per f
 - on pypi.org and test.pypi.org (Warehouse) only, the project JSON API
   (``/pypi/<name>/json``): the ``ownership`` object (``organization`` and the ``roles``
   of users), ``info.project_urls`` and ``info.home_page`` (the declared source
-  repository); and the release's files from it when the Simple API gave none
-  (``releases``, else ``/pypi/<name>/<version>/json``);
+  repository), the latest release's declared licence (``info.license_expression``,
+  ``info.license``, the licence classifiers: used for that version only); and the
+  release's files from it when the Simple API gave none (``releases``, else
+  ``/pypi/<name>/<version>/json``);
 - each file's provenance: the link the Simple API gave; where the index does not
   implement PEP 740 links but is Warehouse, its Integrity API
   (``/integrity/<name>/<version>/<filename>/provenance``). Provenance objects are read
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
 
     import requests
 
-    from depchain.model import Component
+    from depchain.model import Component, License
 
 Key: TypeAlias = "tuple[str, str | None]"
 
@@ -142,6 +144,9 @@ class Enrichment:
     project_status_reason: str | None = None
     errors: tuple[str, ...] = ()
     """One line per failure (``pypi.org: /pypi/foo/json timed out after 3 tries``)."""
+    license: License | None = None
+    """The licence the index's JSON API declares for this version (None: not said, or
+    it describes another version)."""
     fetched_at: float | None = None
     """When the oldest answer used was fetched (seconds since the epoch)."""
 
@@ -764,6 +769,7 @@ class _Run:
             "source_repository": declared_repository(urls, facts.get("home_page")),
             "release_found": release_found,
             "files": files,
+            "license": _index_license(facts, version),
             "project_status": listed.get("status"),
             "project_status_reason": listed.get("status_reason"),
             "errors": tuple(errors),
@@ -849,6 +855,8 @@ def _scrubbed(enrichment: Enrichment, secrets: tuple[str, ...]) -> Enrichment:
     """Every text of ``enrichment`` (and of its files) with each secret as ``***``."""
     from dataclasses import fields, replace
 
+    from depchain.model import License
+
     if not secrets:
         return enrichment
 
@@ -859,7 +867,7 @@ def _scrubbed(enrichment: Enrichment, secrets: tuple[str, ...]) -> Enrichment:
             return value
         if isinstance(value, tuple):
             return tuple(clean(v) for v in value)
-        if isinstance(value, (ReleaseFile, Publisher)):
+        if isinstance(value, (ReleaseFile, Publisher, License)):
             return replace(value, **{f.name: clean(getattr(value, f.name)) for f in fields(value)})
         return value
 
@@ -904,7 +912,77 @@ def _project_facts(data: dict[str, Any]) -> dict[str, Any]:
             if isinstance(v, str)
         ],
         "home_page": home if isinstance(home, str) and home else None,
+        **_license_facts(info),
     }
+
+
+def _license_facts(info: dict[str, Any]) -> dict[str, Any]:
+    """What ``info`` declares of the licence of the release it describes (the latest):
+    its version, ``license_expression`` (PEP 639), ``license`` when it is short enough
+    to be a name (a whole licence text is only noted as one: the cache is no place for
+    it) and the licence classifiers."""
+    from depchain.licenses import is_name, is_placeholder
+
+    def text(key: str, limit: int = 256) -> str | None:
+        value = info.get(key)
+        return value.strip() if isinstance(value, str) and 0 < len(value.strip()) <= limit else None
+
+    declared = info.get("license")
+    declared = declared if isinstance(declared, str) and not is_placeholder(declared) else None
+    classifiers = info.get("classifiers")
+    return {
+        "version": text("version", 128),
+        "license_expression": text("license_expression", 1000),
+        "license": declared.strip() if declared is not None and is_name(declared) else None,
+        "license_text": declared is not None and not is_name(declared),
+        "license_classifiers": sorted(
+            {
+                c
+                for c in (classifiers if isinstance(classifiers, list) else [])
+                if isinstance(c, str) and c.startswith("License ::") and len(c) <= 256
+            }
+        )[:32],
+    }
+
+
+def _index_license(facts: dict[str, Any], version: str | None) -> License | None:
+    """The licence the index's project JSON declares, for ``version`` only: the JSON
+    API describes the latest release, and a project may change its licence between
+    releases, so another version's is not this one's."""
+    from depchain import licenses
+    from depchain.model import License
+
+    latest = facts.get("version")
+    if (
+        version is None
+        or not isinstance(latest, str)
+        or _norm_version(latest) != _norm_version(version)
+    ):
+        return None
+    classifiers = facts.get("license_classifiers") or []
+    found = licenses.declared(
+        facts.get("license_expression"), facts.get("license"), classifiers, origin="index:"
+    )
+    if found is None and facts.get("license_text"):
+        return License(
+            source="index:License",
+            unknown="the License field holds a licence text, not an SPDX identifier or name",
+        )
+    return found
+
+
+def index_metadata(component: Component, found: Enrichment) -> Component:
+    """``component`` with what the index declares of it and its metadata did not: the
+    licence of the same version (:func:`_index_license`), and the project URLs. Called
+    where enrichment writes its facts onto the graph."""
+    from dataclasses import replace
+
+    from depchain.declared import project_links
+
+    links = project_links(found.project_urls) if found.project_known else ()
+    if found.license is None and not links:
+        return component
+    return component.merged(replace(component, license=found.license, links=links))
 
 
 def _release_facts(releases: dict[str, Any], version: str) -> dict[str, Any]:

@@ -10,7 +10,18 @@ Mapping:
 - each edge becomes a ``dependsOn`` entry, and, since CycloneDX edges carry no
   attributes, a ``depchain:dependency`` property on the target naming the dependent,
   kind, scope, mechanism and evidence; ``depchain:kinds`` lists every kind reaching it;
-- evidence is also written as ``evidence.occurrences`` (file and line).
+- evidence is also written as ``evidence.occurrences`` (file and line);
+- what components declare goes into the standard fields: ``licenses`` (declared, as
+  an SPDX id, an expression, or the ids and names declared when no expression says how
+  they combine; none when unknown, with a ``depchain:license-unknown`` property saying
+  why), ``supplier`` (:func:`depchain.supplier.supplier_of`: the owner, never the
+  author), ``authors``, ``description``, ``hashes`` and ``externalReferences`` (vcs,
+  website, issue tracker, documentation, distribution, ...);
+- ``metadata``: the subject as ``component``, depchain in ``tools.components``, the
+  SBOM's ``authors`` and ``manufacturer`` (``sbom-author`` / ``sbom-manufacturer`` of
+  the policy, or :func:`with_options`), and the ``lifecycles`` phase of what was
+  scanned (``pre-build`` for sources, ``build`` for a wheel, ``post-build`` for an
+  installed environment).
 """
 
 from __future__ import annotations
@@ -30,7 +41,9 @@ from typing import TYPE_CHECKING, Any
 from depchain import __version__
 from depchain.errors import DepchainError
 from depchain.model import Component, Dependency, DependencyKind, Scope, Service, SourceKind
+from depchain.redaction import redact_url
 from depchain.scanner import ScanResult
+from depchain.supplier import Supplier, supplier_of
 from depchain.timestamps import now
 
 if TYPE_CHECKING:
@@ -123,6 +136,79 @@ def _edge_property(dep: Dependency) -> str:
     return "; ".join(parts)
 
 
+def lifecycle(result: ScanResult) -> str:
+    """The CycloneDX lifecycle phase of what was scanned: ``build`` for a wheel (a
+    build's output), ``post-build`` for an installed environment, ``pre-build`` for a
+    repository or a manifest (sources, before any build)."""
+    resolvers = {i.resolver for i in result.inputs}
+    if "environment" in resolvers:
+        return "post-build"
+    if result.target.suffix == ".whl" and resolvers == {"wheel"}:
+        return "build"
+    return "pre-build"
+
+
+def with_options(
+    result: ScanResult,
+    *,
+    author: str | None = None,
+    manufacturer: str | None = None,
+    component_name: str | None = None,
+    component_version: str | None = None,
+) -> ScanResult:
+    """``result`` as the SBOM should describe it (``depchain sbom`` options): the
+    document's author and manufacturer (over the policy's ``sbom-author`` and
+    ``sbom-manufacturer``), and the name and version of its root component (over what
+    the scan found: the project's own, or an environment's folder). The result given is
+    left as it is."""
+    from dataclasses import replace as copy
+
+    from depchain.trust.policy import Policy
+
+    policy = result.policy
+    if author is not None or manufacturer is not None:
+        policy = copy(
+            policy or Policy(),
+            sbom_author=_one_line(author) or (policy.sbom_author if policy else None),
+            sbom_manufacturer=_one_line(manufacturer)
+            or (policy.sbom_manufacturer if policy else None),
+        )
+    graph = result.graph
+    if component_name or component_version:
+        subject = graph.node(result.subject)
+        if isinstance(subject, Component):
+            graph = graph.copy()
+            name = _one_line(component_name) or subject.name
+            version = _one_line(component_version) or subject.version
+            props = {p for p in subject.properties if p[0] != "depchain:named-after"}
+            props.add(("depchain:named-after", "the --component-name/--component-version options"))
+            renamed = copy(
+                subject,
+                name=name,
+                version=version,
+                purl=_renamed_purl(subject, name, version),
+                properties=tuple(sorted(props)),
+            )
+            graph.replace_node(renamed)
+    return copy(result, policy=policy, graph=graph)
+
+
+def _renamed_purl(subject: Component, name: str, version: str | None) -> str | None:
+    """The root's purl under its new name: a generic one (an environment's, a folder's)
+    follows the name; another names a package that the new name may not be: none."""
+    if (name, version) == (subject.name, subject.version):
+        return subject.purl
+    if subject.ecosystem == "generic":
+        from depchain.ids import purl
+
+        return purl("generic", name, version)
+    return None
+
+
+def _one_line(text: str | None) -> str | None:
+    return " ".join(text.split()) or None if text else None
+
+
 def build_bom(result: ScanResult) -> Bom:
     from cyclonedx.model import (
         ExternalReference,
@@ -136,12 +222,20 @@ def build_bom(result: ScanResult) -> Bom:
     from cyclonedx.model.component import Component as CdxComponent
     from cyclonedx.model.component import ComponentScope, ComponentType
     from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
+    from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
     from cyclonedx.model.dependency import Dependency as CdxDependency
-    from cyclonedx.model.tool import Tool, ToolRepository
+    from cyclonedx.model.lifecycle import LifecyclePhase, PredefinedLifecycle
+    from cyclonedx.model.tool import ToolRepository
     from packageurl import PackageURL
 
     graph = result.graph
     scope_of = scopes(result)
+    policy = result.policy
+    manufacturer = (
+        OrganizationalEntity(name=policy.sbom_manufacturer)
+        if policy is not None and policy.sbom_manufacturer
+        else None
+    )
 
     def convert(c: Component, is_subject: bool) -> CdxComponent:
         hashes = [
@@ -150,6 +244,28 @@ def build_bom(result: ScanResult) -> Bom:
             if h.algorithm in _HASHES
         ]
         refs = []
+        for link in c.links:
+            if _uri_ok(link.url):
+                refs.append(
+                    ExternalReference(
+                        type=ExternalReferenceType(link.kind),
+                        url=XsUri(link.url),
+                        comment=f"declared as {link.label}" if link.label else None,
+                    )
+                )
+        declared_source = dict(c.properties).get("depchain:declared-source")
+        if (
+            declared_source
+            and _uri_ok(declared_source)
+            and not any(link.kind == "vcs" for link in c.links)
+        ):
+            refs.append(
+                ExternalReference(
+                    type=ExternalReferenceType.VCS,
+                    url=XsUri(declared_source),
+                    comment="the source repository the package index declares",
+                )
+            )
         for s in c.sources:
             if not s.url or s.kind is SourceKind.PATH:
                 continue
@@ -167,8 +283,21 @@ def build_bom(result: ScanResult) -> Bom:
                 refs.append(ExternalReference(type=kind, url=XsUri(url)))
             except Exception:  # a URL the schema would refuse: keep it as a property
                 continue
-        props = [Property(name=k, value=v) for k, v in c.properties]
+        # what resolvers copied as written (a METADATA Project-URL) is redacted here too
+        props = [Property(name=k, value=redact_url(v)) for k, v in c.properties]
         props.append(Property(name="depchain:ecosystem", value=c.ecosystem))
+        if c.license is not None:
+            props.append(Property(name="depchain:license-source", value=c.license.source))
+            if not c.license.known:
+                props.append(
+                    Property(
+                        name="depchain:license-unknown",
+                        value=c.license.unknown or "declared as nothing SPDX or named",
+                    )
+                )
+        supplier = supplier_of(c)
+        if supplier is not None:
+            props.append(Property(name="depchain:supplier-source", value=supplier.source))
         for s in c.sources:
             props.append(Property(name="depchain:source", value=_source_text(s)))
         incoming = graph.dependents(c.id)
@@ -184,15 +313,26 @@ def build_bom(result: ScanResult) -> Bom:
             if e.path != "."
         ]
         scope = None if is_subject else ComponentScope(scope_of.get(c.id, "required"))
+        entity = _entity(supplier) if supplier is not None else None
+        if is_subject and entity is None and manufacturer is not None:
+            entity = manufacturer  # who makes the product supplies it
         return CdxComponent(
             bom_ref=c.id,
             name=c.name,
             version=c.version,
             type=ComponentType(c.type.value),
             purl=PackageURL.from_string(c.purl) if c.purl else None,
+            supplier=entity,
+            authors=[
+                OrganizationalContact(name=a.name, email=a.email)
+                for a in c.authors
+                if a.name or a.email
+            ],
+            description=c.description,
+            licenses=_licenses(c),
             hashes=hashes,
             scope=scope,
-            external_references=refs,
+            external_references=_unique_refs(refs),
             properties=props,
             evidence=ComponentEvidence(occurrences=occurrences) if occurrences else None,
         )
@@ -205,12 +345,28 @@ def build_bom(result: ScanResult) -> Bom:
         key=lambda c: (c.type.value, c.group or "", c.name, c.version or "", c.bom_ref.value),
     )
     services = {sv.id: _service(sv, graph) for sv in graph.services()}
-    tool = Tool(vendor="depchain", name="depchain", version=__version__)
+    tool = CdxComponent(
+        type=ComponentType.APPLICATION,
+        purl=PackageURL("pypi", name="depchain", version=__version__),
+        name="depchain",
+        version=__version__,
+        supplier=OrganizationalEntity(name="The depchain authors"),
+        licenses=_licenses_of_expression("Apache-2.0"),
+    )
     bom = Bom(
         components=ordered,
         services=services.values(),
         metadata=BomMetaData(
-            component=subject, timestamp=now(), tools=ToolRepository(tools=[tool])
+            component=subject,
+            timestamp=now(),
+            tools=ToolRepository(components=[tool]),
+            authors=(
+                [OrganizationalContact(name=policy.sbom_author)]
+                if policy is not None and policy.sbom_author
+                else []
+            ),
+            manufacturer=manufacturer,
+            lifecycles=[PredefinedLifecycle(LifecyclePhase(lifecycle(result)))],
         ),
         serial_number=_serial(result),
     )
@@ -231,6 +387,73 @@ def build_bom(result: ScanResult) -> Bom:
     _index_dependencies(bom)
     bom.vulnerabilities.update(_vulnerabilities(result, every))
     return bom
+
+
+def _uri_ok(url: str) -> bool:
+    """A URL the schema's IRI format takes (no blanks or control characters)."""
+    return bool(url) and not any(ch.isspace() or ord(ch) < 32 for ch in url)
+
+
+def _unique_refs(refs: list[Any]) -> list[Any]:
+    """One reference per (type, URL): the first, which says the most (a declared
+    label before a plain source)."""
+    seen: dict[tuple[str, str], Any] = {}
+    for ref in refs:
+        seen.setdefault((str(ref.type.value), str(ref.url)), ref)
+    return list(seen.values())
+
+
+def _entity(supplier: Supplier) -> Any:
+    """A supplier as a CycloneDX organizational entity: the organization, or the people
+    who own a project as its contacts."""
+    from cyclonedx.model import XsUri
+    from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
+
+    contacts = [OrganizationalContact(name=p) for p in supplier.people]
+    if supplier.email:
+        contacts.append(OrganizationalContact(email=supplier.email))
+    return OrganizationalEntity(
+        name=supplier.name,
+        contacts=contacts,
+        urls=[XsUri(supplier.url)] if supplier.url and _uri_ok(supplier.url) else [],
+    )
+
+
+def _licenses(component: Component) -> list[Any]:
+    """The declared licence in CycloneDX's shapes: an expression alone (a single SPDX
+    id as ``license.id``, which more readers understand); else each declared id and
+    name as a licence of its own. Unknown: none."""
+    from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
+    from cyclonedx.spdx import is_supported_id
+
+    found = component.license
+    if found is None:
+        return []
+    if found.expression:
+        return _licenses_of_expression(found.expression)
+    declared = LicenseAcknowledgement.DECLARED
+    out = []
+    for spdx in found.ids:
+        if is_supported_id(spdx):
+            out.append(DisjunctiveLicense(id=spdx, acknowledgement=declared))
+        else:  # newer than the schema's licence list: its name, as declared
+            out.append(DisjunctiveLicense(name=spdx, acknowledgement=declared))
+    out.extend(DisjunctiveLicense(name=n, acknowledgement=declared) for n in found.names)
+    return out
+
+
+def _licenses_of_expression(expression: str) -> list[Any]:
+    from cyclonedx.model.license import (
+        DisjunctiveLicense,
+        LicenseAcknowledgement,
+        LicenseExpression,
+    )
+    from cyclonedx.spdx import is_supported_id
+
+    declared = LicenseAcknowledgement.DECLARED
+    if is_supported_id(expression):
+        return [DisjunctiveLicense(id=expression, acknowledgement=declared)]
+    return [LicenseExpression(expression, acknowledgement=declared)]
 
 
 _ADVISORY_URLS = {

@@ -39,6 +39,7 @@ from depchain.native.analysis import (
 from depchain.native.distribution import (
     DistError,
     Distribution,
+    FileSource,
     FolderSource,
     read_distribution,
 )
@@ -254,16 +255,7 @@ def open_cache(cache: NativeCache | bool | None) -> NativeCache | None:
 def _resolve(
     env: Environment, ctx: ResolveContext, packages: PackageDatabases, cache: NativeCache | None
 ) -> Fragment:
-    root_display = ctx.display(env.root)
-    subject = generic_component(
-        env.root.resolve().name or "environment",
-        Evidence(root_display, None, NAME),
-        ComponentType.APPLICATION,
-    )
-    if env.python_version:
-        subject = replace(subject, properties=(("depchain:python-version", env.python_version),))
     out = NativeOutput()
-    out.add(subject)
     native = NativeContext(loader=host_loader(), packages=packages, cache=cache)
     by_name: dict[str, Component] = {}
     dists: list[tuple[Distribution, Component, FolderSource, Evidence]] = []
@@ -279,7 +271,7 @@ def _resolve(
                 continue
             for problem in dist.problems:
                 out.notes.append((files.display(dist_info), problem))
-            component = dist_component(dist, evidence)
+            component = declared_by(dist, files, dist_component(dist, evidence))
             out.add(component)
             key = str(canonicalize_name(dist.name))
             by_name.setdefault(key, component)
@@ -296,6 +288,8 @@ def _resolve(
                 ),
             )
             dists.append((dist, component, files, evidence))
+    subject = _subject(env, ctx, [(d, c) for d, c, *_ in dists])
+    out.add(subject)
     # every RECORD path -> the first distribution that lists it (the last update wins)
     for dist, component, *_ in reversed(dists):
         native.file_owners.update(dict.fromkeys(map(_PATH, dist.record), (dist, component.id)))
@@ -344,6 +338,103 @@ def _resolve(
         subjects=(subject.id,),
         notes=tuple(out.notes),
     )
+
+
+def declared_by(dist: Distribution, files: FileSource, component: Component) -> Component:
+    """``component`` with what ``dist``'s METADATA declares: licence, authors, summary
+    and URLs (:func:`depchain.declared.from_core_metadata`). The trove classifiers are
+    read again from METADATA only when they could say more of the licence than its
+    ``License-Expression`` and ``License`` fields do (a quarter of a typical
+    environment)."""
+    from depchain.declared import from_core_metadata, wants_classifiers
+
+    classifiers: tuple[str, ...] = ()
+    if wants_classifiers(dist.metadata):
+        classifiers = _classifiers(files, dist.dist_info)
+    return from_core_metadata(component, dist.metadata, classifiers)
+
+
+def _classifiers(files: FileSource, dist_info: str) -> tuple[str, ...]:
+    """The ``Classifier`` headers of a distribution's METADATA (none when unreadable:
+    the distribution was read already, and says why elsewhere)."""
+    from depchain.native.distribution import MAX_METADATA, headers_of
+
+    name = f"{dist_info}/METADATA"
+    try:
+        if isinstance(files, FolderSource):
+            raw = files.read_small(name, MAX_METADATA)
+        elif files.exists(name) and files.size(name) <= MAX_METADATA:
+            with files.open(name) as handle:
+                raw = handle.read()
+        else:
+            raw = None
+    except (OSError, DistError, ValueError):
+        return ()
+    if raw is None:
+        return ()
+    end = raw.find(b"\n\n")
+    head = raw if end < 0 else raw[: end + 1]
+    if head.isascii() and b"\r" not in head:  # the plain case: a line each (see headers_of)
+        return tuple(m.decode("ascii").strip() for m in _LICENSE_CLASSIFIER.findall(head))
+    return tuple(
+        str(v) for k, v in headers_of(head) if k.lower() == "classifier" and "License" in str(v)
+    )
+
+
+_LICENSE_CLASSIFIER = re.compile(rb"^Classifier:[ \t]*(License ::[^\n]*)$", re.MULTILINE)
+
+
+def _subject(
+    env: Environment, ctx: ResolveContext, dists: list[tuple[Distribution, Component]]
+) -> Component:
+    """The environment as the SBOM's root: named after the project it was made for,
+    where its own metadata says which (the one distribution installed from a local
+    folder, PEP 610: the project being developed in it), with that version; else after
+    its folder, without a version (a venv's folder name is the only name it has)."""
+    from depchain.ids import purl
+    from depchain.model import SourceKind
+
+    evidence = Evidence(ctx.display(env.root), None, NAME)
+    local = sorted(
+        {
+            (c.name, c.version or "")
+            for d, c in dists
+            if d.direct_url is not None and d.direct_url.kind is SourceKind.PATH
+        }
+    )
+    props: list[tuple[str, str]] = []
+    if env.python_version:
+        props.append(("depchain:python-version", env.python_version))
+    if len(local) == 1:
+        name, version = local[0]
+        ident = purl("generic", name, version or None)
+        props.append(
+            (
+                "depchain:named-after",
+                f"{name} {version}: the one distribution installed "
+                "from a local folder (direct_url.json)",
+            )
+        )
+        return Component(
+            id=ident,
+            name=name,
+            ecosystem="generic",
+            version=version or None,
+            type=ComponentType.APPLICATION,
+            purl=ident,
+            evidence=(evidence,),
+            properties=tuple(sorted(props)),
+        )
+    subject = generic_component(
+        env.root.resolve().name or "environment", evidence, ComponentType.APPLICATION
+    )
+    why = (
+        "the folder: no distribution was installed from a local folder"
+        if not local
+        else f"the folder: {len(local)} distributions were installed from local folders"
+    )
+    props.append(("depchain:named-after", why))
+    return replace(subject, properties=tuple(sorted(props)))
 
 
 def _interpreter(

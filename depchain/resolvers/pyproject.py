@@ -28,6 +28,7 @@ from depchain.model import (
     Scope,
     Source,
     SourceKind,
+    sort_key,
 )
 from depchain.redaction import quote
 from depchain.resolvers import poetry_constraints
@@ -217,7 +218,116 @@ def _subject(
     )
     # A project is this tree's own code: name it by its purl without the path qualifier.
     plain = component.id.split("?")[0]
-    return replace(component, id=plain, purl=plain), True
+    component = replace(component, id=plain, purl=plain)
+    if isinstance(project, dict) and isinstance(project.get("name"), str):
+        return _declared_pep621(component, project), True
+    return _declared_poetry(component, poetry), True
+
+
+def _declared_pep621(component: Component, project: dict[str, Any]) -> Component:
+    """What ``[project]`` declares of the project itself: ``license`` (a PEP 639 SPDX
+    expression, or the older ``{text = ...}`` / ``{file = ...}`` table), the licence
+    classifiers, ``authors`` and ``maintainers``, ``description`` and ``urls``."""
+    from depchain import licenses
+    from depchain.declared import contacts, project_links, summary
+    from depchain.model import License
+
+    classifiers = [c for c in _string_list(project.get("classifiers")) if c.startswith("License")]
+    value = project.get("license")
+    found: License | None
+    if isinstance(value, str):
+        found = licenses.declared(value, None, classifiers, origin="pyproject:")
+    elif isinstance(value, dict) and isinstance(value.get("text"), str):
+        found = licenses.declared(None, value["text"], classifiers, origin="pyproject:")
+    elif isinstance(value, dict) and isinstance(value.get("file"), str):
+        found = licenses.declared(None, None, classifiers, origin="pyproject:") or License(
+            source="pyproject:license.file",
+            unknown=f"declared in the file {value['file']}, which is not read as a licence",
+        )
+    else:
+        found = licenses.declared(None, None, classifiers, origin="pyproject:")
+    people: list[Any] = []
+    for key, role in (("authors", "author"), ("maintainers", "maintainer")):
+        entries = project.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            name, email = entry.get("name"), entry.get("email")
+            people.extend(
+                contacts(
+                    name if isinstance(name, str) else None,
+                    email if isinstance(email, str) else None,
+                    role,
+                )
+            )
+    urls = project.get("urls")
+    pairs = [
+        (str(k), v)
+        for k, v in (urls.items() if isinstance(urls, dict) else [])
+        if isinstance(v, str)
+    ]
+    description = project.get("description")
+    return replace(
+        component,
+        license=found,
+        authors=tuple(sorted(set(people), key=sort_key)),
+        description=summary(description) if isinstance(description, str) else None,
+        links=project_links(pairs),
+    )
+
+
+def _declared_poetry(component: Component, poetry: dict[str, Any]) -> Component:
+    """What ``[tool.poetry]`` declares of the project itself: ``license`` (an SPDX
+    expression or a name), licence classifiers, ``authors`` and ``maintainers`` (``Name
+    <address>`` strings), ``description``, ``homepage``, ``repository``,
+    ``documentation`` and ``urls``."""
+    from depchain import licenses
+    from depchain.declared import contacts, link, project_links, summary
+
+    classifiers = [c for c in _string_list(poetry.get("classifiers")) if c.startswith("License")]
+    value = poetry.get("license")
+    found = licenses.declared(
+        value if isinstance(value, str) else None, None, classifiers, origin="pyproject:"
+    )
+    people = [
+        c
+        for key, role in (("authors", "author"), ("maintainers", "maintainer"))
+        for text in _string_list(poetry.get(key))
+        for c in contacts(None, text, role)
+    ]
+    urls = poetry.get("urls")
+    pairs = [
+        (str(k), v)
+        for k, v in (urls.items() if isinstance(urls, dict) else [])
+        if isinstance(v, str)
+    ]
+    links = list(project_links(pairs))
+    for key, kind in (
+        ("homepage", "website"),
+        ("repository", "vcs"),
+        ("documentation", "documentation"),
+    ):
+        if isinstance(poetry.get(key), str):
+            made = link(key, poetry[key], kind)
+            if made is not None:
+                links.append(made)
+    description = poetry.get("description")
+    return replace(
+        component,
+        license=found,
+        authors=tuple(sorted(set(people), key=sort_key)),
+        description=summary(description) if isinstance(description, str) else None,
+        links=tuple(sorted(set(links), key=sort_key)),
+    )
+
+
+def _url_pairs(urls: Any) -> list[tuple[str, str]]:
+    items = urls.items() if isinstance(urls, dict) else []
+    return [(str(k), v) for k, v in items if isinstance(v, str)]
+
+
+def _string_list(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _pep621(b: _Builder, project: dict[str, Any]) -> None:

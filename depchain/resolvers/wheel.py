@@ -1,20 +1,25 @@
 """A wheel (``.whl``), read as the zip archive it is; never installed. Its
 ``Requires-Dist`` become edges as declared, and its shared objects, bundled libraries
-and PEP 770 SBOMs get the same native analysis as an installed distribution."""
+and PEP 770 SBOMs get the same native analysis as an installed distribution. The wheel
+is the subject, with what its METADATA declares (licence, authors, URLs) and the
+sha256 of the file itself."""
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from depchain.errors import InputFileError
-from depchain.model import Evidence, Fragment
+from depchain.model import Evidence, Fragment, Hash
 from depchain.native.analysis import NativeContext, NativeOutput, analyse
 from depchain.native.cache import CachedPackageDatabases, open_default
 from depchain.native.distribution import DistError, WheelSource, read_distribution
 from depchain.native.loader import host_loader
 from depchain.native.requires import dist_component, requires_edges
 from depchain.resolvers.base import ResolveContext
+from depchain.resolvers.environment import declared_by
 
 NAME = "wheel"
 
@@ -42,7 +47,8 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise InputFileError(display, f"corrupt wheel ({exc})") from None
         evidence = Evidence(files.display(f"{infos[0]}/METADATA"), None, NAME)
-        subject = dist_component(dist, evidence)
+        subject = declared_by(dist, files, dist_component(dist, evidence))
+        subject = replace(subject, hashes=(*subject.hashes, Hash("sha256", _sha256(path))))
         out = NativeOutput()
         out.add(subject)
         comps, deps, errors = requires_edges(
@@ -69,3 +75,11 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         subjects=(subject.id,),
         notes=tuple(out.notes),
     )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -24,6 +24,8 @@
     reason = "pinned by dependabot within a week"
     expires = 2027-01-31
 
+    # who makes the SBOMs (depchain sbom --author / --manufacturer override them):
+    #   sbom-author = "Platform security team", sbom-manufacturer = "Example Corp"
     # which files are read, and in which role: beside fail-on above,
     #   exclude = ["vendor-samples/**"], include = [...] (only what these match is read)
     [tool.depchain.roles]                 # glob = runtime|build|dev|test|example|docs|fixture
@@ -106,6 +108,12 @@ class Policy:
     """``[tool.depchain.roles]``: glob = role, overriding the role a file is given."""
     ignores: tuple[Ignore, ...] = ()
     """``[[tool.depchain.ignore]]``: advisories that do not apply, until they expire."""
+    sbom_author: str | None = None
+    """``sbom-author``: who authors the SBOMs made of this project (a person or team:
+    CycloneDX ``metadata.authors``); ``depchain sbom --author`` overrides it."""
+    sbom_manufacturer: str | None = None
+    """``sbom-manufacturer``: the organization that makes the SBOMs and the product
+    (CycloneDX ``metadata.manufacturer``); ``depchain sbom --manufacturer`` overrides it."""
 
     def trusts(self, component: Component) -> bool:
         """The policy names whoever can publish ``component``: on PyPI its organization
@@ -173,6 +181,8 @@ _KEYS = {
     "exclude",
     "roles",
     "ignore",
+    "sbom-author",
+    "sbom-manufacturer",
 }
 _IGNORE_KEYS = {"id", "component", "reason", "expires"}
 _TRUSTED_KEYS = ("owners", "organizations", "indexes")
@@ -357,6 +367,15 @@ def _parse(
             error(parsed, line)
         else:
             ignores.append(parsed)
+    sbom: dict[str, str | None] = {}
+    for key in ("sbom-author", "sbom-manufacturer"):
+        value = table.get(key)
+        if value is not None and (
+            not isinstance(value, str) or not value.strip() or "\n" in value or len(value) > 200
+        ):
+            error(f"{key} is a name on one line (at most 200 characters)", lines.find(key=key))
+            value = None
+        sbom[key] = " ".join(value.split()) if isinstance(value, str) else None
     return Policy(
         trusted,
         severities,
@@ -367,6 +386,8 @@ def _parse(
         exclude=globs["exclude"],
         roles=tuple(rules),
         ignores=tuple(ignores),
+        sbom_author=sbom["sbom-author"],
+        sbom_manufacturer=sbom["sbom-manufacturer"],
     ), errors
 
 

@@ -74,7 +74,10 @@ def xml_edges(text: str) -> tuple[Edges, set[str]]:
         for target in entry.findall(f"{ns}dependency"):
             edges.add((entry.attrib["ref"], target.attrib["ref"]))
     described = (f"{ns}component", f"{ns}service")  # not evidence occurrences' refs
-    refs = {e.attrib["bom-ref"] for e in root.iter() if e.tag in described}
+    # (metadata.tools.components describe the tool, with no bom-ref: not the graph's)
+    refs = {
+        e.attrib["bom-ref"] for e in root.iter() if e.tag in described and "bom-ref" in e.attrib
+    }
     return edges, refs
 
 
