@@ -218,7 +218,17 @@ def normalize(text: str) -> str | None:
         return text
     if not text or len(text) > 1000 or "\n" in text:
         return None
-    return _normalized(text)
+    return _simple(text) or _normalized(text)
+
+
+def _simple(text: str) -> str | None:
+    """``A OR B`` / ``A AND B AND C`` of common ids as SPDX writes them: its own normal
+    form (one operator, so no precedence to make explicit; no deprecated id)."""
+    words = text.split()
+    ids, operators = words[::2], set(words[1::2])
+    if len(words) % 2 == 0 or len(operators) != 1 or not operators <= {"AND", "OR"}:
+        return None
+    return " ".join(words) if all(i in _COMMON for i in ids) else None
 
 
 @lru_cache(maxsize=1024)
@@ -273,7 +283,7 @@ def _spdx_ids() -> frozenset[str]:
 def from_name(text: str) -> str | None:
     """The SPDX expression a ``License`` field's text is, or names unambiguously."""
     text = _SPACES.sub(" ", text.strip())
-    return normalize(text) or NAMES.get(text.lower().rstrip("."))
+    return NAMES.get(text.lower().rstrip(".")) or normalize(text)
 
 
 def is_placeholder(text: str | None) -> bool:

@@ -40,6 +40,10 @@ def test_normalize(text: str, expected: str | None) -> None:
 def test_the_fast_path_agrees_with_the_library() -> None:
     for spdx in licenses._COMMON:
         assert licenses._normalized(spdx) == spdx
+    for text in ("Apache-2.0 OR BSD-3-Clause", "MIT AND Apache-2.0 AND Zlib", "MIT  OR  ISC"):
+        assert licenses._simple(text) == licenses._normalized(text)
+    for text in ("MIT OR Apache-2.0 AND ISC", "MIT or ISC", "GPL-2.0+ OR MIT", "MIT OR"):
+        assert licenses._simple(text) is None
 
 
 @pytest.mark.parametrize(
