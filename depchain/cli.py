@@ -560,6 +560,34 @@ def sbom(
     ] = False,
     min_completeness: MinCompletenessOpt = None,
     cisa_2025: Cisa2025Opt = False,
+    author: Annotated[
+        str | None,
+        typer.Option(
+            "--author",
+            help="Who authors the SBOM (a person or team): metadata.authors (default: the "
+            "policy's sbom-author).",
+        ),
+    ] = None,
+    manufacturer: Annotated[
+        str | None,
+        typer.Option(
+            "--manufacturer",
+            help="The organization that makes the product and its SBOM: metadata.manufacturer "
+            "and the root component's supplier (default: the policy's sbom-manufacturer).",
+        ),
+    ] = None,
+    component_name: Annotated[
+        str | None,
+        typer.Option(
+            "--component-name",
+            help="The root component's name (default: the project's own; an environment's "
+            "local project, else its folder).",
+        ),
+    ] = None,
+    component_version: Annotated[
+        str | None,
+        typer.Option("--component-version", help="The root component's version."),
+    ] = None,
 ) -> None:
     """Export a validated SBOM (CycloneDX JSON or XML), with the known vulnerabilities
     of its components. 'depchain sbom check FILE' checks any SBOM (CycloneDX or SPDX,
@@ -587,6 +615,13 @@ def sbom(
         index_url=index_url,
         index_timeout=index_timeout,
         policy=policy,
+    )
+    result = cyclonedx.with_options(
+        result,
+        author=author,
+        manufacturer=manufacturer,
+        component_name=component_name,
+        component_version=component_version,
     )
     if format is SbomFormat.spdx_json:
         from depchain.export import spdx

@@ -594,7 +594,7 @@ def _enrich(
     as notes per component, and the gaps only the index can show."""
     from dataclasses import replace
 
-    from depchain.enrich.pypi import enrich, packages_of
+    from depchain.enrich.pypi import enrich, index_metadata, packages_of
     from depchain.trust.index_rules import index_gaps
 
     components = graph.components()
@@ -631,6 +631,7 @@ def _enrich(
             props["depchain:declared-source"] = found.source_repository
         for error in found.errors:
             notes.append((f"index:{component.name}", error))
+        component = index_metadata(component, found)  # its licence, its project's URLs
         graph.add_node(
             replace(component, properties=tuple(sorted({*component.properties, *props.items()})))
         )

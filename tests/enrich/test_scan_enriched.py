@@ -60,3 +60,25 @@ def test_offline_with_an_empty_cache(tmp_path: Path) -> None:
     assert owners == {"requests": "unknown", "six": "unknown"}
     surface = trust_surface(result.graph, result.policy)["total"]
     assert surface["explicit"] == 0 and surface["unknown_owner"] == 2
+
+
+def test_the_index_licence_and_project_urls_reach_the_scan(tmp_path: Path) -> None:
+    """A requirements file says nothing of licences; the index does, for the version it
+    describes (urllib3 2.8.0 declares MIT in License-Expression)."""
+    import requests
+
+    import depchain
+    from depchain.scanner import EnrichOptions
+    from tests.enrich.fakeindex import FakeIndex
+
+    (tmp_path / "requirements.txt").write_text("urllib3==2.8.0\n")
+    session = requests.Session()
+    session.mount("https://", FakeIndex())
+    options = EnrichOptions(
+        cache_dir=tmp_path / "cache", session=session, index_url="https://pypi.org/simple"
+    )
+    [urllib3] = [
+        c for c in depchain.scan(tmp_path, enrich=options).graph.components() if c.name == "urllib3"
+    ]
+    assert urllib3.license is not None and urllib3.license.expression == "MIT"
+    assert urllib3.links  # the project's URLs, from the index
