@@ -128,52 +128,46 @@ def _build_type(dep: Dependency) -> str:
 
 
 def license_of(component: Component) -> str | None:
-    """The licence the model holds for ``component`` as an SPDX expression, or None.
-
-    The one place that reads it: a licence field on the component when the model has
-    one, else a ``depchain:license`` property, else the ``License-Expression`` of an
-    installed distribution's metadata (PEP 639: an SPDX expression its authors wrote).
-    """
-    value = getattr(component, "license", None)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    expression = getattr(value, "expression", None)
-    if isinstance(expression, str) and expression.strip():
-        return expression.strip()
-    props = dict(component.properties)
-    for key in ("depchain:license", "depchain:metadata:license-expression"):
-        text = props.get(key, "").strip()
-        if text:
-            return text
+    """The licence the model holds for ``component`` as an SPDX expression, or None: its
+    declared expression, or its one declared SPDX id (several ids that do not say how
+    they combine, and names SPDX does not know, are no expression: they go to the
+    package's licence comments)."""
+    declared = component.license
+    if declared is None:
+        return None
+    if declared.expression:
+        return declared.expression
+    if len(declared.ids) == 1 and not declared.names:
+        return declared.ids[0]
     return None
 
 
+def license_comment(component: Component) -> str | None:
+    """What was declared that is no SPDX expression, in words."""
+    declared = component.license
+    if declared is None or license_of(component) is not None:
+        return None
+    said = [*declared.ids, *declared.names]
+    if said:
+        return f"declared ({declared.source}): " + "; ".join(said)
+    return f"unknown: {declared.unknown}" if declared.unknown else None
+
+
 def supplier_of(component: Component) -> Actor | SpdxNoAssertion:
-    """Who can publish a new version of it, as far as the scan knows
-    (:func:`~depchain.trust.surface.owner_of`): an index organization, a GitHub owner, an
-    image namespace, a Debian maintainer, the project that vendored it; the index users
-    who hold a role on a project without an organization are people. Unknown is
-    ``NOASSERTION``, never a guess."""
+    """The supplier :func:`depchain.supplier.supplier_of` finds (the same as the
+    CycloneDX export's): an organization, or the index users who hold a role on a
+    project without one (people). Unknown is ``NOASSERTION``, never a guess."""
     from spdx_tools.spdx.model.actor import Actor, ActorType
     from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
 
-    from depchain.trust.surface import owner_of, pypi_ownership
+    from depchain.supplier import supplier_of as find
 
-    owner = owner_of(component)
-    if not owner:
+    found = find(component)
+    if found is None or not found.name.strip():
         return SpdxNoAssertion()
-    owner = _text(owner)
-    if component.ecosystem == "pypi":
-        organization, users = pypi_ownership(component)
-        if organization is None and users:
-            return Actor(ActorType.PERSON, owner)
-    named = _NAME_EMAIL.fullmatch(owner)  # a Debian maintainer: ``Name <address>``
-    if named is not None:
-        return Actor(ActorType.ORGANIZATION, named.group(1), named.group(2))
-    return Actor(ActorType.ORGANIZATION, owner)
+    kind = ActorType.PERSON if found.kind == "person" else ActorType.ORGANIZATION
+    return Actor(kind, _text(found.name), found.email)
 
-
-_NAME_EMAIL = re.compile(r"\s*([^<>]*?)\s*<([^<>\s]+@[^<>\s]+)>\s*")
 
 _CHECKSUMS = {
     "md5": "MD5",
@@ -407,7 +401,8 @@ def _license(c: Component) -> tuple[Any, str | None]:
 
     text = license_of(c)
     if text is None:
-        return SpdxNoAssertion(), None
+        said = license_comment(c)
+        return SpdxNoAssertion(), _text(said) if said else None
     try:
         expression = spdx_licensing.parse(text)
         valid = expression is not None and not spdx_licensing.validate(text).invalid_symbols

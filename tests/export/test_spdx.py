@@ -30,6 +30,7 @@ from depchain.model import (
     DependencyKind,
     Evidence,
     Hash,
+    License,
     Role,
     Scope,
     Service,
@@ -415,10 +416,8 @@ def _fields_result() -> ScanResult:
             Hash("whirlpool", "f" * 128),  # SPDX has no such algorithm: not carried
             Hash("sha256", "not hex at all"),  # not carried either
         ),
-        properties=(
-            ("depchain:owner-organization", "pypa"),
-            ("depchain:license", "MIT OR Apache-2.0"),
-        ),
+        properties=(("depchain:owner-organization", "pypa"),),
+        license=License(expression="MIT OR Apache-2.0", source="License-Expression"),
     )
     users = Component(
         "pkg:pypi/six@1.16.0",
@@ -427,10 +426,8 @@ def _fields_result() -> ScanResult:
         "1.16.0",
         purl="pkg:pypi/six@1.16.0",
         evidence=(ev,),
-        properties=(
-            ("depchain:owner-roles", "gutworth:Owner"),
-            ("depchain:license", "a licence of our own"),
-        ),
+        properties=(("depchain:owner-roles", "gutworth:Owner"),),
+        license=License(names=("a licence of our own",), source="License"),
     )
     vcs = Component(
         "pkg:pypi/tool?vcs_url=git%2Bhttps://github.com/org/tool",
@@ -449,7 +446,7 @@ def _fields_result() -> ScanResult:
         purl="pkg:pypi/arch@2.0",
         sources=(Source(SourceKind.URL, f"https://deploy:{TOKEN}@files.example.com/arch-2.0.tgz"),),
         evidence=(ev,),
-        properties=(("depchain:metadata:license-expression", "BSD-3-Clause"),),
+        license=License(expression="BSD-3-Clause", source="License-Expression"),
     )
     deb = Component(
         "pkg:deb/debian/libssl3@3.0.15-1",
