@@ -1,0 +1,527 @@
+"""CycloneDX documents of any size: cyclonedx-python-lib's model written out and checked
+in linear time, with the library's own output, byte for byte.
+
+The library stays the model (``Bom``, its components, its serialisation metadata) and its
+bundled schemas stay the reference. What its outputters do around the model is done here
+without the paths that grow faster than the document:
+
+- ``Bom.validate()`` (which the outputters call, and which the library deprecates) finds
+  a component's dependency entry by searching every entry, once per component:
+  quadratic. :func:`check` makes the same checks (register a missing entry, refuse an
+  unknown reference, a licence expression beside other licences; the same warning) with
+  an index;
+- ``BomRefDiscriminator`` looks each bom-ref up in a list of those seen: quadratic.
+  :class:`_Discriminator` is the library's class with that list made a set (a subclass:
+  its context manager, its reset, its unique values are the library's);
+- the JSON outputter renders each object through py-serializable's encoder (every
+  property's view and inclusion rules, names and helpers worked out again on every
+  object) into a string, parses it back, and merges the dependency graph into new
+  ``Dependency`` sets that it sorts. :func:`to_json` reads the same py-serializable
+  metadata once per class and view, applies the same rules and the same helpers, and
+  writes the merged graph in the order those sets give it; the document is streamed
+  as ``json.dumps(..., indent=2)`` would write it;
+- the XML outputter pretty-prints by writing the element tree out, parsing it into a
+  minidom document and writing that again (three copies of the document in memory).
+  :func:`to_xml` writes what ``toprettyxml`` would from the library's element tree
+  (``Bom.as_xml``), and hands any tree it is not sure of (text beside elements, a
+  character XML cannot hold, a name outside the namespace) to the library's own path.
+
+Nothing here replaces or patches a library function: the model objects are the ones
+the library made, read through their public properties and the class metadata
+py-serializable records. tests/export/test_cyclonedx_scale.py compares every output
+with the library's outputters.
+
+Validation (:func:`validate_json`) runs the library's bundled JSON schema files (the
+strict schema of each version, with the SPDX, JSF and cryptography definitions it
+refers to) with jsonschema-rs: 10,000 components in a few hundredths of a second
+where jsonschema took seconds (``uniqueItems`` compares every pair). The URI and IRI
+formats keep depchain's check (no blank, no character RFC 3987 forbids outright: a
+VCS address such as ``ssh://git@host:org/repo.git`` is a reference the readers of an
+SBOM take, where a full RFC 3986 parser refuses its port), e-mail addresses
+jsonschema's (an ``@``); every other rule and format is the schema's, as jsonschema-rs
+implements Draft 7.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from enum import Enum
+from functools import lru_cache
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+
+from cyclonedx.contrib.bom.utils import BomRefDiscriminator
+
+if TYPE_CHECKING:
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.schema import SchemaVersion
+
+_SCHEMA_PREFIX = "http://cyclonedx.org/schema/"
+
+# How a property's value is turned into JSON, as py-serializable's encoder decides it.
+_AS_IS, _HELPER, _CUSTOM, _ARRAY, _ENUM, _TEXT, _OBJECT = range(7)
+
+
+def check(bom: Bom) -> None:
+    """``Bom.validate()`` of cyclonedx-python-lib 11, in linear time: every component
+    (the described one, the top-level ones) and service gets a dependency entry if it
+    has none; a dependency naming what the document does not hold, or a licence
+    expression beside other licences, raises the library's exception; a described
+    component without dependencies while others exist warns as the library does."""
+    from cyclonedx.exception.model import (
+        LicenseExpressionAlongWithOthersException,
+        UnknownComponentDependencyException,
+    )
+    from cyclonedx.model.dependency import Dependency
+    from cyclonedx.model.license import LicenseExpression
+
+    # a BomRef equals another of the same value, or itself when it has none
+    values: set[str] = set()
+    same: set[int] = set()
+    for d in bom.dependencies:
+        same.add(id(d.ref))
+        if d.ref.value is not None:
+            values.add(d.ref.value)
+    root = bom.metadata.component
+    for target in chain([root] if root else [], bom.components, bom.services):
+        ref = target.bom_ref
+        if id(ref) in same or (ref.value is not None and ref.value in values):
+            continue
+        bom.dependencies.add(Dependency(ref=ref, dependencies=[]))
+        same.add(id(ref))
+        if ref.value is not None:
+            values.add(ref.value)
+
+    known = {c.bom_ref for c in _all_components(bom)} | {s.bom_ref for s in bom.services}
+    named = set(
+        chain(
+            (d.ref for d in bom.dependencies),
+            chain.from_iterable(d.dependencies_as_bom_refs() for d in bom.dependencies),
+        )
+    )
+    unknown = named - known
+    if unknown:
+        raise UnknownComponentDependencyException(
+            "One or more Components have Dependency references to Components/Services that "
+            f"are not known in this BOM. They are: {unknown}"
+        )
+    if (
+        root
+        and len(bom.components) > 0
+        and not any(d.ref == root.bom_ref and len(d.dependencies) > 0 for d in bom.dependencies)
+    ):
+        warnings.warn(
+            f"The Component this BOM is describing {root.purl} has no defined dependencies "
+            "which means the Dependency Graph is incomplete - you should add direct "
+            'dependencies to this "root" Component to complete the Dependency Graph data.',
+            category=UserWarning,
+            stacklevel=2,
+        )
+    for elem in chain([bom.metadata], _all_components(bom), bom.services):
+        licenses = elem.licenses
+        if len(licenses) > 1 and any(isinstance(li, LicenseExpression) for li in licenses):
+            raise LicenseExpressionAlongWithOthersException(
+                f"Found LicenseExpression along with others licenses in: {elem!r}"
+            )
+
+
+def _all_components(bom: Bom) -> Iterator[Any]:
+    """The described component and every component, each followed by those nested in
+    it: what ``Bom._get_all_components`` yields, without putting each into a set (a
+    component's hash is a tuple of all its fields: 30 us, three times per component)."""
+    stack = list(reversed(bom.components))
+    if bom.metadata.component:
+        stack.append(bom.metadata.component)
+    while stack:
+        component = stack.pop()
+        yield component
+        stack.extend(reversed(component.components))
+
+
+def _discriminator(bom: Bom) -> Any:
+    """The library's ``BomRefDiscriminator`` for ``bom`` (the bom-refs of the
+    components, services and vulnerabilities, in the order ``from_bom`` takes them when
+    no component nests another), remembering the values it has seen in a set instead
+    of a list: the same values, replacements and reset."""
+    return _Discriminator(
+        chain(
+            (c.bom_ref for c in _all_components(bom)),
+            (s.bom_ref for s in bom.services),
+            (v.bom_ref for v in bom.vulnerabilities),
+        )
+    )
+
+
+class _Discriminator(BomRefDiscriminator):
+    def discriminate(self) -> None:
+        known: set[str] = set()
+        for bomref, _ in self._bomrefs:
+            value = bomref.value
+            if value is None or value in known:
+                value = self._make_unique()
+                bomref.value = value
+            known.add(value)
+
+
+class _Plan:
+    """One property of a class as py-serializable's JSON encoder writes it in one view:
+    the attribute, the key, how the value is converted, and when it is left out."""
+
+    __slots__ = ("attr", "fmt", "in_view", "info", "is_array", "key", "kind", "none", "none_ok")
+
+    def __init__(
+        self, attr: str, key: str, kind: int, info: Any, in_view: bool, none_ok: bool
+    ) -> None:
+        self.attr = attr
+        self.key = key
+        self.kind = kind
+        self.info = info
+        self.in_view = in_view
+        self.none_ok = none_ok
+        self.is_array = bool(info.is_array)
+        self.none = None
+        self.fmt = info.string_format
+
+
+def _plans(cls: type, view: Any) -> list[_Plan]:
+    """What ``_SerializableJsonEncoder.default`` of py-serializable 2 works out for each
+    property of ``cls`` on every object, worked out once."""
+    from py_serializable import ObjectMetadataLibrary, SerializationType
+    from py_serializable.formatters import BaseNameFormatter, CurrentFormatter
+
+    props = ObjectMetadataLibrary.klass_property_mappings.get(
+        f"{cls.__module__}.{cls.__qualname__}", {}
+    )
+    out = []
+    for attr, info in props.items():
+        # _allow_property_for_view, split into its two questions
+        in_view = (not info.views or view in info.views) if view else not info.views
+        if not info.include_none:
+            none_ok = False
+        elif info.include_none_views:
+            none_ok = any(v == view for v, _ in info.include_none_views)
+        else:
+            none_ok = in_view
+        if not in_view and not none_ok:
+            continue
+        key = BaseNameFormatter.decode_handle_python_builtins_and_keywords(name=attr)
+        custom = info.custom_names.get(SerializationType.JSON)
+        if custom:
+            key = str(custom)
+        if CurrentFormatter.formatter:
+            key = CurrentFormatter.formatter.encode(property_name=key)
+        if info.custom_type:
+            kind = _HELPER if info.is_helper_type() else _CUSTOM
+        elif info.is_array:
+            kind = _ARRAY
+        elif info.is_enum:
+            kind = _ENUM
+        elif not info.is_primitive_type():
+            concrete = info.concrete_type
+            known = f"{concrete.__module__}.{concrete.__name__}"
+            kind = _OBJECT if known in ObjectMetadataLibrary.klass_mappings else _TEXT
+        else:
+            kind = _AS_IS
+        plan = _Plan(attr, key, kind, info, in_view, none_ok)
+        plan.none = info.get_none_value_for_view(view)
+        out.append(plan)
+    return out
+
+
+class _Encoder:
+    """py-serializable's JSON encoder for one view, with each class's plan kept."""
+
+    def __init__(self, view: Any) -> None:
+        self.view = view
+        self.plans: dict[type, list[_Plan]] = {}
+
+    def default(self, o: Any, override: dict[str, Any] | None = None) -> Any:
+        if isinstance(o, Enum):
+            return o.value
+        if isinstance(o, (list, set)):
+            return list(o)
+        cls = o.__class__
+        plans = self.plans.get(cls)
+        if plans is None:
+            plans = self.plans[cls] = _plans(cls, self.view)
+        view = self.view
+        d: dict[str, Any] = {}
+        for p in plans:
+            v = getattr(o, p.attr)
+            if v is None or (p.is_array and len(v) < 1):
+                if not p.none_ok:
+                    continue
+            elif not p.in_view:
+                continue
+            kind = p.kind
+            if override is not None and p.attr in override:
+                v = override[p.attr]
+            elif kind == _HELPER:
+                v = p.info.custom_type.json_normalize(v, view=view, prop_info=p.info, ctx=cls)
+            elif kind == _CUSTOM:
+                v = p.info.custom_type(v)
+            elif kind == _ARRAY:
+                v = list(v) if len(v) > 0 else None
+            elif kind == _ENUM:
+                v = str(v.value)
+            elif kind in (_TEXT, _OBJECT):
+                if isinstance(v, Decimal):
+                    v = float(f"{v:{p.fmt}}") if p.fmt else float(v)
+                elif kind == _TEXT:
+                    v = f"{v:{p.fmt}}" if p.fmt else str(v)
+            if p.key == ".":
+                return v
+            # the encoder asks again, of the converted value
+            if v is None or (p.is_array and len(v) < 1):
+                if p.none_ok:
+                    d[p.key] = v if v is not None else p.none
+            elif p.in_view:
+                d[p.key] = v
+        return d
+
+
+def _flat_dependencies(bom: Bom, encoder: _Encoder) -> list[dict[str, Any]] | None:
+    """``Bom.dependencies`` as the JSON outputter writes it, in linear time: merged
+    and flattened as ``BomDependencyGraphFlatMerger`` does (one entry per bom-ref, with
+    every reference any entry for it makes, nested ones lifted), each entry and its
+    ``dependsOn`` in the order the library's sorted sets give them. None when the
+    graph holds a reference without a value, whose order and identity only the
+    library's own objects settle."""
+    from cyclonedx.model.dependency import Dependency
+
+    flat: dict[str, list[str]] = {}
+    todo = list(bom.dependencies)
+    seen: set[int] = set()
+    while todo:
+        dep = todo.pop()
+        if id(dep) in seen:
+            continue
+        seen.add(id(dep))
+        if dep.ref.value is None:
+            return None
+        targets = flat.setdefault(dep.ref.value, [])
+        if dep.dependencies:
+            for child in dep.dependencies:
+                if child.ref.value is None:
+                    return None
+                targets.append(child.ref.value)
+            todo.extend(dep.dependencies)
+    plans = encoder.plans.get(Dependency)
+    if plans is None:
+        plans = encoder.plans[Dependency] = _plans(Dependency, encoder.view)
+    keys = {p.attr: p for p in plans}
+    if set(keys) != {"ref", "dependencies"} or keys["ref"].kind != _HELPER:
+        return None  # not the Dependency this was written for: the library's way
+    ref, depends_on = keys["ref"], keys["dependencies"]
+    if not (ref.in_view and depends_on.in_view and depends_on.kind == _HELPER):
+        return None
+    out = []
+    for value in sorted(flat):
+        entry: dict[str, Any] = {}
+        for p in plans:
+            if p is ref:
+                entry[p.key] = value
+            else:
+                targets = sorted(set(flat[value]))
+                if targets:
+                    entry[p.key] = targets
+                elif p.none_ok:
+                    entry[p.key] = p.none
+        out.append(entry)
+    return out
+
+
+def to_json(bom: Bom, schema_version: SchemaVersion, indent: int = 2, end: str = "") -> str:
+    """What ``make_outputter(bom, OutputFormat.JSON, schema_version)
+    .output_as_string(indent=indent)`` returns, then ``end``, in time and memory linear
+    in the document (the model is checked and its bom-refs made unique as the outputter
+    does, and restored afterwards)."""
+    from cyclonedx.contrib.bom.utils import BomDependencyGraphFlatMerger
+    from cyclonedx.output.json import BY_SCHEMA_VERSION
+    from cyclonedx.schema.schema import SCHEMA_VERSIONS
+
+    outputter = BY_SCHEMA_VERSION[schema_version](bom)
+    core = {
+        "$schema": outputter._get_schema_uri(),
+        "bomFormat": "CycloneDX",
+        "specVersion": schema_version.to_version(),
+    }
+    encoder = _Encoder(SCHEMA_VERSIONS.get(schema_version))
+    check(bom)
+    out = io.StringIO()
+    with _discriminator(bom):
+        dependencies = _flat_dependencies(bom, encoder)
+        if dependencies is None:
+            with BomDependencyGraphFlatMerger(bom):
+                top = encoder.default(bom)
+        else:
+            top = encoder.default(bom, override={"dependencies": dependencies})
+        top.update(core)
+        # json.dumps(top, indent=indent) without its list of every piece
+        out.writelines(json.JSONEncoder(indent=indent, default=encoder.default).iterencode(top))
+    out.write(end)
+    return out.getvalue()
+
+
+# Characters XML 1.0 cannot hold, which the library's parse of its own output refuses.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+class _NotPlain(Exception):
+    """An element tree :func:`_pretty` does not write: the library's path writes it."""
+
+
+def _pretty(root: Any, xmlns: str, indent: str) -> Iterator[str]:
+    """The pieces of ``minidom.parseString(ElementTree.tostring(root,
+    default_namespace=xmlns)).toprettyxml(indent=indent)`` for a tree of elements in
+    ``xmlns`` holding either text or elements, never both."""
+    prefix = "{" + xmlns + "}"
+    cut = len(prefix)
+
+    def attr(text: str) -> str:
+        if _NOT_XML.search(text):
+            raise _NotPlain(text)
+        return (
+            text.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace('"', "&quot;")
+            .replace(">", "&gt;")
+        )
+
+    def data(text: str) -> str:
+        # the parser reads a carriage return (and CR LF) as a line feed
+        return attr(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+    def name(tag: Any) -> str:
+        if not isinstance(tag, str) or not tag.startswith(prefix) or "}" in tag[cut:]:
+            raise _NotPlain(tag)
+        return tag[cut:]
+
+    def element(e: Any, depth: str) -> Iterator[str]:
+        if e.tail:
+            raise _NotPlain("tail")
+        head = depth + "<" + name(e.tag)
+        if depth == "":
+            head += ' xmlns="' + attr(xmlns) + '"'
+        for key, value in e.attrib.items():  # in the namespace too, written without it
+            if not isinstance(value, str):
+                raise _NotPlain(key)
+            head += " " + name(key) + '="' + attr(value) + '"'
+        children = list(e)
+        if children:
+            if e.text:
+                raise _NotPlain("mixed content")
+            yield head + ">\n"
+            inner = depth + indent
+            for child in children:
+                yield from element(child, inner)
+            yield depth + "</" + name(e.tag) + ">\n"
+        elif e.text:
+            if not isinstance(e.text, str):
+                raise _NotPlain(e.text)
+            yield head + ">" + data(e.text) + "</" + name(e.tag) + ">\n"
+        else:
+            yield head + "/>\n"
+
+    yield '<?xml version="1.0" ?>\n'
+    yield from element(root, "")
+
+
+def to_xml(bom: Bom, schema_version: SchemaVersion, indent: int = 2) -> str:
+    """What ``make_outputter(bom, OutputFormat.XML, schema_version)
+    .output_as_string(indent=indent)`` returns: the library's element tree
+    (``Bom.as_xml``), pretty-printed without writing, parsing and writing it again."""
+    from xml.dom.minidom import parseString
+    from xml.etree.ElementTree import tostring
+
+    from cyclonedx.schema.schema import SCHEMA_VERSIONS
+
+    view = SCHEMA_VERSIONS[schema_version]
+    xmlns = f"http://cyclonedx.org/schema/bom/{schema_version.to_version()}"
+    check(bom)
+    with _discriminator(bom):
+        tree = bom.as_xml(view, as_string=False, xmlns=xmlns)  # type: ignore[attr-defined]
+    spaces = " " * indent
+    out = io.StringIO()
+    try:
+        out.writelines(_pretty(tree, xmlns, spaces))
+    except _NotPlain:
+        del out
+    else:
+        del tree  # before the text is joined
+        return out.getvalue()
+    # the library's own path (cyclonedx.output.xml.Xml): write, parse, write again
+    text = '<?xml version="1.0" ?>\n' + tostring(
+        tree, method="xml", default_namespace=xmlns, encoding="unicode", xml_declaration=False
+    )
+    return str(parseString(text).toprettyxml(indent=spaces))  # our own text, as the library
+
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
+_URI_REFERENCE = re.compile(r"^[^\s<>\"{}|\\^`]*$")
+
+
+def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    return lambda value: bool(pattern.match(value))
+
+
+def _no_retrieval(uri: str) -> Any:
+    raise ValueError(f"{uri}: not among the schemas cyclonedx-python-lib bundles")
+
+
+@lru_cache(maxsize=8)
+def _json_schema_validator(spec_version: str) -> Any:
+    """jsonschema-rs running the library's bundled strict schema of ``spec_version``
+    (``cyclonedx.schema._res``, as ``JsonStrictValidator`` loads it), the documents it
+    refers to registered under the URIs the library gives them; nothing fetched."""
+    import jsonschema_rs
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.schema._res import BOM_JSON_STRICT, CRYPTOGRAPHY_DEFS, JSF, SPDX_JSON
+
+    def load(path: str) -> Any:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+    schema_file = BOM_JSON_STRICT.get(SchemaVersion.from_version(spec_version))
+    if schema_file is None:
+        raise ValueError(f"no JSON schema for CycloneDX {spec_version}")
+    registry = jsonschema_rs.Registry(
+        [
+            (f"{_SCHEMA_PREFIX}spdx.SNAPSHOT.schema.json", load(SPDX_JSON)),
+            (f"{_SCHEMA_PREFIX}cryptography-defs.SNAPSHOT.schema.json", load(CRYPTOGRAPHY_DEFS)),
+            (f"{_SCHEMA_PREFIX}jsf-0.82.SNAPSHOT.schema.json", load(JSF)),
+        ],
+        retriever=_no_retrieval,
+    )
+    return jsonschema_rs.Draft7Validator(
+        load(schema_file),
+        registry=registry,
+        retriever=_no_retrieval,
+        validate_formats=True,
+        formats={
+            "uri": _matches(_URI),
+            "iri": _matches(_URI),
+            "uri-reference": _matches(_URI_REFERENCE),
+            "iri-reference": _matches(_URI_REFERENCE),
+            "email": lambda value: "@" in value,
+            "idn-email": lambda value: "@" in value,
+        },
+    )
+
+
+def validate_json(document: Any, spec_version: str) -> tuple[str, str] | None:
+    """The first schema error of a parsed CycloneDX JSON document, as (the path of the
+    value, the message), or None when it is valid."""
+    validator = _json_schema_validator(spec_version)
+    if validator.is_valid(document):
+        return None
+    errors: Iterable[Any] = validator.iter_errors(document)
+    first = next(iter(errors), None)
+    if first is None:  # pragma: no cover - is_valid said otherwise
+        return ("", "invalid")
+    return ("/".join(str(p) for p in first.instance_path), str(first.message))
