@@ -10,13 +10,18 @@ the needed library comes from.
   unowned-library component when no package does;
 - not found anywhere → an unresolved-library component (a fact, never a crash).
 
-cargo-auditable and Go build info inside a binary, and PEP 770 SBOMs in
-``.dist-info/sboms/``, add ``static`` edges to what was linked in.
+The folders are searched as glibc's loader searches them: the RPATH of the object that
+needs the library and of every object up the chain that loaded it, then its RUNPATH
+(:func:`depchain.native.loader.loader_folders`).
+
+cargo-auditable and Go build info inside a binary, PEP 770 SBOMs in
+``.dist-info/sboms/``, and the version strings of well-known libraries linked in
+statically add ``static`` edges to what was linked in; every bundled and system library
+is identified (project, release, purl, CPE) by :mod:`depchain.native.identify`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import re
@@ -35,14 +40,15 @@ from depchain.model import (
     Evidence,
     Hash,
     InputError,
+    License,
     Scope,
     merge_component,
     sort_key,
 )
-from depchain.native import buildinfo
+from depchain.native import buildinfo, identify
 from depchain.native.distribution import DistError, Distribution, FileSource, RecordEntry
 from depchain.native.elf import BinaryFormat, ElfInfo, Reading, read_binary
-from depchain.native.loader import SystemLoader, search_paths
+from depchain.native.loader import Loader, SystemLoader, loader_folders
 from depchain.native.ospkg import OsPackage, PackageDatabases
 
 if TYPE_CHECKING:
@@ -52,13 +58,6 @@ _SHARED = re.compile(r"\.(so(\.\d+)*|pyd|dylib)$")
 _SCRIPTS = re.compile(r"(^|/)(\.\./)*bin/[^/]+$|\.data/scripts/[^/]+$")
 _PATH = itemgetter(0)
 """The path of a RECORD entry."""
-_HASHES = {
-    "SHA-256": "sha256",
-    "SHA-512": "sha512",
-    "SHA-1": "sha1",
-    "MD5": "md5",
-    "SHA-384": "sha384",
-}
 
 
 @dataclass
@@ -85,11 +84,19 @@ class NativeOutput:
         return merge_component(self.components, component).id
 
     def edge(
-        self, source: str, target: str, kind: DependencyKind, mechanism: str, evidence: Evidence
+        self,
+        source: str,
+        target: str,
+        kind: DependencyKind,
+        mechanism: str,
+        evidence: Evidence,
+        scope: Scope = Scope.REQUIRED,
     ) -> None:
-        """A required edge, seen at ``evidence``. The same edge seen again (every shared
-        object of a distribution needs libc) is one edge with the evidence of each time:
-        see :meth:`finished`."""
+        """An edge (required unless ``scope`` says otherwise), seen at ``evidence``. The
+        same edge seen again (every shared object of a distribution needs libc) is one
+        edge with the evidence of each time: see :meth:`finished`."""
+        if source == target:
+            return  # a library that carries itself (its own version string): no edge
         key = (source, target, kind, mechanism)
         at = self._edges.get(key)
         if at is not None:
@@ -97,7 +104,7 @@ class NativeOutput:
             return
         self._edges[key] = len(self.dependencies)
         self.dependencies.append(
-            Dependency(source, target, kind, Scope.REQUIRED, mechanism, evidence=(evidence,))
+            Dependency(source, target, kind, scope, mechanism, evidence=(evidence,))
         )
 
     def finished(self) -> tuple[Dependency, ...]:
@@ -126,6 +133,12 @@ class NativeContext:
         default_factory=dict
     )
     """The system library each (DT_NEEDED, machine, class, search folders) found."""
+    _system: dict[Path, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """What identifies each system library file read (see :meth:`identified`)."""
+    _applied: set[tuple[str, Path]] = field(default_factory=set)
+    """(package component, file) whose identification is on the component already."""
+    _packaged: dict[tuple[OsPackage, Path], Component] = field(default_factory=dict)
+    """The component of each (package, file) made so far."""
     _db_noted: bool = False
 
     def owner(self, path: Path) -> OsPackage | None:
@@ -133,6 +146,33 @@ class NativeContext:
         if key not in self._owner_cache:
             self._owner_cache[key] = self.packages.owner(path)
         return self._owner_cache[key]
+
+    def identified(
+        self, path: Path, package: OsPackage | None, files: FileSource
+    ) -> tuple[tuple[str, str], ...]:
+        """The properties that identify the system library at ``path`` (owned by
+        ``package``, or by none): read once per scan, through the cache."""
+        known = self._system.get(path)
+        if known is None:
+            info = _read_system(path, files, self.cache)
+            marks = info.marks if info is not None else ()
+            soname = info.soname if info is not None else None
+            known = tuple(identify.system_properties(marks, path.name, soname, package))
+            self._system[path] = known
+        return known
+
+
+_EXTENSION = re.compile(r"\.(cpython-|abi3\.|pypy)")
+"""A Python extension module's tag (``x.cpython-311-x86_64-linux-gnu.so``,
+``x.abi3.so``): what the interpreter loads, not what another object needs."""
+
+
+def _loaded_first(path: str) -> bool:
+    """An object the program itself loads (an extension module, an executable), as
+    opposed to a library some other object needs (``libarrow.so.2600``)."""
+    if _SCRIPTS.search(path):
+        return True
+    return not posixpath.basename(path).startswith("lib") or bool(_EXTENSION.search(path))
 
 
 def _in_libs_folder(path: str) -> bool:
@@ -179,11 +219,11 @@ def analyse(
         if ".so" in p or "bin/" in p or "scripts/" in p or ".pyd" in p or ".dylib" in p
     ]
     some = list(dict.fromkeys(some))  # a path RECORD lists twice is one file
-    queue: list[tuple[str, str]] = [
-        (p, dist_id) for p in sorted(filter(is_binary_candidate, some)) if files.exists(p)
-    ]
+    candidates = [p for p in sorted(filter(is_binary_candidate, some)) if files.exists(p)]
+    libs = sorted(p for p in some if _in_libs_folder(p) and files.exists(p))
     # everything in auditwheel's <name>.libs/ is carried inside, needed or not
-    for path in sorted(p for p in some if _in_libs_folder(p) and files.exists(p)):
+    owners: dict[str, str] = {}
+    for path in libs:
         lib_id = out.add(bundled(path))
         out.edge(
             dist_id,
@@ -192,11 +232,17 @@ def analyse(
             "bundled",
             Evidence(files.display(path), None, "elf"),
         )
-        queue = [(p, lib_id) if p == path else (p, o) for p, o in queue]
+        owners[path] = lib_id
+    # what the program loads first (extension modules, executables), then what they
+    # need, each with the chain of objects that loaded it; a library nothing loads last
+    first = [p for p in candidates if p not in owners and _loaded_first(p)]
+    queue: list[tuple[str, str, tuple[Loader, ...]]] = [(p, dist_id, ()) for p in first]
+    later = [(p, owners.get(p, dist_id), ()) for p in candidates if p not in set(first)]
     seen: set[str] = set()
-    record = dist.files() if queue else set()  # (most distributions have no binary)
-    while queue:
-        path, owner = queue.pop(0)
+    found = identify.Seen()
+    record = dist.files() if queue or later else set()  # (most distributions: no binary)
+    while queue or later:
+        path, owner, chain = queue.pop(0) if queue else later.pop(0)
         if path in seen:
             continue
         seen.add(path)
@@ -205,22 +251,28 @@ def analyse(
             continue
         evidence = Evidence(files.display(path), None, "elf")
         _linked_metadata(info, dist_id, evidence, out)
-        origin = posixpath.dirname(path)
+        found.binaries.append(
+            identify.Binary(path, owner, info.soname, info.marks, owner != dist_id, info.needed)
+        )
+        origin = posixpath.dirname(path) or "."
+        search = loader_folders(info.rpath, info.runpath, origin, chain)
+        loaded = ((info.rpath, info.runpath, origin), *chain)
         for needed in info.needed:
-            inside = _in_distribution(needed, info, origin, record, files, out, evidence, folders)
-            if inside is not None:
-                lib_id = out.add(bundled(inside))
+            within = _in_distribution(
+                needed, info, origin, search, record, files, out, evidence, folders
+            )
+            if within is not None:
+                lib_id = out.add(bundled(within))
                 out.edge(dist_id, lib_id, DependencyKind.STATIC, "bundled", evidence)
-                queue.append((inside, lib_id))
+                queue.append((within, lib_id, loaded))
                 continue
-            elsewhere = _in_other_distribution(needed, info, origin, record, ctx)
+            elsewhere = _in_other_distribution(needed, search, record, ctx)
             if elsewhere is not None:
                 out.edge(owner, elsewhere, DependencyKind.DYNAMIC, "elf", evidence)
                 continue
-            target = _system_library(needed, info, origin, files, ctx, out)
+            target = _system_library(needed, info, search, files, ctx, out)
             out.edge(owner, target, DependencyKind.DYNAMIC, "elf", evidence)
-    for sbom in dist.sboms:
-        _pep770(sbom, dist, dist_id, files, out)
+    identify.identify(dist, dist_id, files, out, found)
 
 
 def _read(
@@ -272,21 +324,24 @@ def _in_distribution(
     needed: str,
     info: ElfInfo,
     origin: str,
+    search: list[str],
     record: set[str],
     files: FileSource,
     out: NativeOutput,
     evidence: Evidence,
     folders: dict[str, bool] | None = None,
 ) -> str | None:
-    """The distribution's own file that satisfies ``needed`` through RPATH/RUNPATH
-    (``folders``: which folders exist, as found so far for this distribution)."""
-    for folder in search_paths(info.rpath, info.runpath, origin or "."):
+    """The distribution's own file that satisfies ``needed`` through the folders the
+    loader searches (``search``), and a note for each of the object's own RPATH/RUNPATH
+    folders that does not exist (``folders``: which folders exist, as found so far for
+    this distribution)."""
+    for folder in search:
         if folder.startswith("/"):
             continue  # an absolute folder: the system's, looked at later
         candidate = posixpath.normpath(posixpath.join(folder, needed))
         if candidate in record or (not candidate.startswith("../") and files.exists(candidate)):
             return candidate
-    for folder in search_paths(info.rpath, info.runpath, origin or "."):
+    for folder in loader_folders(info.rpath, info.runpath, origin):
         if (
             not folder.startswith("/")
             and not folder.startswith("../")
@@ -312,9 +367,9 @@ def _folder_exists(
 
 
 def _in_other_distribution(
-    needed: str, info: ElfInfo, origin: str, record: set[str], ctx: NativeContext
+    needed: str, search: list[str], record: set[str], ctx: NativeContext
 ) -> str | None:
-    for folder in search_paths(info.rpath, info.runpath, origin or "."):
+    for folder in search:
         if folder.startswith("/"):
             continue
         candidate = posixpath.normpath(posixpath.join(folder, needed))
@@ -327,13 +382,13 @@ def _in_other_distribution(
 def _system_library(
     needed: str,
     info: ElfInfo,
-    origin: str,
+    search: list[str],
     files: FileSource,
     ctx: NativeContext,
     out: NativeOutput,
 ) -> str:
     folders: list[str | None] = []
-    for folder in search_paths(info.rpath, info.runpath, origin or "."):
+    for folder in search:
         if folder.startswith("/"):
             folders.append(folder)
         else:  # relative to the install root, but outside every distribution
@@ -370,13 +425,30 @@ def _system_library(
                     f"{ctx.packages.problem}: owners of system libraries are unknown",
                 )
             )
-        return out.add(_library_file(found, needed, "unknown (no package database read)"))
+        return out.add(
+            _library_file(
+                found,
+                needed,
+                "unknown (no package database read)",
+                ctx.identified(found, None, files),
+            )
+        )
     package = ctx.owner(found)
     if package is None:
         unread = ctx.packages.unread()
         owner = f"unknown ({unread})" if unread else "none: no OS package owns this file"
-        return out.add(_library_file(found, needed, owner))
-    return out.add(os_package_component(package, Evidence(str(found), None, package.ptype)))
+        return out.add(_library_file(found, needed, owner, ctx.identified(found, None, files)))
+    component = ctx._packaged.get((package, found))
+    if component is None:
+        component = os_package_component(package, Evidence(str(found), None, package.ptype))
+        ctx._packaged[(package, found)] = component
+    ident = out.add(component)
+    if (ident, found) not in ctx._applied:  # once per file (every object needs libc)
+        ctx._applied.add((ident, found))
+        extra = ctx.identified(found, package, files)
+        if extra:
+            out.components[ident] = identify.with_identity(out.components[ident], extra)
+    return ident
 
 
 def _find_system_library(
@@ -405,19 +477,36 @@ def os_package_component(package: OsPackage, evidence: Evidence) -> Component:
         purl=package.purl,
         evidence=(evidence,),
         properties=tuple(sorted(props)),
+        license=License(
+            expression=package.license,
+            source="debian-copyright" if package.ptype == "deb" else package.ptype,
+        )
+        if package.license
+        else None,
     )
 
 
-def _library_file(found: Path, needed: str, owner: str) -> Component:
+def _library_file(
+    found: Path, needed: str, owner: str, identified: tuple[tuple[str, str], ...] = ()
+) -> Component:
+    """A system library file no package database vouches for, with what identifies it
+    (``identified``: its project and release, where the file says them)."""
     ident = purl("generic", found.name, qualifiers=(("file", str(found)),))
+    props = {("depchain:owner", owner), ("depchain:needed-as", needed), *identified}
+    values = dict(identified)
+    version = None
+    if values.get("depchain:version-source") in {"binary", "file-name"}:
+        upstream = values.get("depchain:upstream", "")
+        version = upstream.rpartition("@")[2] if "@" in upstream else None
     return Component(
         id=ident,
         name=found.name,
         ecosystem="generic",
+        version=version,
         type=ComponentType.FILE,
         purl=ident,
         evidence=(Evidence(str(found), None, "elf"),),
-        properties=(("depchain:owner", owner), ("depchain:needed-as", needed)),
+        properties=tuple(sorted(props)),
     )
 
 
@@ -437,6 +526,26 @@ def _bundled_component(
         evidence=(Evidence(files.display(path), None, "elf"),),
         properties=(("depchain:bundled-in", f"{dist.name} {dist.version}"),),
     )
+
+
+def _read_system(path: Path, files: FileSource, cache: NativeCache | None) -> ElfInfo | None:
+    """What a system library file says (through the cache, under the install root of
+    ``files``, when there is one); None when it cannot be read or is no ELF file."""
+    base = files.real_path("") if cache is not None else None
+    root = os.path.abspath(base) if base is not None else None
+    key = os.path.abspath(path)
+    if cache is not None and root is not None:
+        known = cache.reading(root, key)
+        if known is not None:
+            return known.info
+    try:
+        with open(path, "rb") as handle:
+            reading = read_binary(handle)
+            if cache is not None and root is not None:
+                cache.store(root, key, os.fstat(handle.fileno()), reading)
+    except OSError:
+        return None
+    return reading.info
 
 
 def _linked_metadata(info: ElfInfo, dist_id: str, evidence: Evidence, out: NativeOutput) -> None:
@@ -472,135 +581,3 @@ def _linked_metadata(info: ElfInfo, dist_id: str, evidence: Evidence, out: Nativ
         kind = DependencyKind.BUILD if p.build_only else DependencyKind.STATIC
         mech = "go-buildinfo" if p.ecosystem == "golang" else mechanism
         out.edge(dist_id, ident, kind, mech, evidence)
-
-
-def _pep770(
-    sbom: str, dist: Distribution, dist_id: str, files: FileSource, out: NativeOutput
-) -> None:
-    """Components a PEP 770 SBOM declares (CycloneDX or SPDX JSON), as static
-    dependencies of the distribution that carries them."""
-    display = files.display(sbom)
-    try:
-        with files.open(sbom) as handle:
-            data = json.loads(handle.read(32 * 1024 * 1024))
-    except (OSError, ValueError, DistError) as exc:
-        out.errors.append(InputError(display, f"unreadable SBOM: {str(exc).splitlines()[0]}"))
-        return
-    evidence = Evidence(display, None, "pep770")
-    declared = (
-        _cyclonedx_components(data)
-        if isinstance(data, dict) and data.get("bomFormat") == "CycloneDX"
-        else _spdx_packages(data)
-    )
-    if declared is None:
-        out.notes.append((display, "neither CycloneDX nor SPDX JSON: not read"))
-        return
-    bundled = {
-        c.name: c
-        for c in out.components.values()
-        if ("depchain:bundled-in", f"{dist.name} {dist.version}") in c.properties
-    }
-    for name, version, ident, hashes in declared:
-        if ident.startswith("pkg:pypi/") and name.lower().replace(
-            "_", "-"
-        ) == dist.name.lower().replace("_", "-"):
-            continue  # the distribution itself
-        matches = bundled_matches(name, bundled)
-        for match in matches:  # the SBOM names where a bundled file came from: one node
-            known = out.components[match.id]
-            out.components[match.id] = replace(
-                known,
-                properties=tuple(sorted({*known.properties, ("depchain:provided-by", ident)})),
-            )
-        if matches:
-            continue
-        ecosystem = ident[4:].split("/", 1)[0] if ident.startswith("pkg:") else "generic"
-        out.add(
-            Component(
-                id=ident,
-                name=name,
-                ecosystem=ecosystem,
-                version=version,
-                purl=ident if ident.startswith("pkg:") else None,
-                hashes=hashes,
-                evidence=(evidence,),
-            )
-        )
-        out.edge(dist_id, ident, DependencyKind.STATIC, "pep770", evidence)
-
-
-def _stem(name: str) -> str:
-    """``libkrb5-fcafa220.so.3.3`` → ``krb5``; ``krb5-libs`` → ``krb5``; ``Little CMS 2``
-    → ``littlecms``: the part of a library or package name that names the code."""
-    name = name.lower().split(".so")[0]
-    name = re.sub(r"-[0-9a-f]{8}$", "", name)  # auditwheel's hash
-    name = re.sub(r"^lib", "", name)
-    name = re.sub(r"[-_](libs?|devel|shim)$", "", name)
-    return re.sub(r"[^a-z0-9]", "", name).rstrip("0123456789")
-
-
-def bundled_matches(package: str, bundled: dict[str, Component]) -> list[Component]:
-    """The bundled files a package named in a PEP 770 SBOM (auditwheel's OS packages,
-    or the upstream projects a wheel declares) provides: one package, several files."""
-    want = _stem(package)
-    if len(want) < 3:
-        return []
-    found = []
-    for file_name, component in sorted(bundled.items()):
-        have = _stem(file_name)
-        # libkrb5support and libgssapi_krb5 come from krb5-libs; libjpeg does not come
-        # from OpenJPEG: a file's name may extend the package's, not the other way
-        if len(have) >= 3 and (have == want or have.startswith(want) or have.endswith(want)):
-            found.append(component)
-    return found
-
-
-SbomEntry = tuple[str, str | None, str, tuple[Hash, ...]]
-
-
-def _cyclonedx_components(data: dict[str, object]) -> list[SbomEntry]:
-    out: list[SbomEntry] = []
-    stack: list[object] = list(data.get("components") or [])  # type: ignore[call-overload]
-    metadata = data.get("metadata")
-    if isinstance(metadata, dict) and isinstance(metadata.get("component"), dict):
-        stack.insert(0, metadata["component"])
-    while stack:
-        item = stack.pop(0)
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            continue
-        version = item.get("version") if isinstance(item.get("version"), str) else None
-        written = item.get("purl") if isinstance(item.get("purl"), str) else None
-        ident = written.split("#")[0] if written else purl("generic", item["name"], version)
-        hashes = tuple(
-            Hash(_HASHES[h["alg"]], str(h["content"]).lower())
-            for h in item.get("hashes") or []
-            if isinstance(h, dict) and h.get("alg") in _HASHES
-        )
-        if not any(e[2] == ident for e in out):
-            out.append((item["name"], version, ident, hashes))
-        stack.extend(item.get("components") or [])
-    return out
-
-
-def _spdx_packages(data: object) -> list[SbomEntry] | None:
-    if not isinstance(data, dict) or "spdxVersion" not in data:
-        return None
-    out: list[SbomEntry] = []
-    for package in data.get("packages") or []:
-        if not isinstance(package, dict) or not isinstance(package.get("name"), str):
-            continue
-        version = (
-            package.get("versionInfo") if isinstance(package.get("versionInfo"), str) else None
-        )
-        ident = next(
-            (
-                str(r.get("referenceLocator"))
-                for r in package.get("externalRefs") or []
-                if isinstance(r, dict) and r.get("referenceType") == "purl"
-            ),
-            None,
-        )
-        out.append(
-            (package["name"], version, ident or purl("generic", package["name"], version), ())
-        )
-    return out

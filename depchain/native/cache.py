@@ -2,14 +2,17 @@
 disk so that the next scan of the same environment need not learn it again:
 
 - per file, what its bytes say (:class:`~depchain.native.elf.Reading`: the format, and
-  for an ELF file its ``DT_NEEDED``, ``DT_SONAME``, RPATH/RUNPATH and static-link
-  sections, or why it is corrupt), keyed by the file's absolute path and its ``stat``:
+  for an ELF file its ``DT_NEEDED``, ``DT_SONAME``, RPATH/RUNPATH, static-link
+  sections and the version strings of well-known libraries it is or carries
+  (:mod:`depchain.native.marks`), or why it is corrupt), keyed by the file's absolute
+  path and its ``stat``:
   device, inode, size, modification and change times in nanoseconds. Any of them
   different, and the file is read again;
 - the answers of the OS package databases (which package owns a library file), kept
   while the databases' own files (dpkg's ``status`` and ``info/`` folder, RPM's
   database, ``os-release``) keep their ``stat``; one answer also names the file the
-  asked path resolved to, so that a re-pointed symbolic link is asked again.
+  asked path resolved to, so that a re-pointed symbolic link is asked again, and the
+  package's licence as its Debian ``copyright`` file declares it.
 
 JSON files in the folder ``native`` of :func:`depchain.enrich.cache.cache_dir`
 (``DEPCHAIN_CACHE_DIR``, else the user cache folder + ``depchain``): one per install
@@ -44,11 +47,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from depchain.native.elf import BinaryFormat, ElfInfo, Reading
+from depchain.native.marks import MAX_MARKS, Mark
 from depchain.native.ospkg import _RPM_OLD, _RPM_PATHS, OsPackage, PackageDatabases
 
 FOLDER = "native"
-FORMAT = "depchain-native-cache/1"
-"""Changed when what is stored changes meaning: a file of another format is empty."""
+FORMAT = "depchain-native-cache/2"
+"""Changed when what is stored changes meaning: a file of another format is empty
+(2: the version strings a file carries, and each package's licence)."""
 MAX_BYTES = 16 * 1024 * 1024
 """A larger cache file is not read (it is replaced by the next write)."""
 MAX_FILES = 20_000
@@ -345,6 +350,10 @@ def _storable(reading: Reading) -> bool:
             len(t) <= MAX_TEXT
             for t in (info.machine, info.soname or "", *info.needed, *info.rpath, *info.runpath)
         )
+        and len(info.marks) <= MAX_MARKS
+        and all(
+            len(t) <= MAX_TEXT for m in info.marks for t in (m.library, m.version or "", m.text)
+        )
     )
 
 
@@ -370,6 +379,7 @@ def _file_row(name: str, key: FileKey, reading: Reading) -> list[object]:
             list(info.runpath),
             _b64(info.auditable),
             _b64(info.go_buildinfo),
+            [[m.library, m.version, m.text] for m in info.marks],
         ]
     elif reading.error is not None:
         data = reading.error
@@ -377,7 +387,17 @@ def _file_row(name: str, key: FileKey, reading: Reading) -> list[object]:
 
 
 def _package_row(p: OsPackage) -> list[object]:
-    return [p.name, p.version, p.architecture, p.maintainer, p.distro, p.source, p.ptype, p.epoch]
+    return [
+        p.name,
+        p.version,
+        p.architecture,
+        p.maintainer,
+        p.distro,
+        p.source,
+        p.ptype,
+        p.epoch,
+        p.license,
+    ]
 
 
 def _text(value: object, optional: bool = False) -> bool:
@@ -421,11 +441,12 @@ def _file_entry(row: object) -> tuple[str, FileKey, Reading] | None:
         return (name, key, Reading(fmt)) if data is None else None
     if isinstance(data, str):
         return (name, key, Reading(fmt, error=data)) if _text(data) else None
-    if not isinstance(data, list) or len(data) != 8:
+    if not isinstance(data, list) or len(data) != 9:
         return None
-    machine, elfclass, soname, needed, rpath, runpath, auditable, go = data
+    machine, elfclass, soname, needed, rpath, runpath, auditable, go, marks = data
     lists = [_texts(needed), _texts(rpath), _texts(runpath)]
     sections = [_section(auditable), _section(go)]
+    found = _marks(marks)
     if (
         not _text(machine)
         or elfclass not in (32, 64)
@@ -433,6 +454,7 @@ def _file_entry(row: object) -> tuple[str, FileKey, Reading] | None:
         or not _text(soname, optional=True)
         or any(v is None for v in lists)
         or not all(ok for ok, _ in sections)
+        or found is None
     ):
         return None
     info = ElfInfo(
@@ -444,19 +466,34 @@ def _file_entry(row: object) -> tuple[str, FileKey, Reading] | None:
         runpath=lists[2] or (),
         auditable=sections[0][1],
         go_buildinfo=sections[1][1],
+        marks=found,
     )
     return name, key, Reading(fmt, info)
 
 
-def _package(row: object) -> OsPackage | None:
-    if not isinstance(row, list) or len(row) != 8:
+def _marks(value: object) -> tuple[Mark, ...] | None:
+    if not isinstance(value, list) or len(value) > MAX_MARKS:
         return None
-    name, version, arch, maintainer, distro, source, ptype, epoch = row
+    found = []
+    for row in value:
+        if not isinstance(row, list) or len(row) != 3:
+            return None
+        library, version, text = row
+        if not _text(library) or not _text(version, optional=True) or not _text(text):
+            return None
+        found.append(Mark(library, version, text))
+    return tuple(found)
+
+
+def _package(row: object) -> OsPackage | None:
+    if not isinstance(row, list) or len(row) != 9:
+        return None
+    name, version, arch, maintainer, distro, source, ptype, epoch, license = row
     if not all(map(_text, (name, version, arch, distro, ptype))) or not all(
-        _text(v, optional=True) for v in (maintainer, source, epoch)
+        _text(v, optional=True) for v in (maintainer, source, epoch, license)
     ):
         return None
-    return OsPackage(name, version, arch, maintainer, distro, source, ptype, epoch)
+    return OsPackage(name, version, arch, maintainer, distro, source, ptype, epoch, license)
 
 
 def _load_root(path: Path, root: str) -> _RootState | None:

@@ -1,6 +1,7 @@
 """What an ELF file says about its links: DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH,
-and the sections where build tools record what was linked in statically
-(``.dep-v0`` from cargo-auditable, ``.go.buildinfo`` from the Go linker).
+the sections where build tools record what was linked in statically (``.dep-v0``
+from cargo-auditable, ``.go.buildinfo`` from the Go linker), and the version strings
+of well-known libraries it is or carries (:mod:`depchain.native.marks`).
 
 Read with pyelftools; nothing is loaded or run. Mach-O and PE files are recognised by
 their magic number and reported as not analysed.
@@ -11,6 +12,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from typing import BinaryIO
+
+from depchain.native.marks import Mark, Sections, read_marks, section_bytes, section_table
 
 ELF_MAGIC = b"\x7fELF"
 _MACHO_MAGICS = {
@@ -59,6 +62,8 @@ class ElfInfo:
     """The raw ``.dep-v0`` section (zlib-compressed JSON), if present."""
     go_buildinfo: bytes | None = None
     """The raw ``.go.buildinfo`` section, if present."""
+    marks: tuple[Mark, ...] = ()
+    """Well-known libraries the file says it is or carries, and their versions."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +133,10 @@ def read_elf(stream: BinaryIO) -> ElfInfo:
                     rpath = _split(str(getattr(tag, "rpath")))  # noqa: B009
                 elif kind == "DT_RUNPATH":
                     runpath = _split(str(getattr(tag, "runpath")))  # noqa: B009
-        auditable = _section(elf, ".dep-v0")
-        go_buildinfo = _section(elf, ".go.buildinfo")
+        sections = section_table(elf, stream)
+        auditable = _section(elf, stream, sections, ".dep-v0")
+        go_buildinfo = _section(elf, stream, sections, ".go.buildinfo")
+        marks = _marks(elf, stream, soname, sections)
         return ElfInfo(
             machine=str(elf["e_machine"]),
             elfclass=int(elf.elfclass),
@@ -139,6 +146,7 @@ def read_elf(stream: BinaryIO) -> ElfInfo:
             runpath=runpath,
             auditable=auditable,
             go_buildinfo=go_buildinfo,
+            marks=marks,
         )
     except ElfError:
         raise
@@ -150,12 +158,24 @@ def read_elf(stream: BinaryIO) -> ElfInfo:
         ) from None
 
 
-def _section(elf: object, name: str) -> bytes | None:
-    section = elf.get_section_by_name(name)  # type: ignore[attr-defined]
-    if section is None or section["sh_type"] == "SHT_NOBITS":
+def _marks(
+    elf: object, stream: BinaryIO, soname: str | None, sections: Sections
+) -> tuple[Mark, ...]:
+    """The file's marks; none where the sections they are read from are malformed (the
+    links read above still hold)."""
+    try:
+        return read_marks(elf, stream, soname, sections)
+    except Exception:  # pyelftools' and construct's errors on a malformed section
+        return ()
+
+
+def _section(elf: object, stream: BinaryIO, sections: Sections, name: str) -> bytes | None:
+    if name not in sections:
         return None
-    data: bytes = section.data()
-    return data
+    if sections[name][1] & 0x800:  # SHF_COMPRESSED: pyelftools inflates it
+        section = elf.get_section_by_name(name)  # type: ignore[attr-defined]
+        return None if section is None else bytes(section.data())
+    return section_bytes(stream, sections, name, 1 << 40)
 
 
 def _first_line(exc: BaseException) -> str:

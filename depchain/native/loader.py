@@ -1,6 +1,7 @@
 """Where the system's dynamic loader would find a library: ``DT_RPATH``/``DT_RUNPATH``
-(with ``$ORIGIN``), ``/etc/ld.so.cache``, then the default folders. Read only; the
-loader is never asked."""
+(with ``$ORIGIN``) as glibc's loader reads them (:func:`loader_folders`: the RPATH of
+the object that asks and of every object that loaded it), ``/etc/ld.so.cache``, then
+the default folders. Read only; the loader is never asked."""
 
 from __future__ import annotations
 
@@ -118,6 +119,33 @@ def search_paths(rpath: tuple[str, ...], runpath: tuple[str, ...], origin: str) 
     is no DT_RUNPATH (glibc ignores RPATH then)."""
     chosen = runpath if runpath else rpath
     return [os.path.normpath(expand_origin(e, origin)) for e in chosen]
+
+
+Loader = tuple[tuple[str, ...], tuple[str, ...], str]
+"""An object that loaded another: its (DT_RPATH, DT_RUNPATH, folder)."""
+
+
+def loader_folders(
+    rpath: tuple[str, ...],
+    runpath: tuple[str, ...],
+    origin: str,
+    chain: tuple[Loader, ...] = (),
+) -> list[str]:
+    """The folders glibc's loader searches, in its order, for a ``DT_NEEDED`` library of
+    an object (its RPATH, RUNPATH, folder) that ``chain`` loaded (the object that
+    needed it first, then the one that needed that one, ...). Without a DT_RUNPATH of
+    its own, the object's DT_RPATH, then the DT_RPATH of each object up the chain (an
+    object's DT_RPATH counts only when it has no DT_RUNPATH); then its own DT_RUNPATH
+    (``elf/dl-load.c``, ``_dl_map_object``). So a library bundled without an RPATH of
+    its own (scipy's ``libgfortran``) still finds its neighbours through the RPATH of
+    the extension module that loaded it."""
+    folders: list[str] = []
+    if not runpath:
+        for own_rpath, own_runpath, folder in ((rpath, runpath, origin), *chain):
+            if not own_runpath:
+                folders += [os.path.normpath(expand_origin(e, folder)) for e in own_rpath]
+    folders += [os.path.normpath(expand_origin(e, origin)) for e in runpath]
+    return list(dict.fromkeys(folders))
 
 
 @lru_cache(maxsize=1)

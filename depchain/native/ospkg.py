@@ -10,7 +10,7 @@ files, never by running a package manager:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -27,6 +27,9 @@ class OsPackage:
     source: str | None = None
     ptype: str = "deb"
     epoch: str | None = None
+    license: str | None = None
+    """The package's licence as an SPDX expression, where its Debian ``copyright`` file
+    declares one in the machine-readable format (see :mod:`depchain.native.debian`)."""
 
     @property
     def purl(self) -> str:
@@ -50,6 +53,7 @@ class DpkgDatabase:
     root: Path = Path("/")
     _owners: dict[str, str] | None = field(default=None, repr=False)
     _packages: dict[str, OsPackage] | None = field(default=None, repr=False)
+    _licensed: dict[OsPackage, OsPackage] = field(default_factory=dict, repr=False)
     problem: str | None = None
 
     @property
@@ -91,8 +95,18 @@ class DpkgDatabase:
             if name is not None:
                 package = self._packages.get(name) or self._packages.get(name.split(":")[0])
                 if package is not None:
-                    return package
+                    return self._with_license(package)
         return None
+
+    def _with_license(self, package: OsPackage) -> OsPackage:
+        """The package with the licence its ``copyright`` file declares (read once)."""
+        known = self._licensed.get(package)
+        if known is None:
+            from depchain.native.debian import copyright_license
+
+            known = replace(package, license=copyright_license(self.root, package.name))
+            self._licensed[package] = known
+        return known
 
 
 def _spellings(path: str, root: Path) -> list[str]:

@@ -285,5 +285,17 @@ CATALOGUE: tuple[Gap, ...] = (
         "or remove it.",
         cases=(Case("build", Severity.LOW, "a build, test or development dependency"),),
     ),
+    Gap(
+        "DC026",
+        Severity.LOW,
+        "Native library carried at several versions",
+        "Several distributions carry their own copy of one native library (bundled, or "
+        "linked in statically) at different versions: each copy is fixed only when the "
+        "wheel that carries it is rebuilt, and several TLS stacks in one process each "
+        "keep their own certificate handling, configuration and patch level.",
+        "Align the wheels on one version where you can (upgrade the one that lags), and "
+        "follow each copy's advisories; prefer builds that use one shared library.",
+        cases=(Case("tls", Severity.MEDIUM, "a TLS library (OpenSSL, BoringSSL, LibreSSL)"),),
+    ),
 )
 BY_ID = {gap.id: gap for gap in CATALOGUE}

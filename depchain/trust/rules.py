@@ -310,6 +310,79 @@ def vendored_without_version(graph: DependencyGraph) -> Iterator[Finding]:
             )
 
 
+_NATIVE = frozenset({"bundled", "version-string", "pep770", "elf"})
+"""Mechanisms that carry (or, for ``elf``, load) a native library into the process."""
+
+
+def several_versions(graph: DependencyGraph) -> Iterator[Finding]:
+    """DC026: one well-known native library at several versions in one environment
+    (``depchain:upstream``, see :mod:`depchain.native.identify`): a finding per version,
+    on its first component (libcrypto and libssl of one OpenSSL are one copy), with the
+    evidence of every file that carries it, naming the other versions and the
+    distributions that carry them. TLS libraries are one family (OpenSSL beside
+    BoringSSL is two TLS stacks); a copy whose release is not known counts only in a
+    family (BoringSSL has no releases)."""
+    from depchain.native.libraries import BY_KEY
+
+    groups: dict[str, dict[tuple[str, str], list[tuple[Component, list[Dependency]]]]] = {}
+    for component in graph.components():
+        named = next((v for k, v in component.properties if k == "depchain:upstream"), None)
+        if named is None or not named.startswith("pkg:generic/"):
+            continue
+        key, _, version = named[len("pkg:generic/") :].partition("@")
+        lib = BY_KEY.get(key.replace("%2B", "+"))
+        if lib is None or (not version and lib.family is None):
+            continue
+        incoming = [d for d in graph.dependents(component.id) if d.mechanism in _NATIVE]
+        if incoming:
+            copies = groups.setdefault(lib.family or lib.key, {})
+            copies.setdefault((lib.name, version), []).append((component, incoming))
+    for group, copies in sorted(groups.items()):
+        if len(copies) < 2:
+            continue
+        said = {}
+        for copy, found in copies.items():
+            name, version = copy
+            where = ", ".join(sorted({d for c, _ in found for d in _carriers(graph, c.id)}))
+            said[copy] = f"{name} {version or '(version not recorded)'} ({where or '?'})"
+        what = "TLS libraries" if group == "tls" else "versions of " + next(iter(copies))[0]
+        severity = BY_ID["DC026"].severity_for("tls" if group == "tls" else None)
+        for copy, found in sorted(copies.items()):
+            others = [said[other] for other in sorted(copies) if other != copy]
+            shown = "; ".join(others[:8]) + (f"; {len(others) - 8} more" if len(others) > 8 else "")
+            first = min(found, key=lambda f: f[0].id)
+            evidence = tuple(sorted({e for _, deps in found for d in deps for e in d.evidence}))
+            yield _finding(
+                "DC026",
+                first[0].id,
+                f"{said[copy]} is one of {len(copies)} {what} in this environment: {shown}",
+                first[1][0],
+                evidence=evidence[:16],
+                severity=severity,
+            )
+
+
+def _carriers(graph: DependencyGraph, node_id: str, depth: int = 4) -> list[str]:
+    """The Python distributions that carry (or load) a native component: up its
+    ``bundled``, ``version-string``, ``pep770`` and ``elf`` edges, a few steps."""
+    found: set[str] = set()
+    frontier, seen = [node_id], {node_id}
+    for _ in range(depth):
+        upper = []
+        for current in frontier:
+            for dep in graph.dependents(current):
+                if dep.mechanism not in _NATIVE or dep.source in seen:
+                    continue
+                seen.add(dep.source)
+                node = graph.node(dep.source)
+                if isinstance(node, Component) and node.ecosystem == "pypi":
+                    found.add(f"{node.name} {node.version}" if node.version else node.name)
+                else:
+                    upper.append(dep.source)
+        frontier = upper
+    return sorted(found)
+
+
 def insecure_service(graph: DependencyGraph) -> Iterator[Finding]:
     """DC019: a service across the trust boundary without TLS or authentication."""
     for service in graph.services():
@@ -362,6 +435,7 @@ RULES: tuple[Rule, ...] = (
     unowned_library,
     vendored_without_version,
     insecure_service,
+    several_versions,
 )
 
 

@@ -190,8 +190,8 @@ def test_missing_dpkg_database_means_owner_unknown(
     empty.mkdir()
     original = environment.resolve_environment
 
-    def without_dpkg(env, ctx, packages=None):  # type: ignore[no-untyped-def]
-        return original(env, ctx, PackageDatabases(root=empty))
+    def without_dpkg(env, ctx, packages=None, **options):  # type: ignore[no-untyped-def]
+        return original(env, ctx, PackageDatabases(root=empty), **options)
 
     monkeypatch.setattr(environment, "resolve_environment", without_dpkg)
     result = depchain.scan(built_dist.site)

@@ -130,6 +130,7 @@ def test_pep770_sbom_components_are_static_dependencies(environment: depchain.Sc
     if dist is None:
         pytest.skip("no installed distribution carries a PEP 770 SBOM")
     declared: set[str] = set()
+    excluded: set[str] = set()  # not shipped (cargo-cyclonedx: build-dependencies)
     for f in dist.files or []:
         if "/sboms/" in str(f) and str(f).endswith(".json"):
             doc = json.loads(Path(str(dist.locate_file(f))).read_text())
@@ -138,6 +139,8 @@ def test_pep770_sbom_components_are_static_dependencies(environment: depchain.Sc
                 item = stack.pop()
                 if item.get("purl"):
                     declared.add(item["purl"].split("#")[0])
+                    if item.get("scope") == "excluded":
+                        excluded.add(item["purl"].split("#")[0])
                 stack.extend(item.get("components", []))
     g = environment.graph
     node = next(
@@ -150,5 +153,7 @@ def test_pep770_sbom_components_are_static_dependencies(environment: depchain.Sc
     found = {d.target for d in g.dependencies_of(node.id) if d.mechanism == "pep770"}
     assert declared and declared <= found
     assert all(
-        d.kind.value == "static" for d in g.dependencies_of(node.id) if d.mechanism == "pep770"
+        d.kind.value == ("build" if d.target in excluded else "static")
+        for d in g.dependencies_of(node.id)
+        if d.mechanism == "pep770"
     )
