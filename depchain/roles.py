@@ -322,7 +322,9 @@ _REQ_OPTION = re.compile(
     r"""(?:^|[\s"',(\[])(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s-]))["']?"""
     r"""([^\s"',)\]]+)"""
 )
-_RTD_REQUIREMENTS = re.compile(r"^\s*(?:-\s*)?requirements\s*:\s*[\"']?([^\s\"'#]+)", re.M)
+_RTD_REQUIREMENTS = re.compile(
+    r"^[ \t]*(?:-[ \t]*)?requirements[ \t]*:[ \t]*[\"']?([^\s\"'#]+)", re.M
+)
 _SETUPTOOLS_FILE = re.compile(
     r"(?m)^\s*(?:dependencies|install_requires)\s*=\s*\{?\s*file\s*[:=]\s*\[?\s*([^\]\n}]+)"
 )

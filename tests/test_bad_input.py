@@ -134,3 +134,18 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 def test_unknown_single_file_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "notes.md").write_text("hi")
     assert main(["scan", str(tmp_path / "notes.md")]) == 2
+
+
+def test_runs_of_blank_lines_and_repeated_lines_cost_linear_time(tmp_path: Path) -> None:
+    """Found by the fuzzer: ``^\\s*`` under re.M crossed every blank line from every
+    line start (a go.mod with 90k blank lines: 14 s), and a line repeated 5,000 times
+    sorted its evidence at every merge."""
+    import time
+
+    (tmp_path / "go.mod").write_text("\n" * 90_000 + "module example.com/m\n")
+    (tmp_path / ".readthedocs.yaml").write_text("version: 2\n" + "\n" * 90_000 + "x: 1\n")
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n" * 5000)
+    start = time.process_time()
+    result = depchain.scan(tmp_path)
+    assert time.process_time() - start < 3
+    assert {c.name for c in result.graph.components()} >= {"example.com/m", "six"}

@@ -26,8 +26,8 @@ from depchain.resolvers.base import ResolveContext
 
 NAME = "go-mod"
 _REQUIRE = re.compile(r"^\s*(?:require\s+)?(\S+)\s+(v\S+)\s*(//.*)?$")
-_MODULE_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~+/-]*")
-"""What Go accepts in a module path (no scheme, no ``@``, no ``:``)."""
+_MODULE_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~+-]*(?:/[A-Za-z0-9._~+-]+)*")
+"""What Go accepts in a module path (no scheme, no ``@``, no ``:``, no empty element)."""
 _REPLACE = re.compile(r"^\s*(?:replace\s+)?(\S+)(?:\s+(v\S+))?\s+=>\s+(\S+)(?:\s+(v\S+))?\s*$")
 
 
@@ -43,7 +43,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     requires: list[tuple[str, str, bool, int]] = []
     replaces: dict[str, tuple[str, str | None]] = {}
     block = None
-    declared = re.search(r"^\s*module\s+\"?([^\s\"]+)", text, re.M)
+    declared = re.search(r"^[ \t]*module[ \t]+\"?([^\s\"]+)", text, re.M)
     if not declared:
         raise InputFileError(display, "no module directive: not a go.mod file")
     subject, own = _owner(path, ctx, declared.group(1), display, text)
