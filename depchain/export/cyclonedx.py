@@ -214,7 +214,6 @@ def build_bom(result: ScanResult) -> Bom:
         HashAlgorithm,
         HashType,
         Property,
-        XsUri,
     )
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component as CdxComponent
@@ -243,24 +242,21 @@ def build_bom(result: ScanResult) -> Bom:
         ]
         refs = []
         for link in c.links:
-            if _uri_ok(link.url):
+            uri = _uri(link.url)
+            if uri is not None:
                 refs.append(
                     ExternalReference(
                         type=ExternalReferenceType(link.kind),
-                        url=XsUri(link.url),
+                        url=uri,
                         comment=f"declared as {link.label}" if link.label else None,
                     )
                 )
-        declared_source = dict(c.properties).get("depchain:declared-source")
-        if (
-            declared_source
-            and _uri_ok(declared_source)
-            and not any(link.kind == "vcs" for link in c.links)
-        ):
+        declared_source = _uri(dict(c.properties).get("depchain:declared-source"))
+        if declared_source is not None and not any(link.kind == "vcs" for link in c.links):
             refs.append(
                 ExternalReference(
                     type=ExternalReferenceType.VCS,
-                    url=XsUri(declared_source),
+                    url=declared_source,
                     comment="the source repository the package index declares",
                 )
             )
@@ -275,12 +271,9 @@ def build_bom(result: ScanResult) -> Bom:
             url = s.url + (
                 f"@{s.commit or s.ref}" if s.kind is SourceKind.VCS and (s.commit or s.ref) else ""
             )
-            if any(ch.isspace() or ord(ch) < 32 for ch in url):
-                continue  # no IRI holds blanks or control characters: the property keeps it
-            try:
-                refs.append(ExternalReference(type=kind, url=XsUri(url)))
-            except Exception:  # a URL the schema would refuse: keep it as a property
-                continue
+            uri = _uri(url)
+            if uri is not None:  # one the schema would refuse stays a property
+                refs.append(ExternalReference(type=kind, url=uri))
         # what resolvers copied as written (a METADATA Project-URL) is redacted here too
         props = [Property(name=k, value=redact_url(v)) for k, v in c.properties]
         props.append(Property(name="depchain:ecosystem", value=c.ecosystem))
@@ -386,9 +379,19 @@ def build_bom(result: ScanResult) -> Bom:
     return bom
 
 
-def _uri_ok(url: str) -> bool:
-    """A URL the schema's IRI format takes (no blanks or control characters)."""
-    return bool(url) and not any(ch.isspace() or ord(ch) < 32 for ch in url)
+def _uri(url: str | None) -> Any:
+    """``url`` as the library's URI type, or None when the schema's IRI format or the
+    library would refuse it (blanks, control characters, a second ``#``:
+    ``https://matrix.to/#/#room:matrix.org``, declared as a project URL, failed a whole
+    export)."""
+    from cyclonedx.model import XsUri
+
+    if not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
+    try:
+        return XsUri(url)
+    except Exception:
+        return None
 
 
 def _unique_refs(refs: list[Any]) -> list[Any]:
@@ -403,7 +406,6 @@ def _unique_refs(refs: list[Any]) -> list[Any]:
 def _entity(supplier: Supplier) -> Any:
     """A supplier as a CycloneDX organizational entity: the organization, or the people
     who own a project as its contacts."""
-    from cyclonedx.model import XsUri
     from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
 
     contacts = [OrganizationalContact(name=p) for p in supplier.people]
@@ -412,7 +414,7 @@ def _entity(supplier: Supplier) -> Any:
     return OrganizationalEntity(
         name=supplier.name,
         contacts=contacts,
-        urls=[XsUri(supplier.url)] if supplier.url and _uri_ok(supplier.url) else [],
+        urls=[u for u in [_uri(supplier.url)] if u is not None],
     )
 
 
@@ -470,7 +472,6 @@ def _vulnerabilities(result: ScanResult, every: dict[str, Any]) -> list[Any]:
     analysis."""
     from decimal import Decimal
 
-    from cyclonedx.model import XsUri
     from cyclonedx.model.impact_analysis import ImpactAnalysisState
     from cyclonedx.model.vulnerability import (
         BomTarget,
@@ -487,9 +488,9 @@ def _vulnerabilities(result: ScanResult, every: dict[str, Any]) -> list[Any]:
     def source_of(identifier: str) -> Any:
         for prefix, url in _ADVISORY_URLS.items():
             if identifier.startswith(prefix):
-                return VulnerabilitySource(name=prefix.rstrip("-"), url=XsUri(url + identifier))
+                return VulnerabilitySource(name=prefix.rstrip("-"), url=_uri(url + identifier))
         return VulnerabilitySource(
-            name="OSV", url=XsUri("https://osv.dev/vulnerability/" + identifier)
+            name="OSV", url=_uri("https://osv.dev/vulnerability/" + identifier)
         )
 
     if result.audit is None:
@@ -539,7 +540,11 @@ def _vulnerabilities(result: ScanResult, every: dict[str, Any]) -> list[Any]:
                     ratings=ratings,
                     description=a.summary or None,
                     recommendation=(f"Upgrade to {', '.join(a.fixed_in)}" if a.fixed_in else None),
-                    advisories=[VulnerabilityAdvisory(url=XsUri(u)) for u in a.references[:5]],
+                    advisories=[
+                        VulnerabilityAdvisory(url=u)
+                        for u in (_uri(r) for r in a.references[:5])
+                        if u is not None
+                    ],
                     published=_datetime(a.published),
                     updated=_datetime(a.modified),
                     analysis=(
@@ -571,7 +576,7 @@ def _datetime(text: str | None) -> Any:
 def _service(service: Service, graph: DependencyGraph) -> Any:
     """A depchain service as a CycloneDX service: endpoints (credentials already
     redacted), the trust boundary, and depchain's facts as properties."""
-    from cyclonedx.model import Property, XsUri
+    from cyclonedx.model import Property
     from cyclonedx.model.service import Service as CdxService
 
     props = [Property(name=k, value=v) for k, v in service.properties]
@@ -587,9 +592,10 @@ def _service(service: Service, graph: DependencyGraph) -> Any:
     )
     endpoints = []
     for endpoint in service.endpoints:
-        try:
-            endpoints.append(XsUri(endpoint))
-        except Exception:  # not a URI the schema takes: keep it as a property
+        uri = _uri(endpoint)
+        if uri is not None:
+            endpoints.append(uri)
+        else:  # not a URI the schema takes: keep it as a property
             props.append(Property(name="depchain:endpoint", value=endpoint))
     authentication = {v for k, v in service.properties if k == "depchain:authentication"}
     authenticated = None if not authentication else authentication != {"none"}

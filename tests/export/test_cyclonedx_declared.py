@@ -382,3 +382,37 @@ def test_a_wheel_is_a_build_with_its_own_hash(tmp_path: Path) -> None:
         {"alg": "SHA-256", "content": hashlib.sha256(wheel.read_bytes()).hexdigest()}
     ]
     assert root["description"] == "A demo"
+
+
+def test_a_url_the_library_refuses_is_left_out_not_a_failed_export() -> None:
+    """aiohttp declares ``Chat: Matrix Space, https://matrix.to/#/#aio-libs-space:matrix.org``:
+    two ``#`` are no URI to the library, and the whole environment's SBOM failed."""
+    from depchain.graph import DependencyGraph
+    from depchain.model import Component, Evidence, Link
+    from depchain.scanner import ScanResult
+
+    g = DependencyGraph()
+    ev = Evidence("x/METADATA", 1, "environment")
+    odd = "https://matrix.to/#/#aio-libs-space:matrix.org"
+    g.add_node(
+        Component(
+            "pkg:pypi/aiohttp@3.12.0",
+            "aiohttp",
+            "pypi",
+            "3.12.0",
+            purl="pkg:pypi/aiohttp@3.12.0",
+            evidence=(ev,),
+            links=(
+                Link("chat", odd, "Matrix Space"),
+                Link("vcs", "https://github.com/aio-libs/aiohttp"),
+            ),
+        )
+    )
+    result = ScanResult(
+        root=Path("."), target=Path("."), graph=g, subject="pkg:pypi/aiohttp@3.12.0"
+    )
+    cyclonedx.render(result, cyclonedx.Format.XML)  # validated, not refused
+    doc = json.loads(cyclonedx.render(result))
+    [component] = doc["components"]
+    urls = [r["url"] for r in component["externalReferences"]]
+    assert urls == ["https://github.com/aio-libs/aiohttp"]
