@@ -413,6 +413,6 @@ def test_a_url_the_library_refuses_is_left_out_not_a_failed_export() -> None:
     )
     cyclonedx.render(result, cyclonedx.Format.XML)  # validated, not refused
     doc = json.loads(cyclonedx.render(result))
-    [component] = doc["components"]
+    component = doc["metadata"]["component"]  # the subject
     urls = [r["url"] for r in component["externalReferences"]]
     assert urls == ["https://github.com/aio-libs/aiohttp"]
