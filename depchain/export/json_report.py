@@ -147,7 +147,27 @@ def build(result: ScanResult) -> dict[str, Any]:
 
 
 def render(result: ScanResult) -> str:
-    return json.dumps(build(result), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    """The report as JSON: each top-level key on its own line, and each entry of a
+    top-level list (a component, an edge, a finding) on a line of its own, so that the
+    diff of two reports reads entry by entry. Entries are written by json's C encoder;
+    indenting every level would take the pure-Python one, five times slower on the
+    report of an environment."""
+    compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    lines = ["{"]
+    items = list(build(result).items())
+    for i, (key, value) in enumerate(items):
+        comma = "," if i < len(items) - 1 else ""
+        if isinstance(value, list) and value:
+            lines.append(f"  {compact(key)}: [")
+            lines.extend(
+                f"    {compact(entry)}{',' if j < len(value) - 1 else ''}"
+                for j, entry in enumerate(value)
+            )
+            lines.append(f"  ]{comma}")
+        else:
+            lines.append(f"  {compact(key)}: {compact(value)}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def vulnerabilities(result: ScanResult) -> list[dict[str, Any]]:
