@@ -312,6 +312,10 @@ def build_document(result: ScanResult, organization: str | None = None) -> Docum
 
     graph = result.graph
     ids = spdx_ids(result)
+    # the product's maker (``--manufacturer``, the policy's ``sbom-manufacturer``) is
+    # the document's creator and its subject's supplier, as in the CycloneDX export
+    maker = result.policy.sbom_manufacturer if result.policy else None
+    organization = organization or maker
     packages = [_package(c, ids[c.id], result) for c in graph.components()]
     packages.extend(_service_package(s, ids[s.id], result) for s in graph.services())
     subject = graph.node(result.subject)
@@ -377,7 +381,7 @@ def _package(c: Component, spdx_id: str, result: ScanResult) -> Package:
         name=_text(c.name) or c.id,
         download_location=_download_location(c) or SpdxNoAssertion(),
         version=_text(c.version) if c.version else None,
-        supplier=supplier_of(c),
+        supplier=_subject_supplier(c, result) or supplier_of(c),
         files_analyzed=False,
         checksums=checksums,
         # depchain reads metadata, not the files: it concludes nothing of its own
@@ -498,6 +502,16 @@ def _document_comment(result: ScanResult) -> str | None:
         + "\n".join(listed)
         + (f"\n... and {more} more" if more else "")
     )
+
+
+def _subject_supplier(c: Component, result: ScanResult) -> Any:
+    """The subject's supplier when its maker is named (``--manufacturer``)."""
+    maker = result.policy.sbom_manufacturer if result.policy else None
+    if c.id != result.subject or not maker:
+        return None
+    from spdx_tools.spdx.model.actor import Actor, ActorType
+
+    return Actor(ActorType.ORGANIZATION, _text(maker))
 
 
 def _namespace(result: ScanResult, name: str, organization: str | None) -> str:

@@ -750,3 +750,15 @@ def test_an_invalid_document_is_never_written(
     assert len(err.splitlines()) == 1 and "failed validation" in err
     assert out.read_text() == "the previous SBOM\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_manufacturer_supplies_the_subject_and_creates_the_document(epoch: None) -> None:
+    from depchain.export import cyclonedx
+
+    result = cyclonedx.with_options(_fields_result(), manufacturer="Acme Corp")
+    doc = json.loads(spdx.render(result))
+    by_id = {depchain_ids(doc)[p["SPDXID"]]: p for p in doc["packages"]}
+    assert by_id[result.subject]["supplier"] == "Organization: Acme Corp"
+    assert "Organization: Acme Corp" in doc["creationInfo"]["creators"]
+    # the others keep their own
+    assert by_id["pkg:pypi/sampleproject@4.0.0"]["supplier"] == "Organization: pypa"
