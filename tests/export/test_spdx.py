@@ -762,3 +762,23 @@ def test_the_manufacturer_supplies_the_subject_and_creates_the_document(epoch: N
     assert "Organization: Acme Corp" in doc["creationInfo"]["creators"]
     # the others keep their own
     assert by_id["pkg:pypi/sampleproject@4.0.0"]["supplier"] == "Organization: pypa"
+
+
+@pytest.mark.parametrize("which", ["pydantic", "environment"])
+def test_ntia_conformant_once_the_product_is_named(
+    which: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """What procurement is given: the maker and the release named (``--manufacturer``,
+    ``--component-name``/``--component-version``: pydantic's version is dynamic, an
+    environment has none of its own), the document passes the SPDX project's checker
+    as a whole. It evaluates the described package and what it reaches through
+    DEPENDS_ON, CONTAINS and the link types; the packages reached by *_DEPENDENCY_OF
+    are checked element by element in the test above."""
+    from depchain.export import cyclonedx
+
+    result: ScanResult = request.getfixturevalue(which)
+    named = cyclonedx.with_options(
+        result, manufacturer="Acme Corp", component_name="product", component_version="1.0"
+    )
+    checker = ntia(render(named), tmp_path)
+    assert checker.compliant
