@@ -20,6 +20,7 @@ from depchain.model import (
     Evidence,
     Finding,
     Fragment,
+    Hash,
     InputError,
     Role,
     Scope,
@@ -632,6 +633,7 @@ def _enrich(
         for error in found.errors:
             notes.append((f"index:{component.name}", error))
         component = index_metadata(component, found)  # its licence, its project's URLs
+        component = _installed_wheel_hash(component, found)
         graph.add_node(
             replace(component, properties=tuple(sorted({*component.properties, *props.items()})))
         )
@@ -644,6 +646,37 @@ def _enrich(
         evidence_of,
         trusted.owners if trusted else frozenset(),
         trusted.organizations if trusted else frozenset(),
+    )
+
+
+def _installed_wheel_hash(component: Component, found: Any) -> Component:
+    """An installed distribution with the sha256 the index lists for the wheel it was
+    installed from: the one release file whose tags are the ``WHEEL`` file's, exactly
+    (RECORD hashes the files, not the wheel; none other is guessed)."""
+    installed = dict(component.properties).get("depchain:wheel-tags")
+    if not installed or not found.files:
+        return component
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    tags = frozenset(installed.split())
+    matches = []
+    for f in found.files:
+        if f.kind != "wheel" or not f.sha256 or not f.filename.endswith(".whl"):
+            continue
+        try:
+            file_tags = frozenset(str(t) for t in parse_wheel_filename(f.filename)[3])
+        except InvalidWheelFilename:
+            continue
+        if file_tags == tags:
+            matches.append(f)
+    if len(matches) != 1:
+        return component
+    digest = Hash("sha256", matches[0].sha256.lower())
+    said = ("depchain:hash-source", f"index: {matches[0].filename}")
+    return replace(
+        component,
+        hashes=tuple(sorted({*component.hashes, digest})),
+        properties=tuple(sorted({*component.properties, said})),
     )
 
 

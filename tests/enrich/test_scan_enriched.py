@@ -82,3 +82,37 @@ def test_the_index_licence_and_project_urls_reach_the_scan(tmp_path: Path) -> No
     ]
     assert urllib3.license is not None and urllib3.license.expression == "MIT"
     assert urllib3.links  # the project's URLs, from the index
+
+
+def test_an_installed_distribution_gets_the_sha256_of_the_wheel_it_came_from(
+    tmp_path: Path,
+) -> None:
+    """RECORD hashes the files, not the wheel; the index lists the wheel's sha256, and
+    the installed WHEEL file's tags say which of the release's files it was."""
+    import requests
+
+    import depchain
+    from depchain.scanner import EnrichOptions
+    from tests.enrich.fakeindex import FakeIndex
+
+    venv = tmp_path / "venv"
+    info = venv / "lib" / "python3.11" / "site-packages" / "six-1.16.0.dist-info"
+    info.mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("version = 3.11.7\n")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n")
+    (info / "WHEEL").write_text("Wheel-Version: 1.0\nTag: py2-none-any\nTag: py3-none-any\n")
+    (info / "RECORD").write_text("six-1.16.0.dist-info/METADATA,,\n")
+    session = requests.Session()
+    session.mount("https://", FakeIndex())
+    options = EnrichOptions(
+        cache_dir=tmp_path / "cache", session=session, index_url="https://pypi.org/simple"
+    )
+    [six] = [c for c in depchain.scan(venv, enrich=options).graph.components() if c.name == "six"]
+    assert [(h.algorithm, h.value) for h in six.hashes] == [
+        ("sha256", "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254")
+    ]
+    assert ("depchain:hash-source", "index: six-1.16.0-py2.py3-none-any.whl") in six.properties
+    # another tag set than any file of the release: no hash is guessed
+    (info / "WHEEL").write_text("Wheel-Version: 1.0\nTag: py3-none-any\n")
+    [six] = [c for c in depchain.scan(venv, enrich=options).graph.components() if c.name == "six"]
+    assert six.hashes == ()
