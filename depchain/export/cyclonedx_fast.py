@@ -20,11 +20,15 @@ without the paths that grow faster than the document:
   metadata once per class and view, applies the same rules and the same helpers, and
   writes the merged graph in the order those sets give it; the document is streamed
   as ``json.dumps(..., indent=2)`` would write it;
-- the XML outputter pretty-prints by writing the element tree out, parsing it into a
-  minidom document and writing that again (three copies of the document in memory).
-  :func:`to_xml` writes what ``toprettyxml`` would from the library's element tree
-  (``Bom.as_xml``), and hands any tree it is not sure of (text beside elements, a
-  character XML cannot hold, a name outside the namespace) to the library's own path.
+- the XML outputter builds an element tree (``Bom.as_xml``: every property's view and
+  inclusion rules worked out again on every object), then pretty-prints it by writing
+  it out, parsing it into a minidom document and writing that again (three copies of
+  the document in memory). :func:`to_xml` reads py-serializable's XML metadata once
+  per class and view and writes what ``toprettyxml`` would from that tree, from the
+  model, without making it (the elements the library's helpers make are written as
+  they come); anything it is not sure of (text beside elements, a character XML
+  cannot hold, a name outside the namespace) goes the library's own way, the tree
+  pretty-printed, else written, parsed and written again.
 
 Nothing here replaces or patches a library function: the model objects are the ones
 the library made, read through their public properties and the class metadata
@@ -54,6 +58,7 @@ from enum import Enum
 from functools import lru_cache
 from itertools import chain
 from typing import TYPE_CHECKING, Any
+from xml.etree.ElementTree import Element
 
 from cyclonedx.contrib.bom.utils import BomRefDiscriminator
 
@@ -376,26 +381,51 @@ class _NotPlain(Exception):
     """An element tree :func:`_pretty` does not write: the library's path writes it."""
 
 
-def _pretty(root: Any, xmlns: str, indent: str) -> Iterator[str]:
-    """The pieces of ``minidom.parseString(ElementTree.tostring(root,
-    default_namespace=xmlns)).toprettyxml(indent=indent)`` for a tree of elements in
-    ``xmlns`` holding either text or elements, never both."""
+# What _xml_attr or _xml_data may change or refuse: every character but those written
+# as they are (tab, line feed, the printable ones but & < > ").
+_SPECIAL = re.compile(
+    "[^\t\n\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _xml_attr(text: str) -> str:
+    """``text`` escaped as minidom writes an attribute value."""
+    if not _SPECIAL.search(text):
+        return text
+    if _NOT_XML.search(text):
+        raise _NotPlain(text)
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;").replace(">", "&gt;")
+    )
+
+
+def _xml_data(text: str) -> str:
+    """``text`` as minidom writes it after parsing it: a carriage return (and CR LF) is
+    read as a line feed."""
+    if not _SPECIAL.search(text):
+        return text
+    return _xml_attr(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _xml_name(name: str) -> str:
+    """A name of the document's namespace as written (without it), if it is one."""
+    if name.startswith("{") or "}" in name:
+        raise _NotPlain(name)
+    return name
+
+
+def _plain_name(name: str) -> str | None:
+    """:func:`_xml_name`, None for a name it refuses (refused when it is written)."""
+    try:
+        return _xml_name(name)
+    except _NotPlain:
+        return None
+
+
+def _pretty_element(e: Any, xmlns: str, indent: str, depth: str) -> Iterator[str]:
+    """The pieces :func:`_pretty` writes for the element ``e`` at ``depth``."""
     prefix = "{" + xmlns + "}"
     cut = len(prefix)
-
-    def attr(text: str) -> str:
-        if _NOT_XML.search(text):
-            raise _NotPlain(text)
-        return (
-            text.replace("&", "&amp;")
-            .replace("<", "&lt;")
-            .replace('"', "&quot;")
-            .replace(">", "&gt;")
-        )
-
-    def data(text: str) -> str:
-        # the parser reads a carriage return (and CR LF) as a line feed
-        return attr(text.replace("\r\n", "\n").replace("\r", "\n"))
 
     def name(tag: Any) -> str:
         if not isinstance(tag, str) or not tag.startswith(prefix) or "}" in tag[cut:]:
@@ -407,11 +437,11 @@ def _pretty(root: Any, xmlns: str, indent: str) -> Iterator[str]:
             raise _NotPlain("tail")
         head = depth + "<" + name(e.tag)
         if depth == "":
-            head += ' xmlns="' + attr(xmlns) + '"'
+            head += ' xmlns="' + _xml_attr(xmlns) + '"'
         for key, value in e.attrib.items():  # in the namespace too, written without it
             if not isinstance(value, str):
                 raise _NotPlain(key)
-            head += " " + name(key) + '="' + attr(value) + '"'
+            head += " " + name(key) + '="' + _xml_attr(value) + '"'
         children = list(e)
         if children:
             if e.text:
@@ -424,18 +454,305 @@ def _pretty(root: Any, xmlns: str, indent: str) -> Iterator[str]:
         elif e.text:
             if not isinstance(e.text, str):
                 raise _NotPlain(e.text)
-            yield head + ">" + data(e.text) + "</" + name(e.tag) + ">\n"
+            yield head + ">" + _xml_data(e.text) + "</" + name(e.tag) + ">\n"
         else:
             yield head + "/>\n"
 
+    return element(e, depth)
+
+
+def _pretty(root: Any, xmlns: str, indent: str) -> Iterator[str]:
+    """The pieces of ``minidom.parseString(ElementTree.tostring(root,
+    default_namespace=xmlns)).toprettyxml(indent=indent)`` for a tree of elements in
+    ``xmlns`` holding either text or elements, never both."""
     yield '<?xml version="1.0" ?>\n'
-    yield from element(root, "")
+    yield from _pretty_element(root, xmlns, indent, "")
+
+
+class _XmlPlan:
+    """One property of a class as py-serializable's ``as_xml`` writes it in one view."""
+
+    __slots__ = (
+        "attr",
+        "enum",
+        "helper",
+        "in_view",
+        "info",
+        "is_array",
+        "key",
+        "known",
+        "name",
+        "none",
+        "none_ok",
+        "primitive",
+        "prop",
+        "text",
+        "xml_key",
+        "xml_name",
+        "xml_nested",
+    )
+
+    def __init__(self, prop: str, info: Any, view: Any) -> None:
+        from py_serializable import ObjectMetadataLibrary, SerializationType
+        from py_serializable.formatters import BaseNameFormatter, CurrentFormatter
+
+        self.prop = prop
+        self.info = info
+        # _allow_property_for_view, split into its two questions
+        self.in_view = (not info.views or view in info.views) if view else not info.views
+        if not info.include_none:
+            self.none_ok = False
+        elif info.include_none_views:
+            self.none_ok = any(v == view for v, _ in info.include_none_views)
+        else:
+            self.none_ok = self.in_view
+        self.is_array = bool(info.is_array)
+        self.none = info.get_none_value_for_view(view_=view)
+        decoded = BaseNameFormatter.decode_handle_python_builtins_and_keywords(name=prop)
+        # the name as written for a None value (not formatted); the name otherwise
+        self.name = info.custom_names.get(SerializationType.XML, decoded)
+        self.key = self.name
+        if CurrentFormatter.formatter and self.key != ".":
+            self.key = CurrentFormatter.formatter.encode(property_name=self.key)
+        self.xml_name = _plain_name(self.name)
+        self.xml_key = _plain_name(self.key)
+        array = info.xml_array_config
+        self.xml_nested = _plain_name(array[1]) if array else None
+        self.attr = bool(info.is_xml_attribute)
+        self.helper = bool(info.custom_type) and info.is_helper_type()
+        self.enum = bool(info.is_enum)
+        self.primitive = info.is_primitive_type()
+        concrete = info.concrete_type
+        self.known = (
+            not self.primitive
+            and f"{concrete.__module__}.{concrete.__name__}" in ObjectMetadataLibrary.klass_mappings
+        )
+        self.text = info.xml_string_config
+
+
+class _XmlClass:
+    """What ``as_xml`` works out for a class on every object, worked out once: its
+    properties in ``xml_sequence`` order, and which instance attributes are written as
+    XML attributes (found as ``as_xml`` finds them, in each object's ``__dict__``)."""
+
+    def __init__(self, cls: type, view: Any) -> None:
+        from py_serializable import ObjectMetadataLibrary
+        from py_serializable.formatters import CurrentFormatter
+
+        props = ObjectMetadataLibrary.klass_property_mappings.get(
+            f"{cls.__module__}.{cls.__qualname__}", {}
+        )
+        ordered = sorted(props.items(), key=lambda i: i[1].xml_sequence)
+        self.plans = [_XmlPlan(k, v, view) for k, v in ordered]
+        self.elements = [p for p in self.plans if not p.attr]
+        self.has_attributes = any(p.attr for p in self.plans)
+        self.name = _xml_name(str(CurrentFormatter.formatter.encode(cls.__name__)))
+        self.slots: dict[str, _XmlPlan | None] = {}
+
+    def slot(self, k: str) -> _XmlPlan | None:
+        """The plan of the instance attribute ``k`` if it is written as an attribute."""
+        from py_serializable.formatters import BaseNameFormatter
+
+        new_key = k[1:]
+        if new_key.startswith("_") or "__" in new_key:
+            return None
+        name = BaseNameFormatter.decode_handle_python_builtins_and_keywords(name=new_key)
+        for plan in self.plans:
+            if plan.prop == name:
+                return plan if plan.attr else None
+        return None
+
+
+def _as_xml_helpers(view: Any) -> frozenset[type]:
+    """The library's helpers whose ``xml_normalize`` in ``view`` is the object's own
+    ``as_xml`` (element name and namespace as given), which the writer writes itself:
+    the component evidence's, but in CycloneDX 1.5 (where it drops identities)."""
+    try:
+        from cyclonedx.model.component_evidence import (
+            _ComponentEvidenceSerializationHelper as evidence,
+        )
+        from cyclonedx.schema.schema import SchemaVersion1Dot5
+    except ImportError:  # pragma: no cover - another release of the library
+        return frozenset()
+    return frozenset() if view is SchemaVersion1Dot5 else frozenset({evidence})
+
+
+class _XmlWriter:
+    """The pieces of ``_pretty(o.as_xml(view, as_string=False, xmlns=xmlns), xmlns,
+    indent)`` for a py-serializable object, written from the model as ``as_xml`` of
+    py-serializable 2 reads it, without making the element tree (the elements the
+    library's helpers make are written as :func:`_pretty` writes them)."""
+
+    def __init__(self, view: Any, xmlns: str, indent: str) -> None:
+        from py_serializable import XmlArraySerializationType, _xs_string_mod_apply
+
+        self.view = view
+        self.xmlns = xmlns
+        self.indent = indent
+        self.classes: dict[type, _XmlClass] = {}
+        self.out: list[str] = []
+        self.mod = _xs_string_mod_apply
+        self.nested = XmlArraySerializationType.NESTED
+        self.as_is = _as_xml_helpers(view)
+
+    def leaf(self, name: str, text: str, depth: str) -> None:
+        if text:
+            self.out.append(depth + "<" + name + ">" + _xml_data(text) + "</" + name + ">\n")
+        else:
+            self.out.append(depth + "<" + name + "/>\n")
+
+    def obj(self, o: Any, name: str | None, depth: str) -> None:
+        view, xmlns, mod, out = self.view, self.xmlns, self.mod, self.out
+        cls = o.__class__
+        known = self.classes.get(cls)
+        if known is None:
+            known = self.classes[cls] = _XmlClass(cls, view)
+        if name is None:
+            name = known.name
+        head = depth + "<" + name
+        if depth == "":
+            head += ' xmlns="' + _xml_attr(xmlns) + '"'
+        if known.has_attributes:
+            slots = known.slots
+            for k, v in o.__dict__.items():
+                if k in slots:
+                    p = slots[k]
+                else:
+                    p = slots[k] = known.slot(k)
+                if p is None:
+                    continue
+                if v is None or (p.is_array and len(v) < 1):
+                    if not p.none_ok:
+                        continue
+                elif not p.in_view:
+                    continue
+                info = p.info
+                if p.helper:
+                    v = info.custom_type.xml_normalize(
+                        v, view=view, element_name=p.key, xmlns=xmlns, prop_info=info, ctx=cls
+                    )
+                elif p.enum:
+                    v = v.value
+                if v is None:
+                    v = p.none
+                if v is None:
+                    continue
+                if p.xml_key is None:
+                    raise _NotPlain(p.key)
+                value = str(v) if p.text is None else mod(str(v), p.text)
+                head += " " + p.xml_key + '="' + _xml_attr(value) + '"'
+        slot = len(out)
+        out.append("")
+        text: str | None = None
+        inner = depth + self.indent
+        for p in known.elements:
+            v = getattr(o, p.prop)
+            if v is None or (p.is_array and len(v) < 1):
+                if not p.none_ok:
+                    continue
+            elif not p.in_view:
+                continue
+            if v is None:
+                v = p.none
+            if v is None:
+                if p.xml_name is None:
+                    raise _NotPlain(p.name)
+                out.append(inner + "<" + p.xml_name + "/>\n")
+                continue
+            info = p.info
+            if p.key == ".":
+                text = str(v) if p.text is None else mod(str(v), p.text)
+                continue
+            key = p.xml_key
+            if key is None:
+                raise _NotPlain(p.key)
+            if p.is_array and info.xml_array_config:
+                array_type = info.xml_array_config[0]
+                nested_key = p.xml_nested
+                if nested_key is None:
+                    raise _NotPlain(info.xml_array_config[1])
+                nested = bool(array_type) and array_type == self.nested
+                at = inner + self.indent if nested else inner
+                start = len(out)
+                if nested:
+                    out.append(inner + "<" + key + ">\n")
+                for j in v:
+                    if not p.primitive and not p.enum:
+                        self.obj(j, nested_key, at)
+                    elif p.enum:
+                        self.leaf(
+                            nested_key,
+                            (str(j.value) if p.text is None else mod(str(j.value), p.text)),
+                            at,
+                        )
+                    elif info.concrete_type in (float, int):
+                        self.leaf(nested_key, str(j), at)
+                    elif info.concrete_type is bool:
+                        self.leaf(nested_key, str(j).lower(), at)
+                    else:
+                        self.leaf(
+                            nested_key, (str(j) if p.text is None else mod(str(j), p.text)), at
+                        )
+                if nested:
+                    if len(out) == start + 1:
+                        out[start] = inner + "<" + key + "/>\n"
+                    else:
+                        out.append(inner + "</" + key + ">\n")
+            elif info.custom_type:
+                if info.custom_type in self.as_is:
+                    self.obj(v, key, inner)
+                elif p.helper:
+                    v_ser = info.custom_type.xml_normalize(
+                        v,
+                        view=view,
+                        element_name="{" + xmlns + "}" + key,
+                        xmlns=xmlns,
+                        prop_info=info,
+                        ctx=cls,
+                    )
+                    if v_ser is None:
+                        pass
+                    elif isinstance(v_ser, Element):
+                        out.extend(_pretty_element(v_ser, xmlns, self.indent, inner))
+                    else:
+                        self.leaf(
+                            key, (str(v_ser) if p.text is None else mod(str(v_ser), p.text)), inner
+                        )
+                else:
+                    self.leaf(key, mod(str(info.custom_type(v)), p.text), inner)
+            elif p.enum:
+                self.leaf(
+                    key, (str(v.value) if p.text is None else mod(str(v.value), p.text)), inner
+                )
+            elif not p.primitive:
+                if p.known:
+                    self.obj(v, key, inner)
+                elif info.string_format:
+                    self.leaf(key, mod(f"{v:{info.string_format}}", p.text), inner)
+                else:
+                    self.leaf(key, (str(v) if p.text is None else mod(str(v), p.text)), inner)
+            elif info.concrete_type in (float, int):
+                self.leaf(key, str(v), inner)
+            elif info.concrete_type is bool:
+                self.leaf(key, str(v).lower(), inner)
+            else:
+                self.leaf(key, (str(v) if p.text is None else mod(str(v), p.text)), inner)
+        if len(out) > slot + 1:
+            if text:
+                raise _NotPlain("mixed content")
+            out[slot] = head + ">\n"
+            out.append(depth + "</" + name + ">\n")
+        elif text:
+            out[slot] = head + ">" + _xml_data(text) + "</" + name + ">\n"
+        else:
+            out[slot] = head + "/>\n"
 
 
 def to_xml(bom: Bom, schema_version: SchemaVersion, indent: int = 2) -> str:
     """What ``make_outputter(bom, OutputFormat.XML, schema_version)
     .output_as_string(indent=indent)`` returns: the library's element tree
-    (``Bom.as_xml``), pretty-printed without writing, parsing and writing it again."""
+    (``Bom.as_xml``) pretty-printed, written from the model by :class:`_XmlWriter`
+    without making the tree, or writing, parsing and writing it again."""
     from xml.dom.minidom import parseString
     from xml.etree.ElementTree import tostring
 
@@ -443,10 +760,18 @@ def to_xml(bom: Bom, schema_version: SchemaVersion, indent: int = 2) -> str:
 
     view = SCHEMA_VERSIONS[schema_version]
     xmlns = f"http://cyclonedx.org/schema/bom/{schema_version.to_version()}"
+    spaces = " " * indent
     check(bom)
     with _discriminator(bom):
+        writer = _XmlWriter(view, xmlns, spaces)
+        try:
+            writer.obj(bom, None, "")
+        except _NotPlain:
+            pass
+        else:
+            return '<?xml version="1.0" ?>\n' + "".join(writer.out)
+        del writer
         tree = bom.as_xml(view, as_string=False, xmlns=xmlns)  # type: ignore[attr-defined]
-    spaces = " " * indent
     out = io.StringIO()
     try:
         out.writelines(_pretty(tree, xmlns, spaces))

@@ -357,3 +357,67 @@ def test_validation_takes_what_depchain_always_took() -> None:
     doc["components"][c1]["supplier"]["url"] = ["https://例え.jp/パス"]
     doc["components"][c2]["authors"][0]["email"] = "Jane <jane@example.org>"
     cyclonedx.validate(json.dumps(doc), cyclonedx.Format.JSON, "1.6")
+
+
+def _evidenced(bom: Any) -> Any:
+    """``bom`` with a component whose evidence names two identities (CycloneDX 1.5
+    keeps the first: the library's helper drops the others)."""
+    from cyclonedx.model.component import Component, ComponentType
+    from cyclonedx.model.component_evidence import ComponentEvidence, Identity, IdentityField
+
+    bom.components.add(
+        Component(
+            bom_ref="pkg:pypi/evidenced@1",
+            name="evidenced",
+            version="1",
+            type=ComponentType.LIBRARY,
+            evidence=ComponentEvidence(
+                identity=[
+                    Identity(
+                        field=IdentityField.PURL, confidence=Decimal("0.5"), concluded_value="a"
+                    ),
+                    Identity(
+                        field=IdentityField.NAME, confidence=Decimal("1"), concluded_value="b"
+                    ),
+                ]
+            ),
+        )
+    )
+    return bom
+
+
+def _no_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library's element tree is neither pretty-printed nor reparsed: the XML is
+    written from the model."""
+
+    def refused(*_: Any, **__: Any) -> Any:
+        raise AssertionError("the XML went through the element tree")
+
+    monkeypatch.setattr(cyclonedx_fast, "_pretty", refused)
+    monkeypatch.setattr("xml.dom.minidom.parseString", refused)
+
+
+@pytest.mark.parametrize("spec", cyclonedx.SPEC_VERSIONS)
+def test_xml_is_written_from_the_model_as_the_library_writes_it(
+    spec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = stock(_evidenced(rich_bom()), cyclonedx.Format.XML, spec)
+    _no_tree(monkeypatch)
+    ours = fast(_evidenced(rich_bom()), cyclonedx.Format.XML, spec)
+    assert ours == expected
+    assert ours.count("<identity>") == (1 if spec == "1.5" else 2)
+    cyclonedx.validate(ours, cyclonedx.Format.XML, spec)
+
+
+def test_xml_of_a_2000_package_lock_is_the_library_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = depchain.scan(uv_lock(tmp_path, 2000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = stock(cyclonedx.build_bom(result), cyclonedx.Format.XML, "1.6")
+        _no_tree(monkeypatch)
+        ours = fast(cyclonedx.build_bom(result), cyclonedx.Format.XML, "1.6")
+    assert ours == expected
+    assert ours.count("<component ") >= 2000
+    assert cyclonedx.render(result, cyclonedx.Format.XML) == ours
