@@ -343,9 +343,19 @@ def load(path: Path, max_size: int = MAX_INPUT_SIZE, display: str | None = None)
 
     display = display or str(path)
     data = read_bytes(path, display, max_size)
-    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<"):
+    if is_xml(data):
         return _from_cyclonedx_xml(data, display)
+    return from_dict(parse_json(document_text(data, display), display), display)
+
+
+def is_xml(data: bytes) -> bool:
+    """The document is XML (CycloneDX XML), not JSON: its first character is ``<``."""
+    return data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def document_text(data: bytes, display: str) -> str:
+    """A JSON document's text: UTF-8 (a byte-order mark dropped), not empty. Raises
+    :class:`InputFileError` naming the line of the first byte that is not UTF-8."""
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -353,8 +363,7 @@ def load(path: Path, max_size: int = MAX_INPUT_SIZE, display: str | None = None)
         raise InputFileError(display, f"not valid UTF-8 (line {line})") from None
     if not text.strip():
         raise InputFileError(display, "is empty")
-    parsed = parse_json(text, display)
-    return from_dict(parsed, display)
+    return text
 
 
 def from_dict(data: Any, display: str, format: str | None = None) -> Document:

@@ -127,6 +127,8 @@ from depchain.diff import (
     _spdx_party,
     _text,
     _texts,
+    document_text,
+    is_xml,
 )
 from depchain.errors import InputFileError
 
@@ -423,17 +425,9 @@ def check_bytes(data: bytes, display: str, cisa_2025: bool = False) -> Report:
 def _read(data: bytes, display: str) -> _Read:
     from depchain.fileio import parse_json
 
-    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<"):
+    if is_xml(data):
         return _from_cyclonedx(_cyclonedx_xml(data, display), display, "cyclonedx-xml")
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputFileError(display, f"not valid UTF-8 (line {line})") from None
-    if not text.strip():
-        raise InputFileError(display, "is empty")
-    parsed = parse_json(text, display)
+    parsed = parse_json(document_text(data, display), display)
     if not isinstance(parsed, dict):
         raise InputFileError(display, "not a CycloneDX or SPDX document (not a JSON object)")
     if parsed.get("bomFormat") == "CycloneDX":
