@@ -31,7 +31,6 @@ import hashlib
 import uuid
 import warnings
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -607,42 +606,6 @@ def _service(service: Service, graph: DependencyGraph) -> Any:
         authenticated=authenticated,
         properties=props,
     )
-
-
-def _index_dependencies(bom: Bom) -> None:
-    """Give ``bom`` a ``register_dependency`` that finds a registered target by index.
-
-    The library's own searches every dependency on each call, and its output step
-    calls it once per component, which makes a 10,000-component export quadratic.
-    Semantics are unchanged: same Dependency objects, same merge of ``depends_on``.
-    (Set on the instance: a subclass would lose the library's serialisation setup.)
-    """
-    from cyclonedx.model.dependency import Dependable
-    from cyclonedx.model.dependency import Dependency as CdxDependency
-
-    index: dict[str, CdxDependency] = {}
-
-    def register_dependency(
-        target: Dependable, depends_on: Iterable[Dependable] | None = None
-    ) -> None:
-        if len(index) != len(bom.dependencies):
-            index.clear()
-            index.update((str(d.ref), d) for d in bom.dependencies)
-        key = str(target.bom_ref)
-        found = index.get(key)
-        others = list(depends_on or ())
-        if found is not None:
-            found.dependencies.update(CdxDependency(ref=d.bom_ref) for d in others)
-        else:
-            entry = CdxDependency(
-                ref=target.bom_ref, dependencies=[CdxDependency(ref=d.bom_ref) for d in others]
-            )
-            bom.dependencies.add(entry)
-            index[key] = entry
-        for other in others:
-            register_dependency(other)
-
-    bom.register_dependency = register_dependency  # type: ignore[method-assign]
 
 
 def _source_text(s: object) -> str:
