@@ -226,9 +226,8 @@ def matches(node: Component | Service, name: str) -> bool:
 def find(result: ScanResult, name: str) -> list[str]:
     """The ids of every node ``name`` names (see :func:`matches`), in id order."""
     graph = result.graph
-    return sorted(
-        node.id for node in [*graph.components(), *graph.services()] if matches(node, name)
-    )
+    nodes: list[Component | Service] = [*graph.components(), *graph.services()]
+    return sorted(node.id for node in nodes if matches(node, name))
 
 
 def build(
