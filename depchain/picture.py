@@ -218,6 +218,12 @@ def matches(node: Component | Service, name: str) -> bool:
     wanted, _, version = name.replace("==", "@").partition("@")
     if name in {node.id, getattr(node, "purl", None)}:
         return True
+    if isinstance(node, Service):  # "PostgreSQL (endpoint not found)", service:postgresql:db
+        said = canonicalize_name(wanted)
+        return said in {
+            canonicalize_name(node.name.split(" (")[0]),
+            canonicalize_name(node.id.split(":")[1] if ":" in node.id else node.id),
+        }
     if canonicalize_name(wanted) != canonicalize_name(node.name):
         return False
     return not version or getattr(node, "version", None) == version

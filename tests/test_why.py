@@ -146,3 +146,10 @@ def test_exponentially_many_paths_stay_bounded(tmp_path: Path) -> None:
     assert len(answer.chains) == 20 and answer.more
     assert all(len(chain.hops) == 41 for chain in answer.chains)
     assert len({tuple(chain.nodes) for chain in answer.chains}) == 20
+
+
+def test_a_service_by_its_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["why", "postgresql", str(WEBAPP)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("PostgreSQL (endpoint not found) (service) (service:postgresql): ")
+    assert "     psycopg 3.3.9\n       -> service, required" in out
