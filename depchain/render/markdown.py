@@ -1,11 +1,14 @@
 """Markdown for pull-request comments: the four kinds and the trust surface in one
-table, the trust gaps ranked, what could not be read."""
+table, the trust gaps ranked, a Mermaid diagram of the direct dependencies and the
+services, what could not be read."""
 
 from __future__ import annotations
 
 import re
 
 from depchain import __version__
+from depchain.model import DependencyKind
+from depchain.picture import Node, Picture
 from depchain.render import printable
 from depchain.scanner import ScanResult
 from depchain.trust.surface import trust_surface
@@ -81,6 +84,7 @@ def render(result: ScanResult) -> str:
             )
     else:
         out.append("No trust gaps found.")
+    out += diagram(result)
     if result.errors:
         out += [
             "",
@@ -116,3 +120,135 @@ def _vulnerabilities(result: ScanResult) -> list[str]:
     if len(rows) > SHOWN:
         out.append(f"\n…and {len(rows) - SHOWN} more; `--format json` lists them all.")
     return [*out, ""]
+
+
+DIAGRAM_NODES = 60
+"""Nodes past which the diagram is collapsed by owner, then cut (a comment must stay
+readable, and Mermaid refuses very large charts)."""
+
+_COLOUR_NAMES = {"project": "blue", "gap": "red", "trusted": "green", "unknown": "orange"}
+
+
+def diagram(result: ScanResult) -> list[str]:
+    """A Mermaid diagram of what the project depends on directly and of the services it
+    reaches, coloured by provenance, with a line saying what the arrows and colours mean
+    and what was left out."""
+    from depchain.picture import PROVENANCE_TITLES, Provenance
+    from depchain.render import mermaid
+
+    drawn = direct_picture(result)
+    if not drawn.nodes:
+        return []
+    services = sum(1 for n in drawn.nodes if n.shape.value == "service")
+    direct = sum(1 for n in drawn.nodes if n.depth != 0 and n.shape.value != "service")
+    colours = "; ".join(
+        f"{_COLOUR_NAMES.get(p.value, 'grey')}: {PROVENANCE_TITLES[p]}" for p in Provenance
+    )
+    out = [
+        "",
+        f"#### Direct dependencies ({direct}) and services ({services})",
+        "",
+        mermaid.fenced(drawn).rstrip("\n"),
+        "",
+        f"{mermaid.legend()} Colours: {colours}.",
+    ]
+    if drawn.notes:
+        out += ["", "_" + _cell("; ".join(drawn.notes)) + "_"]
+    return out
+
+
+def direct_picture(result: ScanResult, limit: int = DIAGRAM_NODES) -> Picture:
+    """The picture of the roots (the project), what they depend on directly, and every
+    service; a service reached only through deeper components is linked from the direct
+    dependencies it is reached through (scope ``indirect``). Past ``limit`` nodes, the
+    components are collapsed by owner; past it still, the roots, the services and the
+    components with a trust gap are kept first and the rest is counted in a note."""
+    from depchain import picture
+
+    drawn = _direct(picture.build(result, collapse="none"))
+    if len(drawn.nodes) > limit:
+        collapsed = _direct(picture.build(result, collapse="owner"))
+        if len(collapsed.nodes) < len(drawn.nodes):
+            drawn = collapsed
+    if len(drawn.nodes) > limit:
+        drawn = _cap(drawn, limit)
+    return drawn
+
+
+def _direct(full: Picture) -> Picture:
+    from depchain.picture import Edge, Shape
+
+    def kept(n: Node) -> bool:
+        return n.shape is Shape.SERVICE or (n.depth is not None and n.depth <= 1)
+
+    nodes = [n for n in full.nodes if kept(n)]
+    ids = {n.id for n in nodes}
+    roots = {n.id for n in nodes if n.depth == 0}
+    services = {n.id for n in nodes if n.shape is Shape.SERVICE}
+    edges = [
+        e
+        for e in full.edges
+        if e.target in ids and (e.source in roots or (e.source in ids and e.target in services))
+    ]
+    # a service reached only through deeper components: linked from the direct
+    # dependencies (or roots) it is reached through
+    reached = {e.target for e in edges}
+    into: dict[str, list[str]] = {}
+    for e in full.edges:
+        into.setdefault(e.target, []).append(e.source)
+    for service in sorted(services):
+        if service in reached:
+            continue
+        through: set[str] = set()
+        seen = {service}
+        todo = list(into.get(service, ()))
+        while todo:
+            source = todo.pop()
+            if source in seen:
+                continue
+            seen.add(source)
+            if source in ids:
+                through.add(source)
+            else:
+                todo += into.get(source, ())
+        edges += [
+            Edge(
+                source=source,
+                target=service,
+                kind=DependencyKind.SERVICE,
+                scope="indirect",
+                mechanism="through its dependencies",
+            )
+            for source in sorted(through)
+        ]
+    left_out = len(full.nodes) - len(nodes)
+    notes = list(full.notes)
+    if left_out:
+        notes.append(f"{left_out} components deeper than the direct dependencies left out")
+    return Picture(full.subject, full.title, nodes=nodes, edges=edges, notes=notes)
+
+
+def _cap(drawn: Picture, limit: int) -> Picture:
+    from depchain.picture import Provenance, Shape
+
+    def rank(n: Node) -> tuple[int, str]:
+        if n.depth == 0:
+            return (0, n.id)
+        if n.shape is Shape.SERVICE:
+            return (1, n.id)
+        return (2 if n.provenance is Provenance.GAP else 3, n.id)
+
+    kept = sorted(drawn.nodes, key=rank)[:limit]
+    ids = {n.id for n in kept}
+    left_out = len(drawn.nodes) - len(kept)
+    return Picture(
+        drawn.subject,
+        drawn.title,
+        nodes=[n for n in drawn.nodes if n.id in ids],
+        edges=[e for e in drawn.edges if e.source in ids and e.target in ids],
+        notes=[
+            *drawn.notes,
+            f"{left_out} more direct dependencies not drawn (over {limit} nodes); "
+            "depchain graph draws them all",
+        ],
+    )
