@@ -49,6 +49,15 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Generator[None, 
         os.environ["DEPCHAIN_CACHE_DIR"] = before
 
 
+@pytest.fixture(scope="session")
+def chromium() -> Generator[Any, None, None]:
+    """One headless Chromium (Playwright, the system's browser) for the whole session;
+    skips, saying why, without either (tests/browser.py)."""
+    from tests.browser import launch
+
+    yield from launch()
+
+
 @pytest.fixture
 def real_world() -> Path:
     if not REAL_WORLD.is_dir():
