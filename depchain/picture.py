@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 AUTO_COLLAPSE = 150
 """With ``collapse="auto"``, a picture of more nodes than this is collapsed by owner."""
 
+DRAWN_NODES, DRAWN_EDGES = 400, 500
+"""With ``collapse="auto"`` and a ``limit``, what is still larger after the owners are
+collapsed is cut by depth until it fits: past about 400 nodes Graphviz's ``dot`` takes
+minutes, and Mermaid refuses a chart of more than 500 edges."""
+
 MAX_EVIDENCE = 5
 """Evidence lines kept per node and edge (the rest is counted)."""
 
@@ -151,11 +156,11 @@ class Picture:
     """What the picture leaves out or merges, in words (for a caption)."""
 
     def node(self, node_id: str) -> Node:
+        if len(self._by_id) != len(self.nodes):
+            self._by_id = {n.id: n for n in self.nodes}
         return self._by_id[node_id]
 
-    @property
-    def _by_id(self) -> dict[str, Node]:
-        return {n.id: n for n in self.nodes}
+    _by_id: dict[str, Node] = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 def shape_of(node: Component | Service, projects: Iterable[str] = ()) -> Shape:
@@ -243,11 +248,14 @@ def build(
     focus: Sequence[str] = (),
     collapse: str = "auto",
     max_nodes: int = AUTO_COLLAPSE,
+    limit: tuple[int, int] | None = None,
 ) -> Picture:
     """The picture of ``result``: only edges of ``kinds`` (all when None); only what is
     within ``depth`` edges of a root; with ``focus``, only what lies on a path from a
     root to a focused node, and what those nodes depend on; collapsed by owner
-    (``collapse="owner"``, or ``"auto"`` when more than ``max_nodes`` remain)."""
+    (``collapse="owner"``, or ``"auto"`` when more than ``max_nodes`` remain); with
+    ``"auto"`` and a ``limit`` of (nodes, edges) (a drawing's, such as
+    (:data:`DRAWN_NODES`, :data:`DRAWN_EDGES`)), then cut by depth until it fits."""
     import networkx as nx
 
     if collapse not in {"auto", "owner", "none"}:
@@ -314,6 +322,10 @@ def build(
         nodes, edges, said = _collapse(nodes, edges)
         if said:
             notes.append(said)
+    if collapse == "auto" and limit is not None:
+        nodes, edges, said = _fit(nodes, edges, *limit)
+        if said:
+            notes.append(said)
     subject = graph.node(result.subject) if result.subject in graph else None
     title = subject.name if subject is not None else result.target.name or str(result.target)
     return Picture(
@@ -355,6 +367,29 @@ def _distances(g: nx.MultiDiGraph, roots: Sequence[str]) -> dict[str, int]:
 
 
 _RANK = list(Provenance)
+
+
+def _fit(
+    nodes: dict[str, Node], edges: list[Edge], most_nodes: int, most_edges: int
+) -> tuple[dict[str, Node], list[Edge], str]:
+    """The deepest layers left out until at most ``most_nodes`` and ``most_edges`` are
+    drawn (the project's own layer, depth 0 and 1, always stays)."""
+    deepest = max((n.depth or 0 for n in nodes.values()), default=0)
+    depth = deepest
+    kept_nodes, kept_edges = nodes, edges
+    while depth > 1 and (len(kept_nodes) > most_nodes or len(kept_edges) > most_edges):
+        depth -= 1
+        kept_nodes = {k: n for k, n in nodes.items() if n.depth is None or n.depth <= depth}
+        kept_edges = [e for e in edges if e.source in kept_nodes and e.target in kept_nodes]
+    if depth == deepest:
+        return nodes, edges, ""
+    left = len(nodes) - len(kept_nodes)
+    return (
+        kept_nodes,
+        kept_edges,
+        f"{left} nodes deeper than {depth} edges left out to keep the drawing readable "
+        "(--depth, --focus or --collapse none choose)",
+    )
 
 
 def _collapse(nodes: dict[str, Node], edges: list[Edge]) -> tuple[dict[str, Node], list[Edge], str]:

@@ -125,3 +125,55 @@ def test_kind_depth_and_focus_cut_the_picture() -> None:
 
 def test_same_input_same_picture() -> None:
     assert picture.build(scan(WEBAPP)) == picture.build(scan(WEBAPP))
+
+
+def _layers(tmp_path: Path, layers: int, width: int) -> Path:
+    """A project and a uv.lock of ``layers`` layers of ``width`` packages, each needing
+    two of the next layer's."""
+    names = [[f"l{i}p{j}" for j in range(width)] for i in range(layers)]
+    entries = []
+    for i, layer in enumerate(names):
+        for j, name in enumerate(layer):
+            following = names[i + 1][j : j + 2] if i + 1 < layers else []
+            deps = "".join(f'    {{ name = "{n}" }},\n' for n in following)
+            entries.append(
+                f'[[package]]\nname = "{name}"\nversion = "1.0"\n'
+                'source = { registry = "https://pypi.org/simple" }\n'
+                + (f"dependencies = [\n{deps}]\n" if deps else "")
+            )
+    top = "".join(f'    {{ name = "{n}" }},\n' for n in names[0])
+    entries.insert(
+        0,
+        '[[package]]\nname = "top"\nversion = "1.0"\nsource = { editable = "." }\n'
+        f"dependencies = [\n{top}]\n",
+    )
+    (tmp_path / "uv.lock").write_text(
+        'version = 1\nrequires-python = ">=3.10"\n\n' + "\n".join(entries)
+    )
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "top"\nversion = "1.0"\n')
+    return tmp_path
+
+
+def test_auto_cuts_a_drawing_by_depth_to_fit_and_says_so(tmp_path: Path) -> None:
+    result = scan(_layers(tmp_path, layers=10, width=60))
+    whole = picture.build(result, collapse="none", limit=(400, 500))
+    assert len(whole.nodes) == 602  # none draws all: the lock, top and setuptools
+    drawn = picture.build(result, limit=(400, 500))
+    assert len(drawn.nodes) <= 400 and len(drawn.edges) <= 500
+    kept = max(n.depth or 0 for n in drawn.nodes)
+    # the deepest layers went first, and no more than needed
+    assert {n.depth for n in drawn.nodes} == set(range(kept + 1))
+    one_more = sum(1 for n in whole.nodes if (n.depth or 0) <= kept + 1)
+    assert (
+        one_more > 400
+        or sum(
+            1
+            for e in whole.edges
+            if (whole.node(e.source).depth or 0) <= kept + 1
+            and (whole.node(e.target).depth or 0) <= kept + 1
+        )
+        > 500
+    )
+    assert any(f"deeper than {kept} edges left out" in note for note in drawn.notes)
+    # the interactive report asks for no limit
+    assert len(picture.build(result).nodes) == 602
