@@ -1,5 +1,5 @@
 """A :class:`~depchain.picture.Picture` as a Mermaid ``flowchart``, for Markdown (a pull
-request comment, a README) and for the HTML report, which draws it with Mermaid itself.
+request comment, a README) and ``depchain graph --format mermaid``.
 
 Shapes by what a node is, one ``classDef`` per provenance in the palette every renderer
 shares, arrows by kind (``-.->`` build, ``==>`` static, ``-->`` dynamic, ``-.-o``
