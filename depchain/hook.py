@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
         "nothing when everything is accepted.",
     )
     parser.add_argument("files", nargs="*", type=Path, metavar="FILES")
+    from depchain import __version__
+
+    parser.add_argument("-V", "--version", action="version", version=f"depchain {__version__}")
     parser.add_argument(
         "--online",
         action="store_true",
@@ -75,11 +78,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cache_dir(explicit: Path | None) -> Path:
-    if explicit is not None:
-        return explicit.expanduser()
     from depchain.enrich.cache import cache_dir
 
-    return cache_dir()
+    return cache_dir(explicit)
 
 
 def _stamp_path(cache: Path, root: Path) -> Path:

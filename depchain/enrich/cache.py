@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -81,41 +80,25 @@ class Entry:
         return ((time.time() if now is None else now) - self.stored_at) < ttl
 
 
-def user_cache_dir(
-    environ: Mapping[str, str] | None = None,
-    *,
-    platform: str | None = None,
-    home: Path | None = None,
-) -> Path:
-    """The user's cache directory: ``%LOCALAPPDATA%`` on Windows, ``~/Library/Caches`` on
-    macOS, ``$XDG_CACHE_HOME`` or ``~/.cache`` elsewhere."""
-    env = os.environ if environ is None else environ
-    platform = platform or sys.platform
-    home = home or Path(env.get("HOME") or env.get("USERPROFILE") or Path.home())
-    if platform.startswith("win"):
-        local = env.get("LOCALAPPDATA")
-        return Path(local) if local else home / "AppData" / "Local"
-    if platform == "darwin":
-        return home / "Library" / "Caches"
-    xdg = env.get("XDG_CACHE_HOME", "")
-    return Path(xdg) if os.path.isabs(xdg) else home / ".cache"
-
-
 def cache_dir(
-    explicit: str | Path | None = None,
-    *,
-    environ: Mapping[str, str] | None = None,
-    platform: str | None = None,
-    home: Path | None = None,
+    explicit: str | Path | None = None, *, environ: Mapping[str, str] | None = None
 ) -> Path:
-    """Where the cache lives: ``explicit`` (``--cache-dir``), else ``DEPCHAIN_CACHE_DIR``,
-    else the user cache directory + ``depchain``."""
+    """Where every cache of depchain lives (index answers, advisory archives, the native
+    layer's, the pre-commit hook's stamps): ``explicit`` (``--cache-dir``), else
+    ``DEPCHAIN_CACHE_DIR``, else the user cache folder platformdirs names for
+    ``depchain``: ``$XDG_CACHE_HOME/depchain`` or ``~/.cache/depchain`` on Linux,
+    ``~/Library/Caches/depchain`` on macOS, ``%LOCALAPPDATA%\\depchain`` on Windows."""
     env = os.environ if environ is None else environ
     if explicit:
         return Path(explicit).expanduser()
     if env.get("DEPCHAIN_CACHE_DIR"):
         return Path(env["DEPCHAIN_CACHE_DIR"]).expanduser()
-    return user_cache_dir(env, platform=platform, home=home) / "depchain"
+    import platformdirs  # ~5 ms, and only when no folder is given
+
+    # opinion=False: no "Cache" folder under it on Windows, as depchain always had
+    found = Path(platformdirs.user_cache_dir("depchain", appauthor=False, opinion=False))
+    # a relative XDG_CACHE_HOME is invalid by the XDG spec: never a cache in the cwd
+    return found if found.is_absolute() else Path.home() / ".cache" / "depchain"
 
 
 _SCHEMA = """

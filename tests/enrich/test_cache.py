@@ -11,31 +11,33 @@ from pathlib import Path
 
 import pytest
 
-from depchain.enrich.cache import DEFAULT_TTL, FILENAME, Cache, cache_dir, user_cache_dir
+from depchain.enrich.cache import DEFAULT_TTL, FILENAME, Cache, cache_dir
 
 API = "https://pypi.org"
 
 
-def test_location_explicit_then_env_then_user_cache(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+def test_location_explicit_then_env_then_user_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = {"DEPCHAIN_CACHE_DIR": str(tmp_path / "env"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
     assert cache_dir(tmp_path / "explicit", environ=env) == tmp_path / "explicit"
     assert cache_dir(None, environ=env) == tmp_path / "env"
-    assert cache_dir(None, environ={"XDG_CACHE_HOME": str(tmp_path / "xdg")}, platform="linux") == (
-        tmp_path / "xdg" / "depchain"
-    )
-    assert cache_dir(None, environ={}, platform="linux", home=home) == home / ".cache" / "depchain"
-    # a relative XDG_CACHE_HOME is invalid by the spec and ignored
-    assert user_cache_dir({"XDG_CACHE_HOME": "rel"}, platform="linux", home=home) == home / ".cache"
-    assert cache_dir(None, environ={}, platform="darwin", home=home) == (
-        home / "Library" / "Caches" / "depchain"
-    )
-    assert (
-        cache_dir(
-            None, environ={"LOCALAPPDATA": "C:/Users/u/AppData/Local"}, platform="win32", home=home
-        )
-        == Path("C:/Users/u/AppData/Local") / "depchain"
-    )
+    # else platformdirs' user cache folder (on Linux, XDG's)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("DEPCHAIN_CACHE_DIR", raising=False)
+    assert cache_dir() == cache_dir(None, environ={}) == tmp_path / "xdg" / "depchain"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "depchain"
+    # a relative XDG_CACHE_HOME is invalid by the spec: never a cache in the working folder
+    monkeypatch.setenv("XDG_CACHE_HOME", "rel")
+    assert cache_dir() == tmp_path / "home" / ".cache" / "depchain"
+    # the pre-commit hook's stamps and every other cache use the same function
+    from depchain.hook import _cache_dir
+
+    assert _cache_dir(None) == cache_dir()
+    monkeypatch.setenv("DEPCHAIN_CACHE_DIR", str(tmp_path / "env"))
+    assert _cache_dir(None) == tmp_path / "env" and _cache_dir(tmp_path / "x") == tmp_path / "x"
 
 
 def test_hit_and_expiry(tmp_path: Path) -> None:
