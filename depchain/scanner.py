@@ -169,10 +169,10 @@ def scan(
         from depchain.resolvers.environment import locate_interpreter
 
         env = locate_interpreter(Path(python))
-        return _scan_environment(env.root, env, max_file_size, enrich, policy_file, vulns)
+        return _scan_environment(env.root, env, max_file_size, enrich, policy_file, vulns, progress)
     target = Path("." if target is None else target)
     if target.is_dir() and _is_environment(target):
-        return _scan_environment(target, None, max_file_size, enrich, policy_file, vulns)
+        return _scan_environment(target, None, max_file_size, enrich, policy_file, vulns, progress)
     rules = _role_rules(roles)
     if target.is_dir():
         root = target
@@ -755,8 +755,10 @@ def _scan_environment(
     enrich: EnrichOptions | None = None,
     policy_file: Path | None = None,
     vulns: VulnOptions | None = None,
+    progress: Progress | None = None,
 ) -> ScanResult:
-    """One installed environment: every distribution, its links and what they need."""
+    """One installed environment: every distribution, its links and what they need
+    (``progress(done, total, distribution)`` as each one is read)."""
     from depchain.resolvers import environment
 
     located = env if isinstance(env, environment.Environment) else environment.locate(root)
@@ -773,7 +775,7 @@ def _scan_environment(
         cache: NativeCache | bool = NativeCache(Path(folder) / "native")
     else:
         cache = True
-    fragment = environment.resolve_environment(located, ctx, cache=cache)
+    fragment = environment.resolve_environment(located, ctx, cache=cache, progress=progress)
     graph.add_fragment(fragment)
     _link_services(graph, fragment.subjects[0])
     notes = sorted(set(fragment.notes))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from pathlib import Path
@@ -213,12 +213,15 @@ def resolve_environment(
     packages: PackageDatabases | None = None,
     *,
     cache: NativeCache | bool | None = True,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Fragment:
     """The environment's distributions, what each requires and links, and its
     interpreter. ``cache``: what earlier scans read from unchanged files (True: the one
     in the cache folder, see :mod:`depchain.native.cache`; False or None: none);
     ``packages``: the OS package databases to ask (default: this host's, through the
-    cache)."""
+    cache); ``progress``: called as ``progress(done, total, name)`` as each distribution's
+    requirements and native files are read, and ``progress(total, total, "")`` at the
+    end."""
     native_cache = open_cache(cache)
     if packages is None:
         from depchain.native.cache import CachedPackageDatabases
@@ -234,7 +237,7 @@ def resolve_environment(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        fragment = _resolve(env, ctx, packages, native_cache)
+        fragment = _resolve(env, ctx, packages, native_cache, progress)
         if native_cache is not None:
             native_cache.save()
     finally:
@@ -253,7 +256,11 @@ def open_cache(cache: NativeCache | bool | None) -> NativeCache | None:
 
 
 def _resolve(
-    env: Environment, ctx: ResolveContext, packages: PackageDatabases, cache: NativeCache | None
+    env: Environment,
+    ctx: ResolveContext,
+    packages: PackageDatabases,
+    cache: NativeCache | None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Fragment:
     out = NativeOutput()
     native = NativeContext(loader=host_loader(), packages=packages, cache=cache)
@@ -297,7 +304,9 @@ def _resolve(
     check = MarkerCheck(markers)
     active = active_extras(installed, markers, check)
     required: set[str] = set()
-    for dist, component, files, evidence in dists:
+    for done, (dist, component, files, evidence) in enumerate(dists):
+        if progress is not None:
+            progress(done, len(dists), dist.name)
         key = str(canonicalize_name(dist.name))
         own = installed[key].dist is dist
         comps, deps, errors = requires_edges(
@@ -317,6 +326,8 @@ def _resolve(
         out.errors.extend(errors)
         required.update(d.target for d in deps)
         analyse(dist, component.id, files, native, out)
+    if progress is not None:
+        progress(len(dists), len(dists), "")
     for _dist, component, _files, evidence in dists:
         if component.id not in required:
             out.dependencies.append(
