@@ -20,6 +20,7 @@ from depchain.errors import DepchainError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from depchain.model import DependencyKind
     from depchain.scanner import EnrichOptions, ScanResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_BUG = 0, 1, 2, 3, 4
@@ -31,6 +32,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # help texts are plain text: rich markup would eat "[tool.depchain]"
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -39,6 +43,7 @@ class ScanFormat(str, enum.Enum):
     json = "json"
     sarif = "sarif"
     markdown = "markdown"
+    html = "html"
 
 
 class SbomFormat(str, enum.Enum):
@@ -187,19 +192,40 @@ Cisa2025Opt = Annotated[
 ]
 
 
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Findings only: the table shows trust gaps and vulnerabilities alone; no "
+        "progress bars.",
+    ),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Say on stderr what was read (each input file, its resolver and role, and why) "
+        "and what was skipped, and why.",
+    ),
+]
+NoColorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-color",
+        help="No colour, even on a terminal (also NO_COLOR=1). Files and pipes never get "
+        "any (FORCE_COLOR=1: pipes do).",
+    ),
+]
+
+
 def _progress(what: str = "") -> object:
-    """A progress line on a terminal (nothing when stderr is not one)."""
-    if not sys.stderr.isatty():
-        return None
+    """A transient progress bar on stderr when it is a terminal (None otherwise, and
+    with -q): ``progress(done, total, item)``."""
+    from depchain.render.console import BARS
 
-    def show(done: int, total: int, path: str) -> None:
-        if total < 10:
-            return
-        end = "\n" if done == total else ""
-        sys.stderr.write(f"\r\x1b[2K{what}[{done}/{total}] {path[:60]}{end}")
-        sys.stderr.flush()
-
-    return show
+    return BARS.counter(what.strip() or "scanning")
 
 
 def offline_by_environment() -> bool:
@@ -222,11 +248,10 @@ def _enrich_options(
         enrich = os.environ.get("DEPCHAIN_ENRICH", "").strip().lower() not in {"0", "false", "no"}
     if not (enrich or offline):
         return None
-    cache = cache_dir or os.environ.get("DEPCHAIN_CACHE_DIR") or None
     return EnrichOptions(
         offline=offline,
         index_url=index_url,
-        cache_dir=cache,
+        cache_dir=cache_dir,  # None: depchain.enrich.cache.cache_dir() decides
         timeout=index_timeout,
         progress=_progress("package index ") if not offline else None,  # type: ignore[arg-type]
     )
@@ -253,7 +278,7 @@ def _scan(
     from depchain.scanner import VulnOptions, scan
 
     options = _enrich_options(enrich, offline, index_url, cache_dir, index_timeout)
-    return scan(
+    result = scan(
         path,
         python=python,
         max_file_size=max_file_size * 1024 * 1024,
@@ -267,18 +292,28 @@ def _scan(
         vulns=VulnOptions(
             databases=tuple(vuln_db or ()),
             services=tuple(s.value for s in vuln_service or ()),
-            cache_dir=cache_dir or os.environ.get("DEPCHAIN_CACHE_DIR") or None,
+            cache_dir=cache_dir,
             timeout=index_timeout,
             enabled=not no_audit,
         ),
     )
+    from depchain.render.console import SETTINGS
+
+    if SETTINGS.verbose:  # -v: what was read and skipped, and why
+        from depchain.render.table import inputs_read
+
+        for line in inputs_read(result):
+            typer.echo(f"depchain: {line}", err=True)
+    return result
 
 
 def _emit(text: str | Iterable[str], output: Path | None) -> None:
     """Write ``text`` (one string, or its pieces in order: a large table is never held
     whole) to ``output`` atomically, or to standard output; redacted either way."""
     from depchain.redaction import redact_text
+    from depchain.render.console import BARS
 
+    BARS.stop()  # progress bars cleared before anything is written
     # the last boundary: nothing secret leaves, whatever made it (pieces are whole lines)
     pieces = (redact_text(piece) for piece in ([text] if isinstance(text, str) else text))
     if output is None or str(output) == "-":
@@ -304,14 +339,11 @@ def _emit(text: str | Iterable[str], output: Path | None) -> None:
 
 
 def _width(output: Path | None) -> int:
-    """The terminal's width when the table goes to one, else 80 columns."""
-    if output is not None and str(output) != "-":
-        return 80
-    if not sys.stdout.isatty():
-        return int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 80
-    import shutil
+    """The terminal's width when the table goes to one (COLUMNS first), else COLUMNS,
+    else 80 columns (always 80 into a file)."""
+    from depchain.render.console import output_width
 
-    return shutil.get_terminal_size((80, 24)).columns
+    return output_width(output)
 
 
 def _report_errors(result: ScanResult) -> int:
@@ -362,9 +394,13 @@ def scan(
     vuln_db: VulnDbOpt = None,
     vuln_service: VulnServiceOpt = None,
     no_audit: NoAuditOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Scan a repository, a manifest or lock file, a wheel, or an installed environment
     (a virtual environment or site-packages folder) and report its dependency graph."""
+    _terminal_options(quiet, verbose, no_color)
     result = _scan(
         path,
         max_file_size,
@@ -395,10 +431,23 @@ def scan(
         from depchain.render import markdown
 
         _emit(markdown.render(result), output)
+    elif format is ScanFormat.html:
+        from depchain import picture
+        from depchain.render import html
+
+        _emit(html.render(result, picture.build(result)), output)
     else:
         from depchain.render import table
+        from depchain.render.console import SETTINGS, color_wanted
 
-        _emit(table.render_lines(result, show_all=show_all, width=_width(output)), output)
+        lines = table.render_lines(
+            result,
+            show_all=show_all,
+            width=_width(output),
+            color=color_wanted(output),
+            quiet=SETTINGS.quiet,
+        )
+        _emit(lines, output)
     code = _report_errors(result)
     if fail_on is None:
         default = result.policy.fail_on if result.policy else None
@@ -523,6 +572,198 @@ def explain(
     )
 
 
+class GraphFormat(str, enum.Enum):
+    dot = "dot"
+    svg = "svg"
+    mermaid = "mermaid"
+    html = "html"
+
+
+class Collapse(str, enum.Enum):
+    auto = "auto"
+    owner = "owner"
+    none = "none"
+
+
+KindOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--kind",
+        metavar="KIND",
+        help="Only edges of this kind: build, static, dynamic or service (repeatable).",
+    ),
+]
+
+
+def _kinds(kind: list[str] | None) -> list[DependencyKind] | None:
+    from depchain.model import DependencyKind
+
+    if not kind:
+        return None
+    try:
+        return [DependencyKind(k.strip().lower()) for k in kind]
+    except ValueError:
+        raise UsageError(
+            f"--kind {', '.join(kind)}: choose build, static, dynamic or service"
+        ) from None
+
+
+@app.command()
+def graph(
+    path: PathArg = Path("."),
+    format: Annotated[
+        GraphFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="dot (Graphviz), svg (laid out by Graphviz's dot, which must be installed), "
+            "mermaid, or html (the interactive report).",
+        ),
+    ] = GraphFormat.dot,
+    output: OutputOpt = None,
+    depth: Annotated[
+        int | None,
+        typer.Option("--depth", min=0, help="Only what is within N edges of the project."),
+    ] = None,
+    focus: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--focus",
+            metavar="NAME",
+            help="Only the paths to and from this component or service (NAME, "
+            "NAME==VERSION or a purl; repeatable).",
+        ),
+    ] = None,
+    kind: KindOpt = None,
+    collapse: Annotated[
+        Collapse,
+        typer.Option(
+            "--collapse",
+            help="owner: components of one known owner drawn as one node; auto: so when "
+            "more than 150 nodes are drawn, and (but for html) the deepest layers left out "
+            "while more than 400 nodes or 500 edges remain, said in the caption; none: "
+            "draw everything asked for.",
+        ),
+    ] = Collapse.auto,
+    max_file_size: MaxSizeOpt = 32,
+    python: PythonOpt = None,
+    enrich: EnrichOpt = None,
+    offline: OfflineOpt = False,
+    index_url: IndexUrlOpt = None,
+    index_timeout: IndexTimeoutOpt = 60.0,
+    cache_dir: CacheDirOpt = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="The trust policy (default: the scanned folder's)."),
+    ] = None,
+    exclude: ExcludeOpt = None,
+    include: IncludeOpt = None,
+    role: RoleOpt = None,
+    all_roles: AllRolesOpt = False,
+    vuln_db: VulnDbOpt = None,
+    no_audit: NoAuditOpt = False,
+) -> None:
+    """Draw the dependency graph: components coloured by provenance (the project, a
+    trust gap open, trusted explicitly, owner unknown, owner known but trusted
+    implicitly) and shaped by what they are; edges styled by kind (build dashed, static
+    bold, dynamic solid, service dotted); services outside the trust boundary drawn
+    outside it."""
+    from depchain import picture
+
+    kinds = _kinds(kind)
+    result = _scan(
+        path,
+        max_file_size,
+        python,
+        enrich,
+        offline,
+        index_url,
+        cache_dir,
+        policy,
+        exclude,
+        include,
+        role,
+        all_roles,
+        index_timeout,
+        vuln_db,
+        None,
+        no_audit or format is not GraphFormat.html,
+    )
+    drawn = picture.build(
+        result,
+        kinds=kinds,
+        depth=depth,
+        focus=focus or (),
+        collapse=collapse.value,
+        # a drawing laid out once must stay readable; the HTML report's graph filters
+        limit=None if format is GraphFormat.html else (picture.DRAWN_NODES, picture.DRAWN_EDGES),
+    )
+    text: str
+    if format is GraphFormat.mermaid:
+        from depchain.render import mermaid
+
+        text = mermaid.render(drawn)
+    elif format is GraphFormat.html:
+        from depchain.render import html
+
+        text = html.render(result, drawn)
+    else:
+        from depchain.render import dot
+
+        text = dot.render(drawn)
+        if format is GraphFormat.svg:
+            text = dot.to_svg(text).decode("utf-8")
+    _emit(text, output)
+    raise typer.Exit(_report_errors(result))
+
+
+@app.command()
+def why(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="The component or service: its name, NAME==VERSION, a purl or an id.",
+            show_default=False,
+        ),
+    ],
+    path: PathArg = Path("."),
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Paths shown per component, shortest first.")
+    ] = 20,
+    kind: KindOpt = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    max_file_size: MaxSizeOpt = 32,
+    python: PythonOpt = None,
+    exclude: ExcludeOpt = None,
+    include: IncludeOpt = None,
+    role: RoleOpt = None,
+    all_roles: AllRolesOpt = False,
+) -> None:
+    """Why is NAME here? Every path from the project to it, shortest first, each hop
+    with its kind, scope, how it was found and where (file:line). Reads the files
+    alone: no package index, no advisories."""
+    from depchain import why as explaining
+    from depchain.render import why as render_why
+
+    result = _scan(
+        path,
+        max_file_size,
+        python,
+        enrich=False,
+        exclude=exclude,
+        include=include,
+        role=role,
+        all_roles=all_roles,
+        no_audit=True,
+    )
+    answers = explaining.explain(result, name, limit=limit, kinds=_kinds(kind))
+    if json_output:
+        _emit(render_why.render_json(result, answers), None)
+    else:
+        _emit(render_why.render_lines(result, answers), None)
+    raise typer.Exit(_report_errors(result))
+
+
 @app.command()
 def sbom(
     path: PathArg = Path("."),
@@ -588,12 +829,15 @@ def sbom(
         str | None,
         typer.Option("--component-version", help="The root component's version."),
     ] = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Export a validated SBOM (CycloneDX JSON or XML), with the known vulnerabilities
     of its components. 'depchain sbom check FILE' checks any SBOM (CycloneDX or SPDX,
     ours or a supplier's) for the NTIA minimum elements."""
     from depchain.export import cyclonedx
 
+    _terminal_options(quiet, verbose, False)
     if spec_version not in cyclonedx.SPEC_VERSIONS:
         raise UsageError(
             f"--spec-version {spec_version}: choose one of {', '.join(cyclonedx.SPEC_VERSIONS)}"
@@ -689,6 +933,7 @@ db_app = typer.Typer(
     help="The advisory data depchain audits with offline.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
 app.add_typer(db_app)
 
@@ -713,31 +958,17 @@ def db_update(
 ) -> None:
     """Download OSV's per-ecosystem advisory archives (all.zip) into the cache, where
     scans find them: each one whole or not at all, the previous one kept on failure."""
+    from depchain.render.console import BARS
     from depchain.vulns import dbupdate
-
-    cache = cache_dir or os.environ.get("DEPCHAIN_CACHE_DIR") or None
-    shown: dict[str, int] = {}
-
-    def progress(name: str, done: int, total: int | None) -> None:
-        if not sys.stderr.isatty():
-            return
-        step = done // (1024 * 1024)
-        if shown.get(name) == step and (total is None or done < total):
-            return
-        shown[name] = step
-        of = f" of {total / 1048576:.1f}" if total else ""
-        sys.stderr.write(f"\r\x1b[2K{name}: {done / 1048576:.1f}{of} MiB")
-        if total is not None and done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
     results = dbupdate.update(
         ecosystem or dbupdate.DEFAULT_ECOSYSTEMS,
         base_url=url,
-        cache_dir=cache,
-        progress=progress,
+        cache_dir=cache_dir,  # None: depchain.enrich.cache.cache_dir() decides
+        progress=BARS.downloads(),  # a transient bar on a terminal, nothing elsewhere
         force=force,
     )
+    BARS.stop()
     failed = 0
     for result in results:
         if result.error is not None:
@@ -874,10 +1105,37 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+        ),
     ] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """depchain: whom do we trust, through which dependency, on what evidence?"""
+    from depchain.render.console import SETTINGS, Settings
+
+    vars(SETTINGS).update(vars(Settings(quiet=quiet, verbose=verbose, no_color=no_color)))
+
+
+def _terminal_options(quiet: bool, verbose: bool, no_color: bool) -> None:
+    """-q, -v and --no-color given after the command: as if given before it."""
+    from depchain.render.console import SETTINGS
+
+    SETTINGS.quiet |= quiet
+    SETTINGS.verbose |= verbose
+    SETTINGS.no_color |= no_color
+
+
+def _run(args: list[str]) -> None:
+    from depchain.render.console import BARS
+
+    try:
+        app(args=args, prog_name="depchain")
+    finally:
+        BARS.stop()  # an error's line is not drawn over a progress bar
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -902,7 +1160,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(code)
         return code
     try:
-        app(args=given, prog_name="depchain")  # standalone: click's usage errors exit 2
+        _run(given)  # standalone: click's usage errors exit 2
         code = EXIT_OK
     except SystemExit as exc:
         code = exc.code
