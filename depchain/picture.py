@@ -442,4 +442,5 @@ def _collapse(nodes: dict[str, Node], edges: list[Edge]) -> tuple[dict[str, Node
         for key, group in sorted(joined.items(), key=lambda item: (*item[0][:2], item[0][2].value))
     ]
     groups_made = len(set(into.values()))
-    return out, collapsed, f"{merged} components collapsed into {groups_made} owner groups"
+    groups = "1 owner group" if groups_made == 1 else f"{groups_made} owner groups"
+    return out, collapsed, f"{merged} components collapsed into {groups}"
