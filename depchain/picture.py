@@ -323,7 +323,7 @@ def build(
         if said:
             notes.append(said)
     if collapse == "auto" and limit is not None:
-        nodes, edges, said = _fit(nodes, edges, *limit)
+        nodes, edges, said = _fit(nodes, edges, *limit, subject=result.subject)
         if said:
             notes.append(said)
     subject = graph.node(result.subject) if result.subject in graph else None
@@ -370,10 +370,16 @@ _RANK = list(Provenance)
 
 
 def _fit(
-    nodes: dict[str, Node], edges: list[Edge], most_nodes: int, most_edges: int
+    nodes: dict[str, Node],
+    edges: list[Edge],
+    most_nodes: int,
+    most_edges: int,
+    subject: str | None = None,
 ) -> tuple[dict[str, Node], list[Edge], str]:
     """The deepest layers left out until at most ``most_nodes`` and ``most_edges`` are
-    drawn (the project's own layer, depth 0 and 1, always stays)."""
+    drawn (down to the roots and what they depend on directly); if even those are too
+    many (a lock or an environment of many roots), the nodes nearest the ``subject``
+    are kept first, then the shallowest, until the next would not fit."""
     deepest = max((n.depth or 0 for n in nodes.values()), default=0)
     depth = deepest
     kept_nodes, kept_edges = nodes, edges
@@ -381,15 +387,76 @@ def _fit(
         depth -= 1
         kept_nodes = {k: n for k, n in nodes.items() if n.depth is None or n.depth <= depth}
         kept_edges = [e for e in edges if e.source in kept_nodes and e.target in kept_nodes]
+    if len(kept_nodes) > most_nodes or len(kept_edges) > most_edges:
+        kept_nodes, kept_edges = _nearest(kept_nodes, kept_edges, most_nodes, most_edges, subject)
+        left = len(nodes) - len(kept_nodes)
+        return (
+            kept_nodes,
+            kept_edges,
+            f"{left} nodes left out: only the {len(kept_nodes)} nearest the project drawn "
+            "(--depth, --focus or --collapse none choose)",
+        )
     if depth == deepest:
         return nodes, edges, ""
     left = len(nodes) - len(kept_nodes)
     return (
         kept_nodes,
         kept_edges,
-        f"{left} nodes deeper than {depth} edges left out to keep the drawing readable "
-        "(--depth, --focus or --collapse none choose)",
+        f"{left} nodes deeper than {depth} edge{'s' if depth != 1 else ''} left out to keep "
+        "the drawing readable (--depth, --focus or --collapse none choose)",
     )
+
+
+def _nearest(
+    nodes: dict[str, Node],
+    edges: list[Edge],
+    most_nodes: int,
+    most_edges: int,
+    subject: str | None,
+) -> tuple[dict[str, Node], list[Edge]]:
+    """As many nodes as fit in ``most_nodes`` and ``most_edges`` (counting the edges
+    among them), the subject and what it reaches nearest first, then the others by
+    depth; a node whose edges to those already kept would not fit is left out."""
+    near: dict[str, int] = {}
+    if subject in nodes:
+        near[subject] = 0
+        frontier = [subject]
+        out: dict[str, list[str]] = defaultdict(list)
+        for edge in edges:
+            out[edge.source].append(edge.target)
+        while frontier:
+            following = []
+            for node_id in frontier:
+                for target in out[node_id]:
+                    if target not in near:
+                        near[target] = near[node_id] + 1
+                        following.append(target)
+            frontier = following
+    links: dict[str, list[Edge]] = defaultdict(list)
+    for edge in edges:
+        links[edge.source].append(edge)
+        if edge.target != edge.source:
+            links[edge.target].append(edge)
+    order = sorted(
+        nodes.values(),
+        key=lambda n: (n.id not in near, near.get(n.id, 0), n.depth is None, n.depth or 0, n.id),
+    )
+    kept: dict[str, Node] = {}
+    kept_edges = 0
+    for node in order:
+        if len(kept) == most_nodes:
+            break
+        joining = [
+            e
+            for e in links[node.id]
+            if (e.source in kept or e.source == node.id)
+            and (e.target in kept or e.target == node.id)
+        ]
+        if kept_edges + len(joining) > most_edges:
+            continue
+        kept[node.id] = node
+        kept_edges += len(joining)
+    return kept, [e for e in edges if e.source in kept and e.target in kept]
 
 
 def _collapse(nodes: dict[str, Node], edges: list[Edge]) -> tuple[dict[str, Node], list[Edge], str]:
@@ -442,5 +509,5 @@ def _collapse(nodes: dict[str, Node], edges: list[Edge]) -> tuple[dict[str, Node
         for key, group in sorted(joined.items(), key=lambda item: (*item[0][:2], item[0][2].value))
     ]
     groups_made = len(set(into.values()))
-    groups = "1 owner group" if groups_made == 1 else f"{groups_made} owner groups"
-    return out, collapsed, f"{merged} components collapsed into {groups}"
+    made = "1 owner group" if groups_made == 1 else f"{groups_made} owner groups"
+    return out, collapsed, f"{merged} components collapsed into {made}"

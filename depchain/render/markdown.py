@@ -136,11 +136,14 @@ def diagram(result: ScanResult) -> list[str]:
     from depchain.picture import PROVENANCE_TITLES, Provenance
     from depchain.render import mermaid
 
-    drawn = direct_picture(result)
+    drawn, whole = _pictures(result)
     if not drawn.nodes:
         return []
-    services = sum(1 for n in drawn.nodes if n.shape.value == "service")
-    direct = sum(1 for n in drawn.nodes if n.depth != 0 and n.shape.value != "service")
+    shown = [
+        str(n) if n == everything else f"{n} of {everything} drawn"
+        for n, everything in zip(_counts(drawn), _counts(whole), strict=True)
+    ]
+    direct, services = shown
     colours = "; ".join(
         f"{_COLOUR_NAMES.get(p.value, 'grey')}: {PROVENANCE_TITLES[p]}" for p in Provenance
     )
@@ -163,6 +166,11 @@ def direct_picture(result: ScanResult, limit: int = DIAGRAM_NODES) -> Picture:
     dependencies it is reached through (scope ``indirect``). Past ``limit`` nodes, the
     components are collapsed by owner; past it still, the roots, the services and the
     components with a trust gap are kept first and the rest is counted in a note."""
+    return _pictures(result, limit)[0]
+
+
+def _pictures(result: ScanResult, limit: int = DIAGRAM_NODES) -> tuple[Picture, Picture]:
+    """The picture drawn (see :func:`direct_picture`), and the one it was cut from."""
     from depchain import picture
 
     drawn = _direct(picture.build(result, collapse="none"))
@@ -170,9 +178,17 @@ def direct_picture(result: ScanResult, limit: int = DIAGRAM_NODES) -> Picture:
         collapsed = _direct(picture.build(result, collapse="owner"))
         if len(collapsed.nodes) < len(drawn.nodes):
             drawn = collapsed
+    whole = drawn
     if len(drawn.nodes) > limit:
         drawn = _cap(drawn, limit)
-    return drawn
+    return drawn, whole
+
+
+def _counts(drawn: Picture) -> tuple[int, int]:
+    """Direct dependencies (what a root depends on) and services in a picture."""
+    services = sum(1 for n in drawn.nodes if n.shape.value == "service")
+    direct = sum(1 for n in drawn.nodes if n.depth != 0 and n.shape.value != "service")
+    return direct, services
 
 
 def _direct(full: Picture) -> Picture:
@@ -232,15 +248,27 @@ def _cap(drawn: Picture, limit: int) -> Picture:
     from depchain.picture import Provenance, Shape
 
     def rank(n: Node) -> tuple[int, str]:
-        if n.depth == 0:
+        # the subject and the projects; the services; the gaps; what the subject
+        # depends on directly; then what other roots (nothing depends on) do, and them
+        if n.id == drawn.subject or (n.depth == 0 and n.shape is Shape.PROJECT):
             return (0, n.id)
         if n.shape is Shape.SERVICE:
             return (1, n.id)
-        return (2 if n.provenance is Provenance.GAP else 3, n.id)
+        if n.provenance is Provenance.GAP:
+            return (2, n.id)
+        return (3 if n.id in direct else 4 if n.depth != 0 else 5, n.id)
 
+    direct = {e.target for e in drawn.edges if e.source == drawn.subject}
     kept = sorted(drawn.nodes, key=rank)[:limit]
     ids = {n.id for n in kept}
-    left_out = len(drawn.nodes) - len(kept)
+    left_out = [n for n in drawn.nodes if n.id not in ids]
+    roots = sum(1 for n in left_out if n.depth == 0 and n.shape is not Shape.SERVICE)
+    services = sum(1 for n in left_out if n.shape is Shape.SERVICE)
+    said = [f"{len(left_out) - roots - services} more direct dependencies"]
+    if roots:
+        said.append(f"{roots} other roots (nothing depends on them)")
+    if services:
+        said.append(f"{services} services")
     return Picture(
         drawn.subject,
         drawn.title,
@@ -248,7 +276,6 @@ def _cap(drawn: Picture, limit: int) -> Picture:
         edges=[e for e in drawn.edges if e.source in ids and e.target in ids],
         notes=[
             *drawn.notes,
-            f"{left_out} more direct dependencies not drawn (over {limit} nodes); "
-            "depchain graph draws them all",
+            f"{', '.join(said)} not drawn (over {limit} nodes); depchain graph draws them all",
         ],
     )

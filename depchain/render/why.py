@@ -64,7 +64,9 @@ def render_lines(result: ScanResult, answers: list[Answer]) -> Iterator[str]:
                 for dep in hop.edges:
                     yield printable(f"       -> {_edge(dep)}") + "\n"
                 yield printable(f"     {_name(result, hop.target)}") + "\n"
-        if answer.more:
+        if answer.bounded:
+            yield "  ... more paths may exist (the search stopped: too many cycles)\n"
+        elif answer.more:
             yield f"  ... more paths exist (--limit {len(answer.chains) * 2} shows more)\n"
 
 
