@@ -110,3 +110,17 @@ def test_markdown_counts_what_it_drew_of_the_direct_dependencies(tmp_path: Path)
     # every package a root needs directly is drawn (the project's own three first)
     assert heading == "#### Direct dependencies (24) and services (0)", heading
     assert "other roots (nothing depends on them)" in text
+
+
+def test_a_wide_terminal_gives_the_scope_column_room(tmp_path: Path) -> None:
+    """On 200 columns the scope/group column stayed 12 wide: a compose profile such as
+    ``feature-complete`` wrapped onto a second line beside 60 empty columns."""
+    from depchain.render import table
+
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  worker:\n    image: busybox:1.36\n    profiles: [feature-complete]\n"
+    )
+    result = scan(tmp_path)
+    wide = table.render(result, width=200)
+    assert "feature-complete" in wide
+    assert table.render(result, width=80).count("\n") >= wide.count("\n")

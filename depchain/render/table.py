@@ -101,10 +101,16 @@ class _Columns:
         return 12 + max(0, self.width - WIDTH) // 6
 
     @property
+    def scope(self) -> int:
+        """12 at 80 columns; 20 at 200, where a group such as ``feature-complete`` or
+        ``optional/dev`` no longer wraps."""
+        return 12 + max(0, self.width - WIDTH) // 15
+
+    @property
     def row(self) -> tuple[int, int, int, int]:
         """The widths of a row's cells: name, version, scope/group, evidence."""
-        name, version = self.name, self.version
-        return name, version, 12, max(self.width - (2 + name + 1 + version + 1 + 12 + 1), 12)
+        name, version, scope = self.name, self.version, self.scope
+        return name, version, scope, max(self.width - (2 + name + 1 + version + 1 + scope + 1), 12)
 
 
 def service_label(service: Service) -> str:
@@ -150,7 +156,9 @@ def _row(
 
 
 def _header(cols: _Columns, first: str = "name") -> str:
-    return f"  {first:<{cols.name}} {'version':<{cols.version}} {'scope/group':<12} evidence"
+    return (
+        f"  {first:<{cols.name}} {'version':<{cols.version}} {'scope/group':<{cols.scope}} evidence"
+    )
 
 
 def _by_dependent(deps: list[Dependency], result: ScanResult, width: int) -> list[str]:
