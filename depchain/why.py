@@ -98,7 +98,14 @@ def explain(
         raise UsageError("--limit must be at least 1")
     found = find(result, name)
     if not found:
-        raise UsageError(f"{name}: no component or service of that name in this scan")
+        unread = sorted({e.path for e in result.errors})
+        said = (
+            f" ({len(unread)} input{'s' if len(unread) != 1 else ''} could not be read: "
+            f"{', '.join(unread[:3])}{', ...' if len(unread) > 3 else ''})"
+            if unread
+            else ""
+        )
+        raise UsageError(f"{name}: no component or service of that name in this scan{said}")
     graph = result.graph
     wanted = None if kinds is None else set(kinds)
     simple: nx.DiGraph = nx.DiGraph()

@@ -124,3 +124,15 @@ def test_a_wide_terminal_gives_the_scope_column_room(tmp_path: Path) -> None:
     wide = table.render(result, width=200)
     assert "feature-complete" in wide
     assert table.render(result, width=80).count("\n") >= wide.count("\n")
+
+
+def test_why_of_a_name_not_found_says_what_could_not_be_read(tmp_path: Path) -> None:
+    """`depchain why a` where the pyproject.toml naming ``a`` is broken said only "no
+    component of that name" (exit 2, before the unreadable input was reported)."""
+    import pytest
+
+    from depchain.errors import UsageError
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["a",\n')
+    with pytest.raises(UsageError, match=r"1 input could not be read: pyproject\.toml"):
+        explain(scan(tmp_path), "a")
