@@ -641,8 +641,9 @@ def graph(
             "--collapse",
             help="owner: components of one known owner drawn as one node; auto: so when "
             "more than 150 nodes are drawn, and (but for html) the deepest layers left out "
-            "while more than 400 nodes or 500 edges remain, said in the caption; none: "
-            "draw everything asked for.",
+            "while more than 400 nodes or 500 edges remain, then only the nodes nearest the "
+            "project kept until it fits, said in the caption; none: draw everything asked "
+            "for.",
         ),
     ] = Collapse.auto,
     max_file_size: MaxSizeOpt = 32,
@@ -728,7 +729,13 @@ def why(
     ],
     path: PathArg = Path("."),
     limit: Annotated[
-        int, typer.Option("--limit", min=1, help="Paths shown per component, shortest first.")
+        int,
+        typer.Option(
+            "--limit",
+            min=1,
+            help="Paths shown per component, shortest first (the search is bounded too: "
+            "it says when more paths may exist).",
+        ),
     ] = 20,
     kind: KindOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

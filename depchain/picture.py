@@ -34,6 +34,10 @@ DRAWN_NODES, DRAWN_EDGES = 400, 500
 collapsed is cut by depth until it fits: past about 400 nodes Graphviz's ``dot`` takes
 minutes, and Mermaid refuses a chart of more than 500 edges."""
 
+DEPLOYMENT = "this deployment"
+"""The owner of a service inside the trust boundary (a compose or Kubernetes service of
+the repository): whoever deploys the repository runs it."""
+
 MAX_EVIDENCE = 5
 """Evidence lines kept per node and edge (the rest is counted)."""
 
@@ -204,6 +208,8 @@ def provenance_of(
     if node.id in projects:
         return Provenance.PROJECT, None
     owner = owner_of(node) if isinstance(node, Component) else None
+    if isinstance(node, Service) and node.trust_boundary is False:
+        owner = DEPLOYMENT  # a service of this deployment: who runs it is known
     if node.id in gaps:
         return Provenance.GAP, owner
     if isinstance(node, Component):

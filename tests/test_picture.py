@@ -67,6 +67,14 @@ def test_provenance_follows_policy_gaps_and_owners(shop: Path) -> None:
     services = [n for n in drawn.nodes if n.shape is Shape.SERVICE]
     assert services, drawn.nodes
     assert any(n.boundary is True for n in services), services  # api.stripe.com
+    # a service of this deployment is run by whoever deploys it; one across the
+    # boundary by nobody the scan knows
+    for service in services:
+        if service.boundary is False:
+            assert (service.provenance, service.owner) == (Provenance.IMPLICIT, "this deployment")
+        elif service.boundary is True:
+            assert service.provenance in {Provenance.UNKNOWN, Provenance.GAP}, service
+    assert any(s.boundary is False for s in services), services  # compose's db and web
     assert any(n.shape is Shape.IMAGE for n in drawn.nodes)
 
 

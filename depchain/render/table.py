@@ -387,7 +387,8 @@ def render_lines(
     read = sum(1 for i in result.inputs if i.read)
     listed = len(result.inputs) - read
     yield _heading(
-        f"depchain {__version__}: {result.target.as_posix()} ({read} inputs read"
+        f"depchain {__version__}: {result.target.as_posix()} "
+        f"({read} input{'' if read == 1 else 's'} read"
         + (f", {listed} fixtures listed, not read" if listed else "")
         + ")",
         cols.width,
