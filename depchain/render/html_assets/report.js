@@ -37,7 +37,7 @@
   function shapePath(shape, w, h) {
     var m = h / 2, c = Math.min(8, h / 3);
     switch (shape) {
-      case "project": return rr(w, h, Math.min(10, m));
+      case "project": return rr(w, h, Math.min(10, m)) + "M4,4H" + (w - 4) + "V" + (h - 4) + "H4Z"; // a double outline
       case "python": return rr(w, h, Math.min(6, m));
       case "package": return "M" + c + ",0H" + (w - c) + "L" + w + "," + c + "V" + (h - c) + "L" + (w - c) + "," + h +
         "H" + c + "L0," + (h - c) + "V" + c + "Z";
@@ -64,8 +64,8 @@
   // -- the drawing ------------------------------------------------------------------
   var svg = svgEl("svg", { "role": "img", "aria-label": "dependency graph of " + data.title });
   var defs = svgEl("defs", {}, svg);
-  var marker = svgEl("marker", { id: "arr", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7,
-    markerHeight: 7, orient: "auto-start-reverse" }, defs);
+  var marker = svgEl("marker", { id: "arr", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 8,
+    markerHeight: 8, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, defs); // one size for every line width
   svgEl("path", { d: "M0,1L9,5L0,9Z", fill: "#6e7781" }, marker);
   var view = svgEl("g", {}, svg);
   var regionLayer = svgEl("g", {}, view), edgeLayer = svgEl("g", {}, view), nodeLayer = svgEl("g", {}, view);
