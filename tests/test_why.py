@@ -80,7 +80,7 @@ def test_json_and_limit(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["why", "urllib3", str(WEBAPP), "--json", "--limit", "2"]) == 0
     (data,) = json.loads(capsys.readouterr().out)
     assert data["target"] == "pkg:pypi/urllib3@2.8.0"
-    assert len(data["paths"]) == 2 and data["more"] is True
+    assert len(data["paths"]) == 2 and data["more"] is True and data["bounded"] is False
     hop = data["paths"][0]["hops"][0]
     assert hop["edges"][0]["kind"] == "dynamic" and hop["edges"][0]["evidence"]
 

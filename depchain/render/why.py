@@ -87,6 +87,7 @@ def render_json(result: ScanResult, answers: list[Answer]) -> str:
             "target": answer.target.id,
             "root": answer.root,
             "more": answer.more,
+            "bounded": answer.bounded,
             "paths": [
                 {
                     "nodes": chain.nodes,
