@@ -171,7 +171,8 @@ def quote(value: object, limit: int = 60) -> str:
         return f"<a value of {len(text)} characters>"
     text = redact_url(text)
     text = _BARE_USERINFO.sub(HIDDEN + "@", text)
-    text = _CONTROL.sub(lambda m: ascii(m.group())[1:-1], text)
     if len(text) > limit:
         text = text[: limit - 3] + "..."
-    return repr(text)
+    # repr escapes what is not printable once (a newline shows as \n, not \\n); what
+    # it leaves, the bidirectional marks among them, is escaped after it
+    return _CONTROL.sub(lambda m: ascii(m.group())[1:-1], repr(text))

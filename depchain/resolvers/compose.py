@@ -57,6 +57,7 @@ from depchain.model import (
     Service,
     redact_url,
 )
+from depchain.redaction import quote
 from depchain.resolvers._deployment import Deployment
 from depchain.resolvers.base import ResolveContext
 from depchain.resolvers.configurls import UrlCollector, parse_dotenv
@@ -482,6 +483,10 @@ def _image(
         properties.append(("depchain:image-source", "local-build"))
         return text, None
     if ref is None:
+        if text.strip() and "$" not in text:  # no variable left unresolved: not an image
+            state.error(
+                line, f"service {quote(name)}: image {quote(text)} is not an image reference"
+            )
         return text, None
     component = image_component(ref, evidence, unresolved=None if complete else raw)
     state.add_component(component)

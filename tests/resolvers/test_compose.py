@@ -471,3 +471,27 @@ def test_huge_compose_file_is_refused_unread(tmp_path: Path) -> None:
     (error,) = result.errors
     assert error.path == "docker-compose.yml"
     assert error.message == "file is too large (40.0 MiB; the limit is 32.0 MiB)"
+
+
+def test_an_image_that_is_no_reference_is_an_error_on_its_line(tmp_path: Path) -> None:
+    """Found in review: an image field holding markup and a bidirectional override was
+    dropped without a word; a variable left unresolved stays quiet (its repository may
+    still be read), and the rest of the file is read."""
+    path = tmp_path / "compose.yaml"
+    path.write_text(
+        "services:\n"
+        "  web:\n"
+        '    image: "evil</script>\\u202eimage:1"\n'
+        "  api:\n"
+        '    image: "${REGISTRY}/api:1"\n'
+        "  db:\n"
+        "    image: postgres:16\n"
+    )
+    fragment = _resolve(path)
+    (error,) = fragment.errors
+    assert error.path == "compose.yaml"
+    assert error.message == (
+        "line 3: service 'web': image 'evil</script>\\u202eimage:1' is not an image reference"
+    )
+    assert "\u202e" not in error.message and "\\\\" not in error.message  # escaped once
+    assert any(c.name == "postgres" for c in fragment.components)
