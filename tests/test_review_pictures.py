@@ -136,3 +136,18 @@ def test_why_of_a_name_not_found_says_what_could_not_be_read(tmp_path: Path) -> 
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["a",\n')
     with pytest.raises(UsageError, match=r"1 input could not be read: pyproject\.toml"):
         explain(scan(tmp_path), "a")
+
+
+def test_markdown_service_row_says_nothing_under_the_owner_columns(tmp_path: Path) -> None:
+    """The service row put 'N boundary unknown' under 'owner unknown' and 'N across the
+    boundary' under 'trusted explicitly'; the boundary is said in a sentence instead."""
+
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    image: python:3.12\n    environment:\n"
+        "      PAYMENTS: https://api.stripe.com/v1\n  db:\n    image: postgres:16\n"
+    )
+    text = markdown.render(scan(tmp_path))
+    (row,) = [line for line in text.splitlines() if line.startswith("| service |")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[2] == "3 services" and cells[3:] == ["", "", ""], row
+    assert "Services: 3 reached at run time; 1 across a trust boundary, 0 where" in text

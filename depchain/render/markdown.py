@@ -56,12 +56,14 @@ def render(result: ScanResult) -> str:
         )
     services = surface["services"]
     edges = sum(1 for d in deps if d.kind.value == "service")
-    out.append(
-        f"| service | {edges} | {services['total']} services | | "
-        f"{services['boundary_unknown']} boundary unknown | "
-        f"{services['across_trust_boundary']} across the boundary |"
-    )
-    out.append("")
+    out.append(f"| service | {edges} | {services['total']} services | | | |")
+    out += [
+        "",
+        f"Services: {services['total']} reached at run time; "
+        f"{services['across_trust_boundary']} across a trust boundary, "
+        f"{services['boundary_unknown']} where the boundary is not known.",
+        "",
+    ]
     if result.findings:
         counts: dict[str, int] = {}
         for f in result.findings:
