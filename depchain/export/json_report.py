@@ -45,10 +45,51 @@ def _properties(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return {name: ", ".join(sorted(set(values))) for name, values in grouped.items()}
 
 
+def _license(c: Component) -> dict[str, Any] | None:
+    if c.license is None:
+        return None
+    out: dict[str, Any] = {
+        "expression": c.license.expression,
+        "ids": list(c.license.ids),
+        "names": list(c.license.names),
+        "source": c.license.source,
+    }
+    if c.license.unknown is not None:
+        out["unknown"] = c.license.unknown
+    return out
+
+
+def _supplier(c: Component) -> dict[str, Any] | None:
+    from depchain.supplier import supplier_of
+
+    found = supplier_of(c)
+    if found is None:
+        return None
+    out: dict[str, Any] = {"name": found.name, "kind": found.kind, "source": found.source}
+    if found.email:
+        out["email"] = found.email
+    if found.url:
+        out["url"] = found.url
+    return out
+
+
 def component_dict(c: Component, graph: DependencyGraph | None = None) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if graph is not None:
         extra = {"ownership": ownership(c), "provenance": provenance(c, graph)}
+    described: dict[str, Any] = {
+        "license": _license(c),
+        "supplier": _supplier(c),
+        "authors": [
+            {k: v for k, v in (("name", a.name), ("email", a.email), ("role", a.role)) if v}
+            for a in c.authors
+        ],
+        "description": c.description,
+        "links": [
+            {k: v for k, v in (("kind", link.kind), ("url", link.url), ("label", link.label)) if v}
+            for link in c.links
+        ],
+    }
     return {
         "id": c.id,
         "purl": c.purl,
@@ -60,6 +101,7 @@ def component_dict(c: Component, graph: DependencyGraph | None = None) -> dict[s
         "sources": [_source(s) for s in c.sources],
         "properties": _properties(c.properties),
         "evidence": _evidence(c.evidence),
+        **described,
         **extra,
     }
 

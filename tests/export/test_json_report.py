@@ -64,3 +64,52 @@ def test_cli_json_report_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     ]
     assert report["services"] == [] and report["errors"] == []
     assert [f["id"] for f in report["findings"]] == ["DC002"]  # pinned, not hashed
+
+
+def test_components_carry_licence_supplier_authors_and_links(tmp_path: Path) -> None:
+    """What an installed distribution's metadata declares reaches the report (it reached
+    the SBOMs only): the licence as declared, authors, summary and URLs; the supplier
+    only where an owner is known (an action's owner here; never the metadata's author)."""
+    import sys
+    from importlib.metadata import distribution
+
+    from depchain.scanner import VulnOptions
+
+    result = depchain.scan(python=sys.executable, vulns=VulnOptions(enabled=False))
+    report = json_report.build(result)
+    jsonschema.Draft202012Validator(schema()).validate(report)
+    meta = distribution("packaging").metadata
+    (found,) = [
+        c
+        for c in report["components"]
+        if c["name"] == "packaging" and c["version"] == meta["Version"]
+    ]
+    declared = meta.get("License-Expression") or meta.get("License")
+    assert found["license"] is not None and found["license"]["source"] in {
+        "License-Expression",
+        "License",
+        "Classifier",
+    }
+    if declared:
+        assert found["license"]["expression"] == declared
+    assert found["description"] == meta["Summary"]
+    assert any(link["url"].startswith("https://") for link in found["links"])
+    assert found["authors"] and all("name" in a or "email" in a for a in found["authors"])
+    assert found["supplier"] is None  # nobody asked the index who can publish it
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text(
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n"
+    )
+    (action,) = [
+        c
+        for c in json_report.build(depchain.scan(tmp_path))["components"]
+        if c["name"] == "actions/checkout"
+    ]
+    assert action["supplier"] == {
+        "name": "actions",
+        "kind": "organization",
+        "source": "github-owner",
+        "url": "https://github.com/actions",
+    }
+    assert action["license"] is None
