@@ -23,6 +23,7 @@ from depchain.model import (
     Component,
     Dependency,
     DependencyKind,
+    Evidence,
     Fragment,
     Role,
     Service,
@@ -44,6 +45,34 @@ class _Sorted:
 def _related(a: PurePosixPath, b: PurePosixPath) -> bool:
     """One folder is the other or encloses it."""
     return a == b or a in b.parents or b in a.parents
+
+
+def _covering(pins: list[Component], evidence: Iterable[Evidence]) -> list[Component]:
+    """The pins that count for a requirement written at ``evidence``: those that cover
+    every use of it, and of several, those that share a folder with it."""
+    folders = {PurePosixPath(e.path).parent for e in evidence}
+    uses = {(PurePosixPath(e.path).parent, e.role is Role.RUNTIME) for e in evidence}
+    # a pin counts for the requirement when it covers every use of it: for each place
+    # the requirement is written, a place of the same kind of use (a pre-commit hook's
+    # or the docs' pin says nothing of what ships) that locks the same project: its
+    # folder, or a folder above or below it
+    candidates = [
+        v
+        for v in pins
+        if all(
+            any(
+                runtime == (e.role is Role.RUNTIME)
+                and _related(folder, PurePosixPath(e.path).parent)
+                for e in v.evidence
+            )
+            for folder, runtime in uses
+        )
+    ]
+    if len(candidates) > 1:
+        candidates = [
+            v for v in candidates if folders & {PurePosixPath(e.path).parent for e in v.evidence}
+        ]
+    return candidates
 
 
 def _canonical(name: str) -> str:
@@ -145,6 +174,10 @@ class DependencyGraph:
         """Join a requirement on a name (``pkg:pypi/requests``) to the version a lockfile
         or environment pins (``pkg:pypi/requests@2.32.3``) when that is unambiguous: one
         pinned version in the graph, or one pinned in the same folder as the requirement.
+
+        When no one pin covers every use of the name (the project's ``pytest`` is locked
+        by its uv.lock, an example's ``pytest`` by nothing), each edge to it that one pin
+        covers moves to that pin, with its evidence; the node keeps the rest.
         """
         unversioned = [
             c
@@ -162,32 +195,46 @@ class DependencyGraph:
             if key in wanted:
                 versioned[key].append(c)
         for c in unversioned:
-            folders = {PurePosixPath(e.path).parent for e in c.evidence}
-            uses = {(PurePosixPath(e.path).parent, e.role is Role.RUNTIME) for e in c.evidence}
-            # a pin counts for the requirement when it covers every use of it: for each
-            # place the requirement is written, a place of the same kind of use (a
-            # pre-commit hook's or the docs' pin says nothing of what ships) that locks
-            # the same project: its folder, or a folder above or below it
-            candidates = [
-                v
-                for v in versioned.get((c.ecosystem, _canonical(c.name)), [])
-                if all(
-                    any(
-                        runtime == (e.role is Role.RUNTIME)
-                        and _related(folder, PurePosixPath(e.path).parent)
-                        for e in v.evidence
-                    )
-                    for folder, runtime in uses
-                )
-            ]
-            if len(candidates) > 1:
-                candidates = [
-                    v
-                    for v in candidates
-                    if folders & {PurePosixPath(e.path).parent for e in v.evidence}
-                ]
+            pins = versioned.get((c.ecosystem, _canonical(c.name)), [])
+            if not pins:
+                continue
+            candidates = _covering(pins, c.evidence)
             if len(candidates) == 1:
                 self.merge_nodes(c.id, candidates[0].id)
+            elif c.id not in self._out:  # a project's node moves whole, or not at all
+                self._split_to_pins(c, pins)
+
+    def _split_to_pins(self, c: Component, pins: list[Component]) -> None:
+        """Move each edge to ``c`` that one pin covers to that pin (see
+        :meth:`resolve_unversioned`); ``c`` goes when nothing is left of it."""
+        moved: dict[str, list[Evidence]] = defaultdict(list)
+        for source in list(self._in.get(c.id, ())):
+            edges = self._out[source][c.id]
+            for dep in list(edges):
+                found = _covering(pins, dep.evidence) if dep.evidence else []
+                if len(found) != 1:
+                    continue
+                edges.remove(dep)
+                moved[found[0].id].extend(dep.evidence)
+                self.add_dependency(replace(dep, target=found[0].id))
+            if not edges:
+                del self._out[source][c.id]
+                self._in[c.id].remove(source)
+        if not moved:
+            return
+        self._sorted = None
+        if not self._in.get(c.id):
+            self._in.pop(c.id, None)
+        taken: set[Evidence] = set()
+        for pin_id, evidence in moved.items():
+            pin = self._nodes[pin_id]
+            self._nodes[pin_id] = pin.merged(replace(pin, evidence=tuple(sorted(set(evidence)))))  # type: ignore[arg-type]
+            taken.update(evidence)
+        left = tuple(e for e in c.evidence if e not in taken)
+        if left or c.id in self._in:
+            self._nodes[c.id] = replace(c, evidence=left)
+        else:
+            del self._nodes[c.id]
 
     # -- reading ------------------------------------------------------------------
 

@@ -110,3 +110,41 @@ def test_plain_purls_are_written_as_the_library_writes_them(
         purl(ptype, name, version)
         == PackageURL(type=ptype, name=shown, version=version).to_string()
     )
+
+
+def test_each_use_joins_the_pin_that_covers_it_when_no_pin_covers_all() -> None:
+    """pallets/flask: the project's ``pytest`` (pyproject.toml, locked by uv.lock) and
+    the examples' ``pytest`` (examples/tutorial/pyproject.toml, locked by nothing) were
+    one node, so neither joined a pin and the project showed ``pytest *`` beside
+    ``pytest 9.0.2``; pydantic's ``annotated-types>=0.6.0`` likewise, for a pin in
+    .github/pyodide/ of another version."""
+    from depchain.model import Role
+
+    root = Evidence("pyproject.toml", 61, "pyproject")
+    example = Evidence("examples/t/pyproject.toml", 17, "pyproject", Role.EXAMPLE)
+    g = graph_with(
+        ("flask", "3", root),
+        ("flaskr", "1", example),
+        ("pytest", None, root),
+        ("pytest", None, example),
+        ("pytest", "9.0.2", Evidence("uv.lock", 1044, "uv-lock")),
+    )
+    g.add_dependency(edge("pkg:pypi/flask@3", "pkg:pypi/pytest", DependencyKind.BUILD, root))
+    g.add_dependency(edge("pkg:pypi/flaskr@1", "pkg:pypi/pytest", DependencyKind.DYNAMIC, example))
+    g.resolve_unversioned()
+    assert [d.target for d in g.dependencies_of("pkg:pypi/flask@3")] == ["pkg:pypi/pytest@9.0.2"]
+    assert [d.target for d in g.dependencies_of("pkg:pypi/flaskr@1")] == ["pkg:pypi/pytest"]
+    assert g.node("pkg:pypi/pytest").evidence == (example,)
+    assert root in g.node("pkg:pypi/pytest@9.0.2").evidence
+    # when every edge finds its pin, the name alone goes
+    g2 = graph_with(("flask", "3", root), ("pytest", None, root), ("pytest", None, example))
+    g2.add_node(pypi_component("pytest", "9.0.2", Evidence("uv.lock", 1, "uv-lock")))
+    g2.add_node(
+        pypi_component("pytest", "8.0", Evidence("examples/t/pylock.toml", 1, "p", Role.EXAMPLE))
+    )
+    g2.add_node(pypi_component("flaskr", "1", example))
+    g2.add_dependency(edge("pkg:pypi/flask@3", "pkg:pypi/pytest", DependencyKind.BUILD, root))
+    g2.add_dependency(edge("pkg:pypi/flaskr@1", "pkg:pypi/pytest", DependencyKind.DYNAMIC, example))
+    g2.resolve_unversioned()
+    assert "pkg:pypi/pytest" not in g2
+    assert [d.target for d in g2.dependencies_of("pkg:pypi/flaskr@1")] == ["pkg:pypi/pytest@8.0"]
