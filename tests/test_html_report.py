@@ -241,6 +241,19 @@ def test_environment_report_in_chromium(chromium: Any, tmp_path: Path) -> None:
     assert native.evidence[0] in text
     assert "depended on by" in text.lower()
     _shoot(page, tmp_path, "environment-native")
+    # a Python distribution: its declared licence is among its facts
+    from importlib.metadata import distribution
+
+    meta = distribution("packaging").metadata
+    (packaging,) = [
+        n for n in drawn.nodes if n.label == "packaging" and n.version == meta["Version"]
+    ]
+    page.fill("#q", packaging.id)
+    page.press("#q", "Enter")
+    page.locator(f'#canvas g.node[data-id="{packaging.id}"]').click()
+    text = page.locator("#details").inner_text()
+    declared = meta.get("License-Expression") or meta.get("License")
+    assert "licence (declared)" in text and (not declared or declared in text), text
     page.log.assert_quiet()
     page.context.close()
 

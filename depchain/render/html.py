@@ -29,7 +29,7 @@ from importlib.resources import files
 from typing import Any
 
 from depchain import __version__
-from depchain.model import DependencyKind
+from depchain.model import Component, DependencyKind
 from depchain.picture import (
     KIND_TITLES,
     PROVENANCE_COLOURS,
@@ -514,7 +514,6 @@ def _footer() -> str:
 def _facts(result: ScanResult, node_id: str) -> list[list[str]]:
     """Where a component's bytes come from and who can publish them, as pairs of words
     (the JSON report's ``provenance`` and ``ownership``, for the details panel)."""
-    from depchain.model import Component
     from depchain.trust.facts import ownership, provenance
 
     graph = result.graph
@@ -539,8 +538,17 @@ def _facts(result: ScanResult, node_id: str) -> list[list[str]]:
         ("roles", ", ".join(f"{r['user']} ({r['role']})" for r in owners["roles"])),
         ("owner known from", owners["source"]),
         ("source", ", ".join(s.url for s in component.sources if s.url)),
+        ("licence (declared)", _licence(component)),
     ]
     return [[name, _text(value)] for name, value in pairs if value not in (None, "", "unknown")]
+
+
+def _licence(component: Component) -> str | None:
+    declared = component.license
+    if declared is None or not declared.known:
+        return None
+    said = declared.expression or ", ".join((*declared.ids, *declared.names))
+    return f"{said} ({declared.source})"
 
 
 def _data(result: ScanResult, picture: Picture) -> dict[str, Any]:
