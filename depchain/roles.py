@@ -96,6 +96,28 @@ EXAMPLE_DIRS = frozenset(
         "templates-examples",
     }
 )
+TEMPLATE_DIRS = frozenset(
+    {
+        "project_template",
+        "project-template",
+        "project_templates",
+        "app_template",
+        "app-template",
+        "app_templates",
+        "skeleton",
+        "skeletons",
+        "scaffold",
+        "scaffolds",
+        "boilerplate",
+        "cookiecutter",
+    }
+)
+"""Templates of the projects a tool generates (Django's ``startproject`` template,
+``pdm init``'s): what a generated project would depend on, not this one: ``example``."""
+_GENERIC_TEMPLATE_DIRS = frozenset({"templates", "template"})
+"""Template folders that are a project template only for the Python manifests,
+requirements files and Dockerfiles in them (a Helm chart's ``templates/`` are its
+manifests)."""
 DEV_DIRS = frozenset(
     {
         "scripts",
@@ -192,6 +214,18 @@ def _is_project_file(name: str) -> bool:
     )
 
 
+def _is_template_dir(folder: str, file: str) -> bool:
+    lower = folder.lower()
+    if lower in TEMPLATE_DIRS or lower.startswith("{{"):  # {{cookiecutter.project_slug}}
+        return True
+    name = file.lower()
+    return lower in _GENERIC_TEMPLATE_DIRS and (
+        _is_project_file(file)
+        or "requirements" in name
+        or name in {"pipfile", "dockerfile", "containerfile"}
+    )
+
+
 def _is_test_dir(name: str) -> bool:
     lower = name.lower()
     return (
@@ -222,6 +256,9 @@ def role_from_place(rel: PurePosixPath) -> tuple[Role, str] | None:
             if lower in names:
                 found = (role, f"under {where}")
                 break
+        else:
+            if _is_template_dir(part, rel.name):
+                found = (Role.EXAMPLE, f"a project template under {where}")
     if in_tests is not None and _is_project_file(rel.name):
         return Role.FIXTURE, f"another project's manifest inside the test tree {in_tests}"
     return found

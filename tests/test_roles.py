@@ -218,6 +218,15 @@ def test_bad_role_rules(tmp_path: Path) -> None:
         (".github/workflows/ci.yml", Role.DEV),
         ("backend/pyproject.toml", None),
         ("requirements.txt", None),
+        # wagtail: Django's startproject template (its Dockerfile and requirements.txt
+        # made wagtail==8.0a0 and libpq5 runtime dependencies of wagtail itself)
+        ("wagtail/project_template/requirements.txt", Role.EXAMPLE),
+        ("wagtail/project_template/Dockerfile", Role.EXAMPLE),
+        # pdm: ``pdm init``'s template was a runtime project of the repository
+        ("src/pdm/cli/templates/default/pyproject.toml", Role.EXAMPLE),
+        ("{{cookiecutter.slug}}/requirements.txt", Role.EXAMPLE),
+        ("charts/app/templates/deployment.yaml", None),  # a Helm chart's own manifests
+        ("app/templates/index.html", None),
     ],
 )
 def test_role_by_place(path: str, role: Role | None) -> None:
