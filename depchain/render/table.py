@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from depchain import __version__
-from depchain.model import Dependency, DependencyKind, Role, Service
+from depchain.model import Dependency, DependencyKind, Evidence, Role, Service
 from depchain.redaction import redact_text
 from depchain.render import printable
 from depchain.render.console import SEVERITY_STYLES, paint, rich_console
@@ -287,6 +287,28 @@ def _heading(line: str, width: int, color: bool) -> str:
     return "".join(paint(piece[:-1], "bold", color) + "\n" for piece in _plain([line], width))
 
 
+_MANIFESTS = frozenset({"pyproject", "setup-cfg", "setup-py", "go-mod", "cargo-lock"})
+
+
+def _manifest_of(evidence: Sequence[Evidence], role: Role) -> str:
+    """The file that declares a project: of its evidence, a manifest read in the
+    project's role, the shallowest; not the example's ``pyproject.toml`` that merely
+    requires it (which sorts first in flask's tree)."""
+    if not evidence:
+        return "?"
+    best = min(
+        evidence,
+        key=lambda e: (
+            e.role is not role,
+            e.resolver not in _MANIFESTS,
+            len(PurePosixPath(e.path).parts),
+            e.path,
+            e.line or 0,
+        ),
+    )
+    return best.path
+
+
 def _project_sections(
     result: ScanResult, deps: list[Dependency], cols: _Columns, shown: set[int], color: bool
 ) -> Iterator[str]:
@@ -325,7 +347,7 @@ def _project_sections(
             continue
         role = result.projects.get(project, Role.RUNTIME)
         version = getattr(node, "version", None)
-        where = sorted(node.evidence)[0].path if node.evidence else "?"
+        where = _manifest_of(node.evidence, role)
         yield "\n"
         yield _heading(
             f"PROJECT {node.name}{' ' + version if version else ''} ({role.value}; {where})",

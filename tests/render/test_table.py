@@ -93,3 +93,27 @@ def test_kinds_only_other_components_have_are_summed_up_per_dependent(tmp_path: 
     static = text.split("STATIC (3)")[1].split("\n\n")[0].splitlines()
     assert static[1].split() == ["dependent", "edges", "how"]
     assert static[2].split() == ["numpy", "3", "bundled", "2,", "pep770", "1"]
+
+
+def test_a_project_is_shown_at_its_own_manifest(tmp_path: Path) -> None:
+    """pallets/flask: the heading said 'PROJECT Flask 3.2.0.dev0 (runtime;
+    examples/celery/pyproject.toml)', the first of its evidence by path: an example
+    that requires it (and that the project's node took in)."""
+    from depchain.graph import DependencyGraph
+    from depchain.ids import pypi_component
+    from depchain.model import Dependency, DependencyKind, Evidence, Role, Scope
+    from depchain.scanner import ScanResult
+
+    example = Evidence("examples/celery/pyproject.toml", 7, "pyproject", Role.EXAMPLE)
+    g = DependencyGraph()
+    app = pypi_component("app", "1.0", Evidence("uv.lock", 9, "uv-lock"))
+    g.add_node(app)
+    g.add_node(pypi_component("app", "1.0", Evidence("pyproject.toml", 2, "pyproject")))
+    g.add_node(pypi_component("app", "1.0", example))
+    six = pypi_component("six", "1", Evidence("uv.lock", 20, "uv-lock"))
+    g.add_node(six)
+    g.add_dependency(
+        Dependency(app.id, six.id, DependencyKind.DYNAMIC, Scope.REQUIRED, "lock", six.evidence)
+    )
+    text = table.render(ScanResult(root=tmp_path, target=tmp_path, graph=g, subject=app.id))
+    assert "PROJECT app 1.0 (runtime; pyproject.toml)" in text
