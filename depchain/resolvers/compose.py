@@ -27,6 +27,9 @@ whose host is a variable says ``depchain:host-unresolved``.
   ``apache/airflow:|version|``) is kept as written, with ``depchain:image-unresolved``;
 - ``depends_on``: an edge between the two services (mechanism ``depends-on``), its
   evidence the line of the entry in ``depends_on``;
+- a file applied on top of others (``-f compose.yaml -f compose.agent.yaml``): a
+  service it depends on, or only overrides (neither ``image`` nor ``build``), that a
+  compose file of its folder or of an enclosing one defines is that service;
 - connection URLs in the environment: a service per endpoint, linked from the compose
   service that holds them (mechanism ``connection-url``).
 
@@ -269,6 +272,19 @@ class _Compose(Deployment):
     env_files: dict[Path, list[tuple[str, str, int]] | None] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
     """The project's ``.env`` values compose interpolates the file with."""
+    homes: dict[str, str] = field(default_factory=dict)
+    """Services this file only overrides (neither ``image`` nor ``build``), by the
+    prefix of the folder whose compose file defines them."""
+    _elsewhere: dict[str, str] | None = None
+
+    def elsewhere(self) -> dict[str, str]:
+        """The services other compose files define, by name, with the prefix of their
+        folder: those of this folder, then of each enclosing folder inside the tree (a
+        file such as ``compose.agent.yaml`` or ``reverse-proxy/compose.caddy.yml`` is
+        applied on top of them with several ``-f``)."""
+        if self._elsewhere is None:
+            self._elsewhere = _other_compose_services(self)
+        return self._elsewhere
 
     def evidence(self, line: int | None) -> Evidence:
         return Evidence(self.display, line, NAME)
@@ -278,7 +294,7 @@ class _Compose(Deployment):
         self.errors.append(InputError(self.display, f"line {line}: {message}" if line else message))
 
     def service_id(self, name: str) -> str:
-        return f"service:compose:{self.prefix}{name}"
+        return f"service:compose:{self.homes.get(name, self.prefix)}{name}"
 
     def service_line(self, name: str) -> int | None:
         block = self.service_blocks.get(name)
@@ -357,6 +373,10 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
             state.error(state.service_line(name), f"service {name!r} is not a mapping")
             continue
         spec = _extended(state, name, raw_spec, path, services, ())
+        if "image" not in spec and "build" not in spec:
+            home = state.elsewhere().get(name)
+            if home is not None:
+                state.homes[name] = home  # an override of a service defined there
         _service(state, name, spec, local_images)
     built = {s.name for s in state.services.values()}
     for name, depends in state.pending_depends:
@@ -544,8 +564,22 @@ def _depends_on(
     for target, scope in entries:
         line = _depends_on_line(state, name, target)
         if target not in names:
-            state.error(line, f"service {name!r} depends on {target!r}, which is not defined")
-            continue
+            home = state.elsewhere().get(target)
+            if home is None:
+                state.error(line, f"service {name!r} depends on {target!r}, which is not defined")
+                continue
+            # defined by a compose file this one is applied with: the same service
+            state.homes[target] = home
+            state.add_service(
+                Service(
+                    id=state.service_id(target),
+                    name=target,
+                    evidence=(state.evidence(line),),
+                    trust_boundary=False,
+                    properties=(("depchain:deployment", "compose"), ("depchain:hostname", target)),
+                )
+            )
+            built.add(target)
         if target not in built:
             continue  # defined, but unreadable: that is said where it is defined
         state.add_edge(
@@ -664,6 +698,52 @@ def _read_env_file(
     result = [(e.key, e.value, e.line) for e in entries]
     state.env_files[target] = result
     return env_display, result
+
+
+# -- other compose files --------------------------------------------------------------
+
+
+def _other_compose_services(state: _Compose) -> dict[str, str]:
+    from fnmatch import fnmatch
+
+    from depchain.resolvers import _COMPOSE
+
+    root = state.ctx.root.resolve()
+    here = state.path.resolve()
+    found: dict[str, str] = {}
+    folder = here.parent
+    while folder.is_relative_to(root):
+        try:
+            candidates = sorted(
+                p for p in folder.iterdir() if any(fnmatch(p.name, g) for g in _COMPOSE)
+            )
+        except OSError:
+            candidates = []
+        relative = state.ctx.display(folder) if folder != root else ""
+        prefix = "" if relative in {"", "."} else f"{relative}/"
+        for candidate in candidates:
+            if candidate == here or candidate.is_symlink() or not candidate.is_file():
+                continue
+            try:
+                data = yamlsafe.load(state.ctx.read_text(candidate), state.ctx.display(candidate))
+            except InputFileError:
+                continue  # said when that file is read itself
+            services = data.get("services") if isinstance(data, dict) else None
+            if not isinstance(services, dict):
+                continue
+            for key, spec in services.items():
+                # an override there names no image either: not where it is defined
+                if (
+                    isinstance(key, (str, int))
+                    and not isinstance(key, bool)
+                    and isinstance(spec, dict)
+                    and ("image" in spec or "build" in spec)
+                ):
+                    found.setdefault(str(key), prefix)
+        if folder == root:
+            break
+        folder = folder.parent
+    return found
 
 
 # -- extends --------------------------------------------------------------------------

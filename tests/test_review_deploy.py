@@ -1,0 +1,91 @@
+"""Regressions from reviewing the deployment side on real repositories
+(opentelemetry-demo, plausible/community-edition, mattermost/docker,
+GoogleCloudPlatform/microservices-demo, ripgrep): each test is the smallest file that
+showed the mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from depchain.graph import DependencyGraph
+from depchain.ids import generic_component
+from depchain.model import Evidence, Fragment, Service
+from depchain.resolvers import compose
+from depchain.resolvers.base import ResolveContext
+
+
+def _ctx(root: Path) -> ResolveContext:
+    subject = generic_component("project", Evidence(".", None, "test"))
+    return ResolveContext(root=root, subject_for=lambda _: subject)
+
+
+def _graph(*fragments: Fragment) -> DependencyGraph:
+    graph = DependencyGraph()
+    for fragment in fragments:
+        graph.add_fragment(fragment)  # raises when an edge end is in no fragment
+    return graph
+
+
+def _compose(root: Path, *paths: Path) -> tuple[list[Fragment], DependencyGraph]:
+    """Each compose file read on its own, as a scan does, and the graph they make."""
+    ctx = _ctx(root)
+    fragments = [compose.resolve(p, ctx) for p in paths]
+    return fragments, _graph(*fragments)
+
+
+def test_compose_overlay_depends_on_a_service_of_the_base_file(tmp_path: Path) -> None:
+    """opentelemetry-demo's compose.agent.yaml is applied on top of compose.yaml
+    (``-f compose.yaml -f compose.agent.yaml``): its depends_on named services of the
+    base file and each was an error 'which is not defined'."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  otel-collector:\n    image: otel/collector:1\n"
+    )
+    (tmp_path / "compose.agent.yaml").write_text(
+        "services:\n  agent:\n    image: agent:1\n    depends_on:\n"
+        "      otel-collector:\n        condition: service_started\n      nowhere: {}\n"
+    )
+    (agent, _), graph = _compose(
+        tmp_path, tmp_path / "compose.agent.yaml", tmp_path / "compose.yaml"
+    )
+    assert [e.message for e in agent.errors] == [
+        "line 7: service 'agent' depends on 'nowhere', which is not defined"
+    ]
+    edges = graph.dependencies_of("service:compose:agent")
+    assert [(d.target, d.mechanism) for d in edges] == [
+        ("service:compose:otel-collector", "depends-on")
+    ]
+    collector = graph.node("service:compose:otel-collector")
+    assert isinstance(collector, Service)
+    assert collector.image == "otel/collector:1"
+    assert collector.trust_boundary is False
+
+
+def test_compose_override_in_a_subfolder_is_the_service_of_the_base(tmp_path: Path) -> None:
+    """plausible's reverse-proxy/docker-compose.caddy-gen.yml adds labels to the
+    root's ``plausible`` (``-f docker-compose.yml -f reverse-proxy/...``): it was a
+    second service 'plausible (compose reverse-proxy/)' without an image."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  plausible:\n    image: plausible/analytics:v2.0\n"
+    )
+    proxy = tmp_path / "reverse-proxy"
+    proxy.mkdir()
+    (proxy / "docker-compose.caddy-gen.yml").write_text(
+        "services:\n  caddy-gen:\n    image: caddy-gen:1\n    depends_on:\n      - plausible\n"
+        "  plausible:\n    labels:\n      virtual.host: example.com\n"
+    )
+    (overlay, _), graph = _compose(
+        tmp_path, proxy / "docker-compose.caddy-gen.yml", tmp_path / "docker-compose.yml"
+    )
+    assert not overlay.errors
+    ids = sorted(s.id for s in graph.services())
+    assert ids == ["service:compose:plausible", "service:compose:reverse-proxy/caddy-gen"]
+    edges = graph.dependencies_of("service:compose:reverse-proxy/caddy-gen")
+    assert [d.target for d in edges] == ["service:compose:plausible"]
+    plausible = graph.node("service:compose:plausible")
+    assert isinstance(plausible, Service) and plausible.image == "plausible/analytics:v2.0"
+
+
+def test_compose_service_without_image_and_no_base_stays_its_own(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  lonely:\n    command: x\n")
+    fragment = compose.resolve(tmp_path / "compose.yaml", _ctx(tmp_path))
+    assert [s.id for s in fragment.services] == ["service:compose:lonely"]
