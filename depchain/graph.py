@@ -75,6 +75,13 @@ def _covering(pins: list[Component], evidence: Iterable[Evidence]) -> list[Compo
     return candidates
 
 
+def _pin_key(c: Component) -> tuple[str, str, str]:
+    """What a requirement and its pin share: the name, and the qualifiers of the purl
+    (a ``name @ git+...@<commit>`` requirement joins only the lock's entry of that same
+    commit)."""
+    return (c.ecosystem, _canonical(c.name), c.id.partition("?")[2])
+
+
 def _canonical(name: str) -> str:
     from packaging.utils import canonicalize_name
 
@@ -174,28 +181,25 @@ class DependencyGraph:
         """Join a requirement on a name (``pkg:pypi/requests``) to the version a lockfile
         or environment pins (``pkg:pypi/requests@2.32.3``) when that is unambiguous: one
         pinned version in the graph, or one pinned in the same folder as the requirement.
+        A direct reference joins the pin of the same source (same purl qualifiers).
 
         When no one pin covers every use of the name (the project's ``pytest`` is locked
         by its uv.lock, an example's ``pytest`` by nothing), each edge to it that one pin
         covers moves to that pin, with its evidence; the node keeps the rest.
         """
-        unversioned = [
-            c
-            for c in self.components()
-            if c.version is None and c.purl is not None and "?" not in c.id
-        ]
+        unversioned = [c for c in self.components() if c.version is None and c.purl is not None]
         if not unversioned:
             return
-        wanted = {(c.ecosystem, _canonical(c.name)) for c in unversioned}
-        versioned: dict[tuple[str, str], list[Component]] = defaultdict(list)
+        wanted = {_pin_key(c) for c in unversioned}
+        versioned: dict[tuple[str, str, str], list[Component]] = defaultdict(list)
         for c in self.components():
-            if c.version is None or c.purl is None or "?" in c.id:
+            if c.version is None or c.purl is None:
                 continue
-            key = (c.ecosystem, _canonical(c.name))
+            key = _pin_key(c)
             if key in wanted:
                 versioned[key].append(c)
         for c in unversioned:
-            pins = versioned.get((c.ecosystem, _canonical(c.name)), [])
+            pins = versioned.get(_pin_key(c), [])
             if not pins:
                 continue
             candidates = _covering(pins, c.evidence)

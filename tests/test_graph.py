@@ -148,3 +148,27 @@ def test_each_use_joins_the_pin_that_covers_it_when_no_pin_covers_all() -> None:
     g2.resolve_unversioned()
     assert "pkg:pypi/pytest" not in g2
     assert [d.target for d in g2.dependencies_of("pkg:pypi/flaskr@1")] == ["pkg:pypi/pytest@8.0"]
+
+
+def test_a_direct_reference_joins_the_lock_entry_of_the_same_commit() -> None:
+    """django/djangoproject.com: ``django-push @ git+...@22fda99`` (pyproject.toml) and
+    uv.lock's django-push 2.0 from that commit stayed two components."""
+    from depchain.model import Source, SourceKind
+
+    git = Source(SourceKind.VCS, url="git+https://github.com/b/django-push.git", commit="2" * 40)
+    other = Source(SourceKind.VCS, url="git+https://github.com/b/django-push.git", commit="3" * 40)
+    g = DependencyGraph()
+    app = pypi_component("app", "1", A)
+    g.add_node(app)
+    wanted = pypi_component("django-push", None, A, sources=(git,))
+    g.add_node(wanted)
+    locked = pypi_component(
+        "django-push", "2.0", Evidence("uv.lock", 235, "uv-lock"), sources=(git,)
+    )
+    g.add_node(locked)
+    g.add_node(pypi_component("django-push", "2.1", Evidence("b.lock", 1, "t"), sources=(other,)))
+    g.add_dependency(edge(app.id, wanted.id, DependencyKind.DYNAMIC))
+    assert "?" in wanted.id and "?" in locked.id
+    g.resolve_unversioned()
+    assert wanted.id not in g
+    assert [d.target for d in g.dependencies_of(app.id)] == [locked.id]
