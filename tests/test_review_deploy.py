@@ -10,7 +10,7 @@ from pathlib import Path
 from depchain.graph import DependencyGraph
 from depchain.ids import generic_component
 from depchain.model import Evidence, Fragment, Service
-from depchain.resolvers import compose
+from depchain.resolvers import cargolock, compose
 from depchain.resolvers.base import ResolveContext
 
 
@@ -89,3 +89,23 @@ def test_compose_service_without_image_and_no_base_stays_its_own(tmp_path: Path)
     (tmp_path / "compose.yaml").write_text("services:\n  lonely:\n    command: x\n")
     fragment = compose.resolve(tmp_path / "compose.yaml", _ctx(tmp_path))
     assert [s.id for s in fragment.services] == ["service:compose:lonely"]
+
+
+def test_cargo_workspace_whose_member_is_dot(tmp_path: Path) -> None:
+    """ripgrep's fuzz/Cargo.toml says ``[workspace] members = ["."]``: the scan of
+    fuzz/Cargo.lock crashed (IndexError from Path.glob(".")), 'please report this
+    input'."""
+    (tmp_path / "Cargo.toml").write_text(
+        '[package]\nname = "fuzz"\nversion = "0.0.1"\n\n[dependencies]\nmemchr = "2"\n\n'
+        '[workspace]\nmembers = ["."]\n'
+    )
+    (tmp_path / "Cargo.lock").write_text(
+        "version = 4\n\n"
+        '[[package]]\nname = "fuzz"\nversion = "0.0.1"\ndependencies = ["memchr"]\n\n'
+        '[[package]]\nname = "memchr"\nversion = "2.7.1"\n'
+        'source = "registry+https://github.com/rust-lang/crates.io-index"\n'
+        'checksum = "523dc4f511e55ab87b694dc30d0f820d60906ef06413f93d4d7a1385599cc149"\n'
+    )
+    fragment = cargolock.resolve(tmp_path / "Cargo.lock", _ctx(tmp_path))
+    assert not fragment.errors
+    assert "pkg:cargo/memchr@2.7.1" in {c.id for c in fragment.components}

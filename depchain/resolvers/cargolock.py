@@ -452,7 +452,7 @@ def _manifests(
                 or ".." in PurePosixPath(pattern).parts
             ):
                 continue
-            for member in sorted(path.parent.glob(pattern)):
+            for member in _members(path.parent, pattern):
                 if member.resolve() not in excluded:
                     queue.append(member / "Cargo.toml")
         shared = (
@@ -473,6 +473,16 @@ def _manifests(
                 _Manifest(ctx.display(path), package["name"], proc_macro, _declared(data, shared)),
             )
     return found, unreadable
+
+
+def _members(folder: Path, pattern: str) -> list[Path]:
+    """The folders a ``workspace.members`` entry names: ``"."`` (ripgrep's fuzz
+    crate: the workspace is the package itself) and ``./crates/*`` included, which
+    ``Path.glob`` refuses (an empty pattern raises)."""
+    relative = PurePosixPath(pattern).as_posix()
+    if relative in {"", "."}:
+        return [folder]
+    return sorted(folder.glob(relative))
 
 
 def _dependency_tables(data: dict[str, Any]) -> list[dict[str, Any]]:
