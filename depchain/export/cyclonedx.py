@@ -202,11 +202,22 @@ def _renamed_purl(subject: Component, name: str, version: str | None) -> str | N
     return None
 
 
+def _contact_text(contact: Any) -> str:
+    """``Name <email>``, or whichever of the two there is."""
+    if contact.name and contact.email:
+        return f"{contact.name} <{contact.email}>"
+    return str(contact.name or contact.email)
+
+
 def _one_line(text: str | None) -> str | None:
     return " ".join(text.split()) or None if text else None
 
 
-def build_bom(result: ScanResult) -> Bom:
+def build_bom(result: ScanResult, spec_version: str = DEFAULT_SPEC) -> Bom:
+    """cyclonedx-python-lib's model of ``result``. For CycloneDX 1.5, which has no
+    component ``authors`` and no metadata ``manufacturer``, the same facts go where 1.5
+    keeps them: the component's ``author`` (one line) and the metadata's
+    ``manufacture``."""
     from cyclonedx.model import (
         ExternalReference,
         ExternalReferenceType,
@@ -227,6 +238,7 @@ def build_bom(result: ScanResult) -> Bom:
     graph = result.graph
     scope_of = scopes(result)
     policy = result.policy
+    before_1_6 = spec_version == "1.5"
     manufacturer = (
         OrganizationalEntity(name=policy.sbom_manufacturer)
         if policy is not None and policy.sbom_manufacturer
@@ -303,6 +315,11 @@ def build_bom(result: ScanResult) -> Bom:
             if e.path != "."
         ]
         scope = None if is_subject else ComponentScope(scope_of.get(c.id, "required"))
+        contacts = [
+            OrganizationalContact(name=a.name, email=a.email)
+            for a in c.authors
+            if a.name or a.email
+        ]
         entity = _entity(supplier) if supplier is not None else None
         if is_subject and entity is None and manufacturer is not None:
             entity = manufacturer  # who makes the product supplies it
@@ -313,11 +330,8 @@ def build_bom(result: ScanResult) -> Bom:
             type=ComponentType(c.type.value),
             purl=PackageURL.from_string(c.purl) if c.purl else None,
             supplier=entity,
-            authors=[
-                OrganizationalContact(name=a.name, email=a.email)
-                for a in c.authors
-                if a.name or a.email
-            ],
+            authors=[] if before_1_6 else contacts,
+            author=_one_line(", ".join(_contact_text(a) for a in contacts)) if before_1_6 else None,
             description=c.description,
             licenses=_licenses(c),
             hashes=hashes,
@@ -355,7 +369,8 @@ def build_bom(result: ScanResult) -> Bom:
                 if policy is not None and policy.sbom_author
                 else []
             ),
-            manufacturer=manufacturer,
+            manufacturer=None if before_1_6 else manufacturer,
+            manufacture=manufacturer if before_1_6 else None,
             lifecycles=[PredefinedLifecycle(LifecyclePhase(lifecycle(result)))],
         ),
         serial_number=_serial(result),
@@ -663,7 +678,7 @@ def render(result: ScanResult, fmt: Format = Format.JSON, spec_version: str = DE
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the library warns about incomplete dependency trees
-            bom = build_bom(result)
+            bom = build_bom(result, spec_version)
             if fmt is Format.JSON:
                 text = cyclonedx_fast.to_json(bom, version, end="\n")
             else:

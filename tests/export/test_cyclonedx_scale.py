@@ -421,3 +421,47 @@ def test_xml_of_a_2000_package_lock_is_the_library_s(
     assert ours == expected
     assert ours.count("<component ") >= 2000
     assert cyclonedx.render(result, cyclonedx.Format.XML) == ours
+
+
+@pytest.mark.parametrize("fmt", list(cyclonedx.Format))
+def test_1_5_keeps_authors_and_manufacturer_where_1_5_has_them(
+    fmt: cyclonedx.Format, tmp_path: Path
+) -> None:
+    """CycloneDX 1.5 has no component ``authors`` and no metadata ``manufacturer``: the
+    1.5 document dropped both; they now go to ``author`` and ``manufacture``, and the
+    fast writer still gives the library's own text. The input: a site-packages folder
+    holding the real metadata of three installed distributions."""
+    import dataclasses
+    import shutil
+    from importlib.metadata import distribution
+
+    from depchain.scanner import VulnOptions
+    from depchain.trust.policy import Policy
+
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    for name in ("rich", "packaging", "requests"):
+        info = Path(str(distribution(name)._path))  # type: ignore[attr-defined]
+        shutil.copytree(info, site / info.name)
+    result = depchain.scan(site, vulns=VulnOptions(enabled=False))
+    result.policy = dataclasses.replace(result.policy or Policy(), sbom_manufacturer="Example")
+    with_authors = [c for c in result.graph.components() if c.authors]
+    assert with_authors
+    for spec in ("1.5", "1.6"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the library's own: author is 1.5's field
+            ours = fast(cyclonedx.build_bom(result, spec), fmt, spec)
+            assert ours == stock(cyclonedx.build_bom(result, spec), fmt, spec)
+        text = cyclonedx.render(result, fmt, spec)  # validated against the schema
+        if spec == "1.5":
+            assert "manufacturer" not in text and "Example" in text
+            if fmt is cyclonedx.Format.JSON:
+                document = json.loads(text)
+                assert document["metadata"]["manufacture"] == {"name": "Example"}
+                one = with_authors[0]
+                (found,) = [c for c in document["components"] if c["bom-ref"] == one.id]
+                first = one.authors[0]
+                assert (first.name or first.email) in found["author"]
+                assert "authors" not in found
+        else:
+            assert "<manufacture>" not in text and '"manufacture"' not in text
