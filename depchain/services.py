@@ -337,7 +337,10 @@ class FoundUrl:
     offset: int
     """Where the URL starts in the text it was found in."""
     unresolved: bool = False
-    """The host or port is a variable (``${DB_HOST}``), not a name."""
+    """The host is a variable (``${DB_HOST}``), not a name."""
+    port_unresolved: bool = False
+    """The port is a variable (``email:${EMAIL_PORT}``): the host is known, the port
+    is not (``port`` is None)."""
 
 
 def find_urls(value: object) -> list[FoundUrl]:
@@ -384,9 +387,22 @@ def _trim(rest: str) -> str:
     return rest
 
 
+_TEMPLATE_EXPRESSION = re.compile(
+    r"\$\{(?:env:([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*)[:?+\-][^{}/?#@\s]*)\}"
+)
+"""A variable with a modifier or a provider, which a ':' inside would split: the
+OpenTelemetry collector's ``${env:HOST}``, Spring's ``${DB_HOST:localhost}``,
+compose's ``${PORT:-5432}``. Read as the variable alone: ``${HOST}``."""
+
+
+def _template_name(m: re.Match[str]) -> str:
+    return f"${{{m.group(1) or m.group(2)}}}"
+
+
 def _parse(
     scheme: str, info: SchemeInfo, rest: str, offset: int
 ) -> tuple[list[FoundUrl], str | None]:
+    rest = _TEMPLATE_EXPRESSION.sub(_template_name, rest)
     cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
     authority, tail = rest[:cut], rest[cut:]
     if _AMBIGUOUS_USERINFO.search(tail):
@@ -447,12 +463,13 @@ def _parse(
             )
         if isinstance(parsed, str):
             continue  # no host name (``http://*.example.com``, ``http://%s``): no server
-        host, port_text, unresolved = parsed
+        host, port_text, unresolved, port_unresolved = parsed
         if not host and not info.cloud:
             if not info.local_default:
                 continue  # ``http://`` alone names nothing
             host = "localhost"
-        port = int(port_text) if port_text else info.port
+        # a port that is a variable is not the scheme's default: unknown
+        port = None if port_unresolved else int(port_text) if port_text else info.port
         shown = f"[{host}]" if ":" in host else host
         endpoint = (
             f"{scheme}://{marker}{shown}{':' + port_text if port_text else ''}{clean_path}"
@@ -470,14 +487,15 @@ def _parse(
                 authentication=authentication,
                 offset=offset,
                 unresolved=unresolved,
+                port_unresolved=port_unresolved,
             )
         )
     return found, None
 
 
-def _host_port(text: str, info: SchemeInfo) -> tuple[str, str, bool] | str | None:
-    """(host, port as written, unresolved) of ``host[:port]``; None when the port is
-    malformed; a reason when the host is no host name."""
+def _host_port(text: str, info: SchemeInfo) -> tuple[str, str, bool, bool] | str | None:
+    """(host, port as written, host unresolved, port unresolved) of ``host[:port]``;
+    None when the port is malformed; a reason when the host is no host name."""
     port = ""
     if text.startswith("["):
         close = text.find("]")
@@ -496,16 +514,16 @@ def _host_port(text: str, info: SchemeInfo) -> tuple[str, str, bool] | str | Non
         host, colon, port = text.rpartition(":") if ":" in text else (text, "", "")
         if colon and host == "" and not info.cloud:
             return None  # ``redis://:secret`` without an ``@``: no host at all
-    unresolved = False
+    unresolved = port_unresolved = False
     if port and not (port.isdigit() and len(port) <= 5 and int(port) <= 65535):
         if not _TEMPLATE_HOST.fullmatch(port):
             return None
-        unresolved, port = True, ""
+        port_unresolved = True  # kept as written: ``${PORT}``
     if host and not _HOST.fullmatch(host) and ":" not in host:
         if not _TEMPLATE_HOST.fullmatch(host):
             return "not a host name"
         unresolved = True
-    return host.lower() if not unresolved else host, port, unresolved
+    return host.lower() if not unresolved else host, port, unresolved, port_unresolved
 
 
 # -- services from URLs ---------------------------------------------------------------
@@ -567,6 +585,8 @@ def url_service(
         properties.append(("depchain:host", found.host))
     if found.unresolved:
         properties.append(("depchain:host-unresolved", "true"))
+    if found.port_unresolved:
+        properties.append(("depchain:port-unresolved", "true"))
     return Service(
         id=url_service_id(found),
         name=name,

@@ -10,8 +10,9 @@ from pathlib import Path
 from depchain.graph import DependencyGraph
 from depchain.ids import generic_component
 from depchain.model import Evidence, Fragment, Service
-from depchain.resolvers import cargolock, compose
+from depchain.resolvers import cargolock, compose, configurls
 from depchain.resolvers.base import ResolveContext
+from depchain.services import merge_deployment_endpoints
 
 
 def _ctx(root: Path) -> ResolveContext:
@@ -109,3 +110,65 @@ def test_cargo_workspace_whose_member_is_dot(tmp_path: Path) -> None:
     fragment = cargolock.resolve(tmp_path / "Cargo.lock", _ctx(tmp_path))
     assert not fragment.errors
     assert "pkg:cargo/memchr@2.7.1" in {c.id for c in fragment.components}
+
+
+def test_dotenv_values_use_the_entries_above(tmp_path: Path) -> None:
+    """opentelemetry-demo's .env: ``EMAIL_ADDR=http://email:${EMAIL_PORT}`` was a
+    service 'HTTP at email:80' (the port variable dropped, the scheme's default put in
+    its place, the host called unresolved), not the compose service ``email``."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  email:\n    image: email:1\n  collector:\n    image: c:1\n"
+    )
+    (tmp_path / ".env").write_text(
+        "EMAIL_PORT=6060\nEMAIL_ADDR=http://email:${EMAIL_PORT}\n"
+        "OTEL_HOST=collector\nOTEL_PORT=4317\nOTLP=http://${OTEL_HOST}:${OTEL_PORT}\n"
+        "QUOTE=http://quote:${QUOTE_PORT}\n"
+    )
+    ctx = _ctx(tmp_path)
+    env = configurls.resolve(tmp_path / ".env", ctx)
+    assert sorted(s.id for s in env.services) == [
+        "service:http:collector:4317",
+        "service:http:email:6060",
+        "service:http:quote",
+    ]
+    quote = next(s for s in env.services if s.id == "service:http:quote")
+    assert quote.endpoints == ("http://quote:${QUOTE_PORT}",)  # the port is not 80
+    assert "depchain:host-unresolved" not in dict(quote.properties)
+    graph = _graph(env, compose.resolve(tmp_path / "compose.yaml", ctx))
+    merge_deployment_endpoints(graph)
+    ids = sorted(s.id for s in graph.services())
+    assert ids == ["service:compose:collector", "service:compose:email", "service:http:quote"]
+    assert all(s.trust_boundary is False for s in graph.services() if "compose" in s.id)
+
+
+def test_dotenv_secrets_are_not_written_into_a_url(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "HOOK_TOKEN=abcdefgh\nPASSWORD=hunter2\nHOST=hooks.example.com\n"
+        "HOOK=https://${HOST}/hook/${HOOK_TOKEN}\n"
+        "DB=postgres://app:${PASSWORD}@db.example.com/app\n"
+        "PLAIN=https://u:pw123@api.example.com/v1?token=zzz&region=eu\n"
+    )
+    env = configurls.resolve(tmp_path / ".env", _ctx(tmp_path))
+    text = repr(env)
+    for secret in ("abcdefgh", "hunter2", "pw123", "zzz"):
+        assert secret not in text
+    hook = next(s for s in env.services if s.id == "service:http:hooks.example.com:443")
+    assert hook.endpoints == ("https://hooks.example.com/hook/${HOOK_TOKEN}",)
+
+
+def test_opentelemetry_collector_env_provider_in_a_url(tmp_path: Path) -> None:
+    """opentelemetry-demo's src/jaeger/config.yml: ``http://${env:HOST}:${env:PORT}``
+    was an error 'its port is malformed (a password without an '@'?)'."""
+    (tmp_path / "config.yml").write_text(
+        "exporter:\n  endpoint: http://${env:OTEL_HOST}:${env:OTEL_PORT}\n"
+        "prometheus:\n  endpoint: 'http://${env:PROMETHEUS_ADDR}'\n"
+        "spring:\n  url: jdbc:postgresql://${DB_HOST:localhost}:${DB_PORT:5432}/app\n"
+    )
+    fragment = configurls.resolve(tmp_path / "config.yml", _ctx(tmp_path))
+    assert not fragment.errors
+    assert sorted(s.id for s in fragment.services) == [
+        "service:http:${OTEL_HOST}",
+        "service:http:${PROMETHEUS_ADDR}:80",
+        "service:postgresql:${DB_HOST}",
+    ]
+    assert all(s.trust_boundary is None for s in fragment.services)

@@ -12,7 +12,8 @@ environment is never read): ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``,
 ``${VAR:?message}``, ``${VAR?message}``, ``${VAR:+alt}`` and ``$$``. What stays
 unresolved in a URL is kept as ``${VAR}``: a connection URL with placeholders for its
 user and password is still a service with credentials present (and redacted), and one
-whose host is a variable says ``depchain:host-unresolved``.
+whose host is a variable says ``depchain:host-unresolved`` (a port that is one:
+``depchain:port-unresolved``, and no port is guessed).
 
 - each compose service is a service ``service:compose:<name>`` (``<folder>/<name>``
   when the file is not in the scanned root), inside the deployment (no trust
@@ -63,7 +64,7 @@ from depchain.model import (
 from depchain.redaction import quote
 from depchain.resolvers._deployment import Deployment
 from depchain.resolvers.base import ResolveContext
-from depchain.resolvers.configurls import UrlCollector, parse_dotenv
+from depchain.resolvers.configurls import UrlCollector, interpolated_dotenv, parse_dotenv
 from depchain.services import LineFinder, image_family, name_family
 
 NAME = "compose"
@@ -196,7 +197,7 @@ def _project_variables(path: Path, ctx: ResolveContext) -> dict[str, str]:
     except (OSError, InputFileError):
         return {}
     entries, _ = parse_dotenv(text, ctx.display(dotenv))
-    return {e.key: e.value for e in entries}
+    return {e.key: v for e, v in zip(entries, interpolated_dotenv(entries), strict=True)}
 
 
 # -- where things are written ---------------------------------------------------------

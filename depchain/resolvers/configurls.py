@@ -55,6 +55,35 @@ class EnvEntry:
     key: str
     value: str
     line: int
+    literal: bool = False
+    """Single-quoted: no variable in it is replaced."""
+
+
+_ADDRESS = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.\-]*[A-Za-z0-9])?(?::[0-9]{1,5})?")
+_SECRET_KEY = re.compile(r"pass|pwd|secret|token|key|sig|credential|auth|cookie|salt", re.I)
+
+
+def interpolated_dotenv(entries: list[EnvEntry], addresses_only: bool = False) -> list[str]:
+    """The value of each entry of a ``.env`` file as compose reads it: ``${VAR}`` in a
+    value is the value of an entry above it (opentelemetry-demo's
+    ``EMAIL_ADDR=http://email:${EMAIL_PORT}``); what no entry above gives stays
+    ``${VAR}``; a single-quoted value is taken as written.
+
+    ``addresses_only``: only values that are a host, a port or ``host:port`` under a
+    name that says no secret are put in (what finds the server a URL names); any other
+    stays ``${VAR}``, so that no password or token is written into a URL's path."""
+    from depchain.resolvers.compose import interpolate  # compose reads this module
+
+    values: dict[str, str] = {}
+    found: list[str] = []
+    for entry in entries:
+        value = entry.value if entry.literal else interpolate(entry.value, values)[0]
+        if not addresses_only or (_ADDRESS.fullmatch(value) and not _SECRET_KEY.search(entry.key)):
+            values[entry.key] = value
+        else:
+            values.pop(entry.key, None)
+        found.append(value)
+    return found
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
@@ -103,13 +132,15 @@ def parse_dotenv(text: str, display: str) -> tuple[list[EnvEntry], list[InputErr
             value = "\n".join(parts)
             if quote == '"':
                 value = _unescape(value)
+            literal = quote == "'"
         else:
+            literal = False
             value = rest
             for marker in (" #", "\t#"):
                 if marker in value:
                     value = value[: value.index(marker)]
             value = value.strip()
-        entries.append(EnvEntry(key, value, number))
+        entries.append(EnvEntry(key, value, number, literal))
     return entries, errors
 
 
@@ -298,8 +329,9 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     suffix = path.suffix.lower()
     if is_dotenv(path):
         entries, errors = parse_dotenv(text, display)
-        for entry in entries:
-            collector.add(subject.id, entry.value, entry.line)
+        values = interpolated_dotenv(entries, addresses_only=True)
+        for entry, value in zip(entries, values, strict=True):
+            collector.add(subject.id, value, entry.line)
     elif suffix in {".yml", ".yaml", ".toml", ".json"}:
         data = _load(text, display, suffix)
         lines = LineFinder(text)
