@@ -13,6 +13,7 @@ from depchain.model import Evidence, Fragment, Service
 from depchain.resolvers import cargolock, compose, configurls
 from depchain.resolvers.base import ResolveContext
 from depchain.services import merge_deployment_endpoints
+from depchain.trust.rules import find_gaps
 
 
 def _ctx(root: Path) -> ResolveContext:
@@ -172,3 +173,17 @@ def test_opentelemetry_collector_env_provider_in_a_url(tmp_path: Path) -> None:
         "service:postgresql:${DB_HOST}",
     ]
     assert all(s.trust_boundary is None for s in fragment.services)
+
+
+def test_an_image_tag_left_as_a_variable_is_not_called_latest(tmp_path: Path) -> None:
+    """mattermost/docker: ``image: postgres:${POSTGRES_IMAGE_TAG}`` (the tag is set in
+    env.example) was reported as 'image postgres:latest is not pinned by digest'."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  db:\n    image: postgres:${POSTGRES_IMAGE_TAG}\n  web:\n    image: nginx\n"
+    )
+    graph = _graph(compose.resolve(tmp_path / "compose.yaml", _ctx(tmp_path)))
+    messages = sorted(f.message for f in find_gaps(graph) if f.id == "DC010")
+    assert messages == [
+        "image nginx:latest is not pinned by digest",
+        "image postgres:${POSTGRES_IMAGE_TAG} is not pinned by digest",
+    ]

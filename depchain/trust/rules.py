@@ -270,13 +270,11 @@ def image_digest(graph: DependencyGraph) -> Iterator[Finding]:
             continue
         if props.get("depchain:image-source") == "local-build":
             continue
+        # a tag left as a variable (``postgres:${POSTGRES_IMAGE_TAG}``) is no ``latest``
+        written = props.get("depchain:image-unresolved")
+        shown = written or f"{component.name}:{component.version or 'latest'}"
         for dep in graph.dependents(component.id):
-            yield _finding(
-                "DC010",
-                component.id,
-                f"image {component.name}:{component.version or 'latest'} is not pinned by digest",
-                dep,
-            )
+            yield _finding("DC010", component.id, f"image {shown} is not pinned by digest", dep)
 
 
 def unowned_library(graph: DependencyGraph) -> Iterator[Finding]:
