@@ -10,7 +10,7 @@ from pathlib import Path
 from depchain.graph import DependencyGraph
 from depchain.ids import generic_component
 from depchain.model import Evidence, Fragment, Service
-from depchain.resolvers import cargolock, compose, configurls
+from depchain.resolvers import cargolock, compose, configurls, kubernetes
 from depchain.resolvers.base import ResolveContext
 from depchain.services import merge_deployment_endpoints
 from depchain.trust.rules import find_gaps
@@ -187,3 +187,26 @@ def test_an_image_tag_left_as_a_variable_is_not_called_latest(tmp_path: Path) ->
         "image nginx:latest is not pinned by digest",
         "image postgres:${POSTGRES_IMAGE_TAG} is not pinned by digest",
     ]
+
+
+def test_an_image_skaffold_builds_is_no_docker_hub_image(tmp_path: Path) -> None:
+    """microservices-demo's kubernetes-manifests name ``image: adservice``, which its
+    skaffold.yaml builds from src/adservice: it was pkg:docker/library/adservice,
+    supplied by Docker Hub's official 'library', with a DC010 gap."""
+    (tmp_path / "skaffold.yaml").write_text(
+        "apiVersion: skaffold/v3\nkind: Config\nbuild:\n  artifacts:\n"
+        "  - image: adservice\n    context: src/adservice\n"
+        "---\napiVersion: skaffold/v3\nkind: Config\nprofiles:\n- name: x\n  build:\n"
+        "    artifacts:\n    - image: loadgenerator\n"
+    )
+    manifests = tmp_path / "kubernetes-manifests"
+    manifests.mkdir()
+    containers = [("a", "adservice"), ("b", "loadgenerator:v1"), ("c", "redis:7")]
+    listed = "".join(f"      - name: {n}\n        image: {i}\n" for n, i in containers)
+    (manifests / "ad.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ad\nspec:\n  template:\n"
+        f"    spec:\n      containers:\n{listed}"
+    )
+    fragment = kubernetes.resolve(manifests / "ad.yaml", _ctx(tmp_path))
+    images = sorted(c.id for c in fragment.components if c.ecosystem == "docker")
+    assert images == ["pkg:docker/library/redis@7"]

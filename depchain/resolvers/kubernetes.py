@@ -5,8 +5,9 @@ Read, in every document of a (multi-document) YAML file, also inside ``kind: Lis
 - workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController,
   Job, CronJob, Pod): every image of ``containers``, ``initContainers`` and
   ``ephemeralContainers`` is a ``pkg:docker`` component the project runs (kind
-  ``dynamic``, mechanism ``container-image``); connection URLs in ``env`` values are
-  services (mechanism ``connection-url``);
+  ``dynamic``, mechanism ``container-image``), except one that a ``skaffold.yaml`` of
+  its folder or one above builds here (``build.artifacts``: the project's own);
+  connection URLs in ``env`` values are services (mechanism ``connection-url``);
 - ``Service`` objects: a service ``service:k8s:<namespace>/<name>`` inside the
   deployment, with endpoints ``<protocol>://<name>.<namespace>:<port>``, the image of
   the workload its selector picks (when one does), and its type; an ``ExternalName``
@@ -102,6 +103,8 @@ class _State(Deployment):
     components: dict[str, Component] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
     dependencies: dict[tuple[str, str, str], Dependency] = field(default_factory=dict)
+    local_images: frozenset[str] = frozenset()
+    """Images a ``skaffold.yaml`` of the tree builds from this repository's sources."""
 
     def evidence(self, line: int | None) -> Evidence:
         return Evidence(self.display, line, NAME)
@@ -147,6 +150,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
             if name:
                 known.update(_hostnames(name, namespace))
     state = _State(display, subject, lines, UrlCollector(display, NAME, frozenset(known)))
+    state.local_images = _skaffold_images(path, ctx)
     workloads: list[_Workload] = []
     for m in manifests:
         kind = m.doc["kind"]
@@ -200,6 +204,39 @@ def _document_ranges(text: str, count: int) -> list[tuple[int, int]]:
 
 
 _KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_SKAFFOLD = ("skaffold.yaml", "skaffold.yml")
+
+
+def _skaffold_images(path: Path, ctx: ResolveContext) -> frozenset[str]:
+    """The images the ``skaffold.yaml`` files of the manifest's folder and the folders
+    above it (inside the scan) build from this repository (``build.artifacts``, also
+    under ``profiles``): microservices-demo's manifests name ``image: adservice``, which
+    skaffold builds from src/adservice, not Docker Hub's ``library/adservice``."""
+    names: set[str] = set()
+    folder = path.parent
+    root = ctx.root.resolve()
+    for _ in range(32):
+        for name in _SKAFFOLD:
+            candidate = folder / name
+            if not candidate.is_file():
+                continue
+            try:
+                docs = yamlsafe.load_all(ctx.read_text(candidate), ctx.display(candidate))
+            except InputFileError:
+                continue  # not read here; what is wrong with it is not this file's
+            for doc in docs:
+                doc = _dict(doc)
+                builds = [_dict(doc.get("build"))]
+                builds += [_dict(_dict(p).get("build")) for p in _list(doc.get("profiles"))]
+                for build in builds:
+                    for artifact in _list(build.get("artifacts")):
+                        image = _str(_dict(artifact).get("image"))
+                        if image:
+                            names.add(image)
+        if folder.resolve() == root or folder == folder.parent:
+            break
+        folder = folder.parent
+    return frozenset(names)
 
 
 def _kustomize_namespace(path: Path, ctx: ResolveContext) -> str | None:
@@ -280,6 +317,11 @@ def _image(state: _State, m: _Manifest, image: str) -> None:
     ref, complete = parse_image_or_repository(image)
     if ref is None:
         return
+    repository = image.split("@")[0]
+    if ":" in repository.rpartition("/")[2]:
+        repository = repository.rpartition(":")[0]
+    if repository in state.local_images:
+        return  # built here (skaffold puts what it built in its place): no supplier
     component = image_component(ref, evidence, unresolved=None if complete else image)
     state.add_component(component)
     state.add_edge(
