@@ -29,6 +29,7 @@ target-specific or build dependencies under an unknown name) stays ``static``.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -57,6 +58,12 @@ NAME = "cargo-lock"
 CRATES_IO = "registry+https://github.com/rust-lang/crates.io-index"
 
 
+_CRATE_NAME = re.compile(r"\w[\w-]{0,199}")
+"""A package name as Cargo takes one: Unicode letters and digits, ``_`` and ``-``
+(crates.io narrows it to ASCII and 64 characters; a path or git crate need not)."""
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     display = ctx.display(path)
     text = ctx.read_text(path)
@@ -81,6 +88,20 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
             where = f"line {line}" if line is not None else f"package {number}"
             errors.append(InputError(display, f"{where}: [[package]] without a name and version"))
             continue
+        where = f"line {line}" if line is not None else f"package {number}"
+        if not _CRATE_NAME.fullmatch(entry["name"]):
+            errors.append(
+                InputError(display, f"{where}: {quote(entry['name'])} is not a crate name")
+            )
+            continue
+        checksum = entry.get("checksum")
+        if checksum is not None and not (
+            isinstance(checksum, str) and _SHA256.fullmatch(checksum)
+        ):  # the package stays; a checksum that is none is not carried as a hash
+            errors.append(
+                InputError(display, f"{where}: checksum {quote(checksum)} is not a SHA-256")
+            )
+            entry = {k: v for k, v in entry.items() if k != "checksum"}
         component = _crate(entry, Evidence(display, line, NAME))
         components[(entry["name"], entry["version"])] = component
         entries.append((entry, component, line))

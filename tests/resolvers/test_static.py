@@ -187,3 +187,33 @@ def test_bad_static_manifests(tmp_path: Path, name: str, content: str, expected:
     errors = [e for e in result.errors if e.path == name]
     assert len(errors) == 1 and expected in errors[0].message, result.errors
     assert "attrs" in {c.name for c in result.graph.components()}
+
+
+def test_cargo_lock_names_and_checksums_that_are_none(tmp_path: Path) -> None:
+    """Found by the fuzzer (seed 777): a crate named '////' crashed the Package URL
+    ('please report this input'), and a checksum of '[[[' made every CycloneDX export
+    fail its schema, so no SBOM was written at all. Each is now an error on its line;
+    the crate of a bad checksum stays, without it, and the rest of the lock is read."""
+    (tmp_path / "Cargo.lock").write_text(
+        "version = 4\n\n"
+        '[[package]]\nname = "////"\nversion = "0.21.3"\n'
+        'source = "registry+https://github.com/rust-lang/crates.io-index"\n\n'
+        '[[package]]\nname = "typenum"\nversion = "1.20.1"\n'
+        'source = "registry+https://github.com/rust-lang/crates.io-index"\n'
+        'checksum = "[[[[b6f5e870"\n\n'
+        '[[package]]\nname = "zeroize"\nversion = "1.9.0"\n'
+        'source = "registry+https://github.com/rust-lang/crates.io-index"\n'
+        'checksum = "e13c156562582aa81c60cb29407084cdb54c4164760106ab78e6c5b0858cf64e"\n'
+    )
+    result = depchain.scan(tmp_path)
+    assert sorted(str(e) for e in result.errors) == [
+        "Cargo.lock: line 3: '////' is not a crate name",
+        "Cargo.lock: line 8: checksum '[[[[b6f5e870' is not a SHA-256",
+    ]
+    crates = {c.name: c for c in result.graph.components() if c.ecosystem == "cargo"}
+    assert set(crates) == {"typenum", "zeroize"}
+    assert crates["typenum"].hashes == () and len(crates["zeroize"].hashes) == 1
+    from depchain.export import cyclonedx
+
+    for fmt in cyclonedx.Format:
+        assert "zeroize" in cyclonedx.render(result, fmt)  # validated, written
