@@ -92,6 +92,34 @@ class Hash:
     """Lower-case hashlib name: sha256, sha512, md5, ..."""
     value: str
 
+    @property
+    def well_formed(self) -> bool:
+        """The value is a hex digest of the algorithm's length (what an SBOM schema
+        accepts; a resolver that let another through must not sink a whole export)."""
+        length = _DIGEST_HEX.get(self.algorithm)
+        return length is not None and len(self.value) == length and _is_hex(self.value)
+
+
+_DIGEST_HEX = {
+    "md5": 32,
+    "sha1": 40,
+    "sha224": 56,
+    "sha256": 64,
+    "sha384": 96,
+    "sha512": 128,
+    "sha3_256": 64,
+    "sha3_384": 96,
+    "sha3_512": 128,
+    "blake2b_256": 64,
+    "blake2b_384": 96,
+    "blake2b_512": 128,
+}
+"""Hex characters in a digest of each algorithm."""
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
+
 
 @dataclass(frozen=True, order=True, slots=True)
 class IndexRef:

@@ -249,7 +249,7 @@ def build_bom(result: ScanResult, spec_version: str = DEFAULT_SPEC) -> Bom:
         hashes = [
             HashType(alg=HashAlgorithm(_HASHES[h.algorithm]), content=h.value)
             for h in c.hashes
-            if h.algorithm in _HASHES
+            if h.algorithm in _HASHES and h.well_formed
         ]
         refs = []
         for link in c.links:

@@ -183,7 +183,6 @@ _CHECKSUMS = {
     "blake2b_384": "BLAKE2B_384",
     "blake2b_512": "BLAKE2B_512",
 }
-_HEX = re.compile(r"[0-9a-f]+")
 
 _PURPOSES = {
     ComponentType.APPLICATION: "APPLICATION",
@@ -366,7 +365,7 @@ def _package(c: Component, spdx_id: str, result: ScanResult) -> Package:
         for algorithm, value in dict.fromkeys(
             (_CHECKSUMS[h.algorithm], h.value.lower())
             for h in c.hashes
-            if h.algorithm in _CHECKSUMS and _HEX.fullmatch(h.value.lower())
+            if h.algorithm in _CHECKSUMS and h.well_formed
         )
     ]
     refs = []

@@ -465,3 +465,27 @@ def test_1_5_keeps_authors_and_manufacturer_where_1_5_has_them(
                 assert "authors" not in found
         else:
             assert "<manufacture>" not in text and '"manufacture"' not in text
+
+
+def test_a_malformed_hash_is_left_out_not_fatal() -> None:
+    """A resolver that let a malformed digest through (Cargo.lock's checksum '[[[', found
+    by the fuzzer) made every CycloneDX export fail its schema: no SBOM at all. The
+    exporters now carry only well-formed digests; the rest of the component stays."""
+    import dataclasses
+
+    from depchain.model import Component, Hash
+
+    result = depchain.scan(WEBAPP)
+    (pinned,) = [c for c in result.graph.components() if c.name == "certifi"]  # hashed pins
+    assert pinned.hashes and all(h.well_formed for h in pinned.hashes)
+    bad = (Hash("sha256", "[[[[" + "0" * 60), Hash("sha512", "ab"), Hash("md5", "0" * 32))
+    result.graph.replace_node(dataclasses.replace(pinned, hashes=pinned.hashes + bad))
+    assert not any(h.well_formed for h in bad[:2]) and bad[2].well_formed
+    for fmt in cyclonedx.Format:
+        text = cyclonedx.render(result, fmt)  # validated against the schema
+        assert "[[[[" not in text and pinned.hashes[0].value in text and "0" * 32 in text
+    from depchain.export import spdx
+
+    text = spdx.render(result)  # validated by spdx-tools
+    assert "[[[[" not in text and pinned.hashes[0].value in text and "0" * 32 in text
+    assert isinstance(pinned, Component)
