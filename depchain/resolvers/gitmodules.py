@@ -1,13 +1,20 @@
 """``.gitmodules``: git submodules, source trees compiled into (or shipped with) the
 project: each a component with its URL and path, joined by a ``static`` edge
 (mechanism ``git-submodule``); the pinned commit comes from the git index when the
-repository is there (``.git/index``, read as a file)."""
+repository is there (``.git/index``, read as a file).
+
+A submodule checked out where the folders give a role other than ``runtime``
+(``tests/test_artifacts/git/flask``, ``docs/theme``, ``benchmarks/data``) is not
+carried into what the project ships: its edge is ``build`` (scope ``dev``, or
+``required`` under a ``build`` folder), whatever the role of the ``.gitmodules`` file
+that lists it, which sits at the top of the repository."""
 
 from __future__ import annotations
 
 import configparser
 import re
-from pathlib import Path
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from depchain.errors import InputFileError
@@ -19,6 +26,7 @@ from depchain.model import (
     Evidence,
     Fragment,
     InputError,
+    Role,
     Scope,
     Source,
     SourceKind,
@@ -26,6 +34,7 @@ from depchain.model import (
 from depchain.native.gitindex import GitIndexError, git_dir, gitlinks
 from depchain.redaction import quote
 from depchain.resolvers.base import LineIndex, ResolveContext, ini_problem, refuse_long_ini_lines
+from depchain.roles import role_from_place
 
 NAME = "gitmodules"
 
@@ -77,19 +86,43 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
             continue
         commit = pins.get(sub_path.strip("/"))
         branch = parser.get(section, "branch", fallback=None)
+        placed = _role(ctx.display(path.parent), sub_path)
         component = _component(url, sub_path, commit, branch, Evidence(display, header, NAME))
+        if placed is not None:
+            role, why = placed
+            component = replace(
+                component,
+                properties=(
+                    *component.properties,
+                    ("depchain:submodule-role", f"{role.value} ({why})"),
+                ),
+            )
         components.append(component)
+        kind, scope = DependencyKind.STATIC, Scope.REQUIRED
+        if placed is not None:
+            kind = DependencyKind.BUILD
+            scope = Scope.REQUIRED if placed[0] is Role.BUILD else Scope.DEV
         deps.append(
             Dependency(
                 subject.id,
                 component.id,
-                DependencyKind.STATIC,
-                Scope.REQUIRED,
+                kind,
+                scope,
                 "git-submodule",
                 (Evidence(display, header, NAME),),
             )
         )
     return Fragment(components=tuple(components), dependencies=tuple(deps), errors=tuple(errors))
+
+
+def _role(folder: str, sub_path: str) -> tuple[Role, str] | None:
+    """The role the folders of a submodule's checkout give it (relative to the scanned
+    folder), None for a runtime one: ``tests/pypi`` is the tests'."""
+    rel = PurePosixPath(folder if folder not in {"", "."} else ".") / sub_path.strip("/")
+    placed = role_from_place(rel / "-")  # the checkout's folders, itself among them
+    if placed is None or placed[0] is Role.RUNTIME:
+        return None
+    return placed
 
 
 def _pins(worktree: Path, wanted: set[str], max_bytes: int) -> tuple[dict[str, str], str | None]:

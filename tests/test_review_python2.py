@@ -1,0 +1,52 @@
+"""Second review of the Python side, on repositories not tried before (pipenv, httpx,
+scrapy, black, fastapi, django-debug-toolbar, uv): each test is the smallest file that
+showed the mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import depchain
+from depchain.model import DependencyKind, Scope
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_a_submodule_under_tests_is_the_tests_not_shipped(tmp_path: Path) -> None:
+    # pipenv's .gitmodules checks flask, requests, six... out under tests/test_artifacts/:
+    # they were static runtime components of pipenv (and DC012 gaps each)
+    _write(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "app"\nversion = "1"\n',
+            ".gitmodules": (
+                '[submodule "tests/artifacts/flask"]\n'
+                "\tpath = tests/artifacts/flask\n"
+                "\turl = https://github.com/pallets/flask.git\n"
+                '[submodule "docs/theme"]\n'
+                "\tpath = docs/theme\n"
+                "\turl = https://github.com/example/theme.git\n"
+                '[submodule "third_party/zlib"]\n'
+                "\tpath = third_party/zlib\n"
+                "\turl = https://github.com/madler/zlib.git\n"
+            ),
+        },
+    )
+    result = depchain.scan(tmp_path)
+    subs = {
+        result.graph.node(d.target).name: d
+        for d in result.graph.dependencies()
+        if d.mechanism == "git-submodule"
+    }
+    assert (subs["zlib"].kind, subs["zlib"].scope) == (DependencyKind.STATIC, Scope.REQUIRED)
+    for name in ("flask", "theme"):
+        assert (subs[name].kind, subs[name].scope) == (DependencyKind.BUILD, Scope.DEV)
+    flask = result.graph.node(subs["flask"].target)
+    assert ("depchain:submodule-role", "test (under tests/)") in flask.properties
+    gaps = {f.id for f in result.findings if f.component == subs["flask"].target}
+    assert "DC012" not in gaps  # not carried in what ships: no vendored-code gap
