@@ -210,3 +210,78 @@ def test_an_image_skaffold_builds_is_no_docker_hub_image(tmp_path: Path) -> None
     fragment = kubernetes.resolve(manifests / "ad.yaml", _ctx(tmp_path))
     images = sorted(c.id for c in fragment.components if c.ecosystem == "docker")
     assert images == ["pkg:docker/library/redis@7"]
+
+
+# -- second round: appwrite, grafana/loki, zero-to-jupyterhub-k8s, temporalio/docker-compose
+
+
+def test_compose_depends_on_entry_is_interpolated(tmp_path: Path) -> None:
+    """appwrite's docker-compose.yml lists ``- ${_APP_DB_HOST:-postgresql}`` under
+    depends_on: 21 errors 'depends on '${_APP_DB_HOST:-postgresql}', which is not
+    defined'. Compose interpolates the entry (from .env, else the default)."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n"
+        "  app:\n    image: app:1\n    depends_on:\n"
+        "      - ${DB_HOST:-postgresql}\n      - ${CACHE_HOST}\n      - ${QUEUE}\n"
+        "  postgresql:\n    image: postgres:16\n"
+        "  mariadb:\n    image: mariadb:11\n"
+    )
+    (tmp_path / ".env").write_text("CACHE_HOST=mariadb\n")
+    (fragment,) = _compose(tmp_path, tmp_path / "docker-compose.yml")[0]
+    assert fragment.errors == ()
+    assert [n for _, n in fragment.notes] == [
+        "line 7: service 'app' depends on '${QUEUE}', a variable without a value; "
+        "the service it names is not known"
+    ]
+    edges = {
+        (d.target, d.evidence[0].line) for d in fragment.dependencies if d.mechanism == "depends-on"
+    }
+    assert edges == {("service:compose:postgresql", 5), ("service:compose:mariadb", 6)}
+
+
+def test_dockerfile_arg_default_names_an_earlier_arg(tmp_path: Path) -> None:
+    """grafana/loki's clients/cmd/docker-driver/Dockerfile: ``ARG GO_VERSION=1.26``,
+    ``ARG BUILD_IMAGE=golang:${GO_VERSION}``, ``FROM $BUILD_IMAGE``. The second default
+    was taken as written: an error 'malformed tag '${GO_VERSION}'' and no base image."""
+    import depchain
+
+    (tmp_path / "Dockerfile").write_text(
+        "ARG GO_VERSION=1.26\nARG BUILD_IMAGE=golang:${GO_VERSION}\n"
+        "ARG OTHER=alpine:${NOWHERE}\n"
+        "FROM $BUILD_IMAGE AS build\nARG BUILD_IMAGE\nFROM $OTHER\n"
+    )
+    result = depchain.scan(tmp_path / "Dockerfile")
+    assert result.errors == []
+    assert result.notes == [
+        (
+            "Dockerfile",
+            "line 6: FROM $OTHER names build argument NOWHERE without a default; "
+            "the base image is not known",
+        )
+    ]
+    assert "pkg:docker/library/golang@1.26" in {c.id for c in result.graph.components()}
+
+
+def test_dockerfile_pip_no_index_find_links_is_the_only_source(tmp_path: Path) -> None:
+    """zero-to-jupyterhub-k8s's images/hub/Dockerfile: ``pip install --no-index
+    --find-links=/tmp/wheels/ py-spy`` was a high DC003 'may be served by /tmp/wheels/
+    as well as by the default index'; with --no-index there is no default index."""
+    import depchain
+
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\n"
+        "RUN pip install --no-index --find-links=/tmp/wheels/ \\\n"
+        "        --extra-index-url https://example.org/simple py-spy\n"
+        "RUN pip install --find-links=/tmp/other/ pyyaml\n"
+    )
+    result = depchain.scan(tmp_path / "Dockerfile")
+    gaps = [f for f in find_gaps(result.graph) if f.id == "DC003"]
+    assert [(f.message, f.evidence[0].line) for f in gaps] == [
+        (
+            "1 requirement(s) from Dockerfile may be served by /tmp/other/ as well as by "
+            "the default index",
+            4,
+        )
+    ]
+    spy = next(d for d in result.graph.dependencies() if d.target.startswith("pkg:pypi/py-spy"))
+    assert [(i.role, i.url) for i in spy.indexes] == [("primary", "/tmp/wheels/")]

@@ -551,19 +551,36 @@ def _ports(spec: dict[str, Any], name: str, env: Mapping[str, str]) -> tuple[lis
 def _depends_on(
     state: _Compose, name: str, value: object, names: set[str], built: set[str]
 ) -> None:
-    entries: list[tuple[str, Scope]] = []
+    # (as written, the service it names, scope): a list's entries are values, which
+    # compose interpolates (appwrite's ``- ${_APP_DB_HOST:-postgresql}``); a mapping's
+    # keys are not
+    entries: list[tuple[str, str | None, Scope]] = []
     if isinstance(value, list):
-        entries = [(str(v), Scope.REQUIRED) for v in value if isinstance(v, (str, int))]
+        for v in value:
+            if isinstance(v, (str, int)) and not isinstance(v, bool):
+                written = str(v)
+                text, resolved = interpolate(written, state.variables)
+                entries.append((written, text if resolved else None, Scope.REQUIRED))
     elif isinstance(value, dict):
         for target, options in value.items():
             optional = isinstance(options, dict) and options.get("required") is False
-            entries.append((str(target), Scope.OPTIONAL if optional else Scope.REQUIRED))
+            scope = Scope.OPTIONAL if optional else Scope.REQUIRED
+            entries.append((str(target), str(target), scope))
     elif value is not None:
         state.error(
             state.key_line(name, "depends_on"), f"service {name!r}: depends_on is malformed"
         )
-    for target, scope in entries:
-        line = _depends_on_line(state, name, target)
+    for written, target, scope in entries:
+        line = _depends_on_line(state, name, written)
+        if target is None:
+            state.notes.append(
+                (
+                    state.display,
+                    f"line {line}: service {quote(name)} depends on {quote(written)}, "
+                    "a variable without a value; the service it names is not known",
+                )
+            )
+            continue
         if target not in names:
             home = state.elsewhere().get(target)
             if home is None:

@@ -334,6 +334,12 @@ def _instruction(state: _State, ins: _Instruction) -> None:
     if not state.stages:
         if keyword == "ARG":
             for name, value in _assignments(ins.text, legacy=False):
+                if value is not None:
+                    # a default names the arguments declared above it (loki's
+                    # ``ARG BUILD_IMAGE=golang:${GO_VERSION}``); one without a value
+                    # stays written, so that FROM says which
+                    expanded, missing = expand(value, state.global_args)
+                    value = value if missing else expanded
                 state.global_args[name] = value
         else:
             state.error(ins.line, f"{keyword} before the first FROM")
@@ -377,6 +383,8 @@ def _from(state: _State, ins: _Instruction) -> None:
         return
     written = tokens[0]
     image, missing = expand(written, state.global_args)
+    if not missing and "$" in image:  # an argument whose default names one without a value
+        missing = expand(image, state.global_args)[1]
     if missing:
         state.note(
             ins.line,
@@ -1023,6 +1031,10 @@ def _pip(words: _Words, args: list[str], program: str) -> None:
             )
         elif option in _PIP_INDEXES and value:
             indexes.append(IndexRef(_PIP_INDEXES[option], words.expand(value)[0]))
+    if any(option == "--no-index" for option, _ in options):
+        # no index at all: the --find-links locations are the only source
+        # (zero-to-jupyterhub's images/hub/Dockerfile installs its build stage's wheels)
+        indexes = [IndexRef("primary", i.url) for i in indexes if i.role == "find-links"]
     for word in operands:
         value, missing = words.expand(word)
         line = words.line_of(word)
