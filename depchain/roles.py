@@ -394,6 +394,21 @@ def _is_ci_config(rel: PurePosixPath) -> bool:
     )
 
 
+_EDITABLE_SELF = re.compile(
+    r"""(?m)^[ \t]*(?:-e|--editable)(?:[ \t]*=[ \t]*|[ \t]+)["']?(?:file:)?\.{1,2}/?"""
+    r"""(?:\[[^\]\n]*\])?["']?[ \t]*(?:\#.*)?$"""
+)
+"""``-e .``, ``-e .[dev,test]``, ``--editable=file:.``: the project itself, installed in
+pip's development mode."""
+
+
+def editable_self(text: str) -> int | None:
+    """The line where a requirements file installs the project it sits in (``.`` or
+    ``..``) in editable, development mode, if it does."""
+    m = _EDITABLE_SELF.search(text)
+    return None if m is None else text.count("\n", 0, m.start()) + 1
+
+
 @dataclass
 class Uses:
     """Which requirements files tooling installs, and which something shipped installs."""
@@ -405,6 +420,9 @@ class Uses:
     """Included (``-r``) by a runtime requirements file."""
     includes: dict[str, list[str]] = field(default_factory=dict)
     """What each requirements file includes."""
+    editable: dict[str, str] = field(default_factory=dict)
+    """Requirements files that install their own project editable (``-e .``): a
+    developer's environment (httpx's requirements.txt), not what the project ships."""
 
     def add(self, target: str, role: Role | None, reason: str, declarer: str = "") -> None:
         if declarer.endswith((".txt", ".in")):
@@ -472,6 +490,13 @@ def find_uses(
     ``None`` means a shipped file (a runtime Dockerfile, the project's own metadata)."""
     known = set(requirement_files)
     uses = Uses()
+    for rel in requirement_files:
+        text = read(root / rel)
+        line = editable_self(text) if text is not None else None
+        if line is not None:
+            uses.editable[rel] = (
+                f"installs its own project editable (line {line}): a development environment"
+            )
     for rel, role in declarers:
         text = read(root / rel)
         if text is None:
@@ -607,6 +632,8 @@ class RoleAssigner:
         if named is not None:
             return Assignment(*named)
         if requirements:
+            if rel in self.uses.editable:
+                return Assignment(Role.DEV, self.uses.editable[rel])
             if rel in self.uses.included:
                 return Assignment(Role.RUNTIME, self.uses.included[rel])
             if rel in self.uses.dev and not is_runtime_name(path):

@@ -50,3 +50,45 @@ def test_a_submodule_under_tests_is_the_tests_not_shipped(tmp_path: Path) -> Non
     assert ("depchain:submodule-role", "test (under tests/)") in flask.properties
     gaps = {f.id for f in result.findings if f.component == subs["flask"].target}
     assert "DC012" not in gaps  # not carried in what ships: no vendored-code gap
+
+
+def test_a_requirements_file_that_installs_its_project_editable_is_for_development(
+    tmp_path: Path,
+) -> None:
+    # httpx's requirements.txt: '-e .[brotli,cli,http2,socks,zstd]', then the pinned
+    # docs, packaging and test tools: mkdocs, twine, pytest, mypy, ruff... were all
+    # required runtime dependencies of httpx
+    _write(
+        tmp_path,
+        {
+            "pyproject.toml": ('[project]\nname = "app"\nversion = "1"\ndependencies = ["idna"]\n'),
+            "requirements.txt": "-e .[cli]\n\nmkdocs==1.6.1\npytest==8.4.1\n",
+        },
+    )
+    result = depchain.scan(tmp_path)
+    role = {i.path: (i.role.value, i.reason) for i in result.inputs}
+    assert role["requirements.txt"] == (
+        "dev",
+        "installs its own project editable (line 1): a development environment",
+    )
+    kinds = {
+        result.graph.node(d.target).name: (d.kind, d.scope)
+        for d in result.graph.dependencies_of(result.subject)
+    }
+    assert kinds["mkdocs"] == kinds["pytest"] == (DependencyKind.BUILD, Scope.DEV)
+    assert kinds["idna"] == (DependencyKind.DYNAMIC, Scope.REQUIRED)
+
+
+def test_an_application_requirements_file_without_its_own_project_stays_runtime(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path,
+        {
+            "requirements.txt": "-e ./libs/shared\nflask==3.1.0\n",
+            "libs/shared/pyproject.toml": '[project]\nname = "shared"\nversion = "1"\n',
+        },
+    )
+    result = depchain.scan(tmp_path)
+    role = {i.path: i.role.value for i in result.inputs}
+    assert role["requirements.txt"] == "runtime"
