@@ -18,7 +18,8 @@ The evidence, strongest first (``depchain:version-source`` says which one held):
 - ``file-name``: the file's version is the project's release (``libzstd.so.1.5.7``);
 - ``distribution-package``: an OS package's upstream version (``12.2.0-14`` is 12.2.0);
 - ``abi-version``: only the file's own (ABI) version is known (``libgfortran.so.5.0.0``):
-  the component is versioned by it, but no release is claimed and no CPE is made.
+  it is kept as ``depchain:abi-version``; the component has no version, no release is
+  claimed and no CPE is made.
 
 Every known library gets ``depchain:upstream`` (``pkg:generic/openssl@3.5.9``, the
 release where known) and, with a release, ``depchain:cpe`` (CPE 2.3), the identifiers
@@ -154,9 +155,10 @@ def of_file(
         # "OpenSSL 3.2.1 ..." and nothing else) is still only a container of it
         return Identity(
             file_name,
-            file_version,
+            None,
             "abi-version",
             f"the file's version ({file_version})" if file_version else "no version recorded",
+            props=_abi(file_version),
         )
     mark = best(marks, lib.key)
     if mark is not None and mark.version:
@@ -198,13 +200,23 @@ def of_file(
         )
     return Identity(
         lib.name,
-        file_version,
+        None,
         "abi-version",
         f"the file's ABI version ({file_version}); the release is not recorded"
         if file_version
         else "no version recorded",
         library=lib,
+        props=_abi(file_version),
     )
+
+
+def _abi(file_version: str | None) -> tuple[tuple[str, str], ...]:
+    """The file's own (ABI) version, kept as ``depchain:abi-version``: never the
+    component's version, which readers and vulnerability databases take for a release
+    (numpy's ``libquadmath-96973f99-934c22de.so.0.0.0`` is no libquadmath 0.0.0, its
+    ``libgfortran...so.5.0.0`` no GCC 5.0.0, pyzmq's ``libzmq...so.5.2.5`` no ZeroMQ
+    5.2.5)."""
+    return (("depchain:abi-version", file_version),) if file_version else ()
 
 
 _PACKAGE_ECOSYSTEMS = frozenset(

@@ -327,7 +327,13 @@ def _bundled_in(result: depchain.ScanResult, dist: str) -> dict[str, Component]:
 def test_bench_every_bundled_library_is_versioned(bench: depchain.ScanResult) -> None:
     g = bench.graph
     bundled = {d.target for d in g.dependencies() if d.mechanism == "bundled"}
-    assert bundled and all(g.node(t).version for t in bundled)
+    props = {t: dict(g.node(t).properties) for t in bundled}
+    # by a release, or (numpy's libquadmath, which says none) by its ABI version alone
+    assert bundled and all(g.node(t).version or "depchain:abi-version" in props[t] for t in bundled)
+    assert all(
+        props[t]["depchain:version-source"] != "abi-version" or g.node(t).version is None
+        for t in bundled
+    )
     unresolved = [c.name for c in g.components() if "depchain:unresolved" in dict(c.properties)]
     assert unresolved == []  # scipy's libquadmath: through __odrpack's RPATH
 
@@ -401,3 +407,43 @@ def test_two_tls_stacks_in_one_environment_are_dc026(tmp_path: Path) -> None:
     (site / "beta-1.0.dist-info" / "RECORD").unlink()
     shutil.rmtree(site / "beta-1.0.dist-info")
     assert not [f for f in depchain.scan(tmp_path / "venv").findings if f.id == "DC026"]
+
+
+def test_an_abi_version_is_no_release(tmp_path: Path) -> None:
+    # numpy 2.4.6's libquadmath-96973f99-934c22de.so.0.0.0 and libgfortran-...so.5.0.0
+    # say no GCC release (no .comment, a bare .gnu_debuglink): 0.0.0 and 5.0.0 are ABI
+    # versions, not libquadmath 0.0.0 or GCC 5.0.0; likewise an unknown library's
+    work = tmp_path / "build"
+    work.mkdir()
+    quad = compile_c(
+        work,
+        "libquadmath.so.0.0.0",
+        "int quad(void) { return 1; }\n",
+        "-shared",
+        "-Wl,-soname,libquadmath-0123abcd.so.0.0.0",
+    )
+    other = compile_c(work, "libthing.so.5.2.5", "int thing(void) { return 2; }\n", "-shared")
+    if shutil.which("objcopy") is None:
+        pytest.skip("objcopy (binutils) is not installed")
+    for built in (quad, other):  # as numpy's: no .comment naming the compiler
+        subprocess.run(["objcopy", "--remove-section", ".comment", str(built)], check=True)
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    _dist(
+        site,
+        "alpha",
+        {
+            "alpha.libs/libquadmath-0123abcd.so.0.0.0": quad,
+            "alpha.libs/libthing-4567cdef.so.5.2.5": other,
+        },
+    )
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("version = 3.11.7\n")
+    found = _bundled_in(depchain.scan(tmp_path / "venv"), "alpha")
+    quadmath = found["libquadmath-0123abcd.so.0.0.0"]
+    props = dict(quadmath.properties)
+    assert quadmath.version is None and quadmath.name == "libquadmath (GCC)"
+    assert props["depchain:abi-version"] == "0.0.0"
+    assert props["depchain:version-source"] == "abi-version"
+    assert "depchain:cpe" not in props and props["depchain:upstream"] == "pkg:generic/libquadmath"
+    thing = found["libthing-4567cdef.so.5.2.5"]
+    assert thing.version is None
+    assert dict(thing.properties)["depchain:abi-version"] == "5.2.5"
