@@ -513,9 +513,16 @@ def _library_file(
 def _bundled_component(
     path: str, dist: Distribution, files: FileSource, hashes: tuple[Hash, ...]
 ) -> Component:
-    """A library carried inside ``dist``; ``hashes``: what its RECORD says of it."""
+    """A library carried inside ``dist``; ``hashes``: what its RECORD says of it. Its id
+    holds its SHA-256 (purl's ``checksum`` qualifier) where RECORD gives one: copies of
+    one file in several distributions are one component, different files of one name
+    are not (psycopg2-binary 2.9.13's and psycopg-binary 3.3.9's
+    ``libsasl2-84219a89.so.3.0.0``, patched apart by auditwheel, were one component
+    with two SHA-256 digests, neither of them true of both files)."""
     name = PurePosixPath(path).name
-    ident = purl("generic", name)
+    sha256 = sorted(h.value for h in hashes if h.algorithm == "sha256" and h.well_formed)
+    qualifiers = (("checksum", f"sha256:{sha256[0]}"),) if len(sha256) == 1 else ()
+    ident = purl("generic", name, qualifiers=qualifiers)
     return Component(
         id=ident,
         name=name,

@@ -6,6 +6,7 @@ that loads it, as ``ldd`` finds it; Debian ``copyright`` files as SPDX expressio
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -447,3 +448,25 @@ def test_an_abi_version_is_no_release(tmp_path: Path) -> None:
     thing = found["libthing-4567cdef.so.5.2.5"]
     assert thing.version is None
     assert dict(thing.properties)["depchain:abi-version"] == "5.2.5"
+
+
+def test_different_files_of_one_name_are_different_components(tmp_path: Path) -> None:
+    # psycopg2-binary's and psycopg-binary's libsasl2-84219a89.so.3.0.0: one origin,
+    # patched apart by auditwheel; they were one component with two SHA-256 digests
+    work = tmp_path / "build"
+    work.mkdir()
+    one = compile_c(work, "one.so", "int sasl(void) { return 1; }\n", "-shared")
+    two = compile_c(work, "two.so", "int sasl(void) { return 2; }\n", "-shared")
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    name = "libsasl2-84219a89.so.3.0.0"
+    _dist(site, "alpha", {f"alpha.libs/{name}": one})
+    _dist(site, "beta", {f"beta.libs/{name}": two})
+    _dist(site, "gamma", {f"gamma.libs/{name}": one})  # the same file as alpha's
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("version = 3.11.7\n")
+    result = depchain.scan(tmp_path / "venv")
+    found = {d: _bundled_in(result, d)[name] for d in ("alpha", "beta", "gamma")}
+    for dist, source in (("alpha", one), ("beta", two), ("gamma", one)):
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        assert [(h.algorithm, h.value) for h in found[dist].hashes] == [("sha256", digest)]
+    assert found["alpha"].id == found["gamma"].id != found["beta"].id
+    assert {e.path.split("/")[-2] for e in found["alpha"].evidence} == {"alpha.libs", "gamma.libs"}
