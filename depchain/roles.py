@@ -632,7 +632,8 @@ class RoleAssigner:
         if named is not None:
             return Assignment(*named)
         if requirements:
-            if rel in self.uses.editable:
+            if rel in self.uses.editable and not _words(path.name) & _RUNTIME_WORDS:
+                # requirements/prod.txt's '-e .' is still the production install
                 return Assignment(Role.DEV, self.uses.editable[rel])
             if rel in self.uses.included:
                 return Assignment(Role.RUNTIME, self.uses.included[rel])
