@@ -86,9 +86,33 @@ def test_an_application_requirements_file_without_its_own_project_stays_runtime(
         tmp_path,
         {
             "requirements.txt": "-e ./libs/shared\nflask==3.1.0\n",
+            "requirements/prod.txt": "-e .\nsix==1.16.0\n",  # named for production
             "libs/shared/pyproject.toml": '[project]\nname = "shared"\nversion = "1"\n',
         },
     )
     result = depchain.scan(tmp_path)
     role = {i.path: i.role.value for i in result.inputs}
-    assert role["requirements.txt"] == "runtime"
+    assert role["requirements.txt"] == role["requirements/prod.txt"] == "runtime"
+
+
+def test_the_table_says_required_before_the_extra_that_asks_again(tmp_path: Path) -> None:
+    # scrapy: "Twisted>=21.7.0" in dependencies and "Twisted[http2]>=21.7.0" in the
+    # twisted-http2 extra; the row read 'twisted-http2', as if Twisted were optional
+    from depchain.render import table
+
+    _write(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                '[project]\nname = "app"\nversion = "1"\ndependencies = ["twisted>=21"]\n'
+                '[project.optional-dependencies]\nhttp2 = ["twisted[http2]>=21"]\n'
+                'extra = ["attrs"]\n'
+            ),
+        },
+    )
+    rows = {
+        line.split()[0]: line.split()[2]
+        for line in table.render(depchain.scan(tmp_path)).splitlines()
+        if line.startswith("  ") and line.split()[0] in {"twisted", "attrs"}
+    }
+    assert rows == {"twisted": "required+1", "attrs": "extra"}

@@ -142,11 +142,15 @@ def _row(
         version = node.image or (node.endpoints[0].split("://")[-1] if node.endpoints else "?")
     groups = sorted({g for d in deps for g in d.groups})
     scopes = sorted({d.scope.value for d in deps})
-    scope = (
-        "/".join(scopes)
-        if not groups
-        else groups[0] + (f"+{len(groups) - 1}" if len(groups) > 1 else "")
-    )
+    # a requirement of no group or extra (scrapy's Twisted>=21.7.0) says first that it
+    # is required, before the extra that asks for it again (twisted-http2)
+    plain = sorted({d.scope.value for d in deps if not d.groups})
+    if not groups:
+        scope = "/".join(scopes)
+    elif plain:
+        scope = "/".join(plain) + f"+{len(groups)}"
+    else:
+        scope = groups[0] + (f"+{len(groups) - 1}" if len(groups) > 1 else "")
     evidence = sorted({e for d in deps for e in d.evidence}, key=lambda e: (e.path, e.line or 0))
     where = evidence[0] if evidence else None
     place = f"{where.path}:{where.line}" if where and where.line else (where.path if where else "?")
