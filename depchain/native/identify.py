@@ -623,7 +623,12 @@ def _static(
         if own is None and b.bundled is False:
             lib = by_file(posixpath.basename(b.path), b.soname)
             own_key = lib.key if lib is not None else None
-        keys = {m.library for m in b.marks if m.library != own_key}
+        # a library the binary links dynamically is no library it carries: its version
+        # string is the headers' it was built against (Debian's python3-cryptography
+        # 38.0.4 _openssl.abi3.so holds "OpenSSL 3.0.14 4 Jun 2024" and loads
+        # libssl3 3.0.19's libcrypto.so.3)
+        linked = {lib.key for lib in map(by_file, b.needed) if lib is not None}
+        keys = {m.library for m in b.marks if m.library != own_key and m.library not in linked}
         evidence = Evidence(files.display(b.path), None, "elf")
         for key in sorted(keys):
             lib = BY_KEY.get(key)

@@ -470,3 +470,25 @@ def test_different_files_of_one_name_are_different_components(tmp_path: Path) ->
         assert [(h.algorithm, h.value) for h in found[dist].hashes] == [("sha256", digest)]
     assert found["alpha"].id == found["gamma"].id != found["beta"].id
     assert {e.path.split("/")[-2] for e in found["alpha"].evidence} == {"alpha.libs", "gamma.libs"}
+
+
+def test_a_version_string_of_a_library_linked_dynamically_is_no_static_copy(
+    tmp_path: Path,
+) -> None:
+    # Debian's python3-cryptography 38.0.4: _openssl.abi3.so holds the headers'
+    # "OpenSSL 3.0.14 4 Jun 2024" and needs libcrypto.so.3 (libssl3 3.0.19); it was a
+    # static OpenSSL 3.0.14 with that version's CPE
+    crypto = _system("libcrypto.so.3")
+    work = tmp_path / "build"
+    work.mkdir()
+    text = 'const char *v(void) { return "OpenSSL 3.0.14 4 Jun 2024"; }\n'
+    linked = compile_c(work, "_linked.so", text, "-shared", "-Wl,--no-as-needed", str(crypto))
+    alone = compile_c(work, "_alone.so", text, "-shared")
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    _dist(site, "alpha", {"alpha/_linked.so": linked})
+    _dist(site, "beta", {"beta/_alone.so": alone})
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("version = 3.11.7\n")
+    g = depchain.scan(tmp_path / "venv").graph
+    static = {(d.source, d.target) for d in g.dependencies() if d.mechanism == "version-string"}
+    assert static == {("pkg:pypi/beta@1.0", "pkg:generic/openssl@3.0.14")}
+    assert any(d.mechanism == "elf" for d in g.dependencies_of("pkg:pypi/alpha@1.0"))
