@@ -14,6 +14,9 @@ Errors are :class:`~depchain.errors.InputFileError` with one line naming the pos
 
 from __future__ import annotations
 
+import itertools
+import re
+from collections.abc import Callable
 from typing import Any
 
 from depchain.errors import InputFileError
@@ -22,9 +25,18 @@ MAX_EXPANDED = 1_000_000
 MAX_DEPTH = 200
 
 
-def load_all(text: str, display: str) -> list[Any]:
-    """Every document of a YAML stream (Kubernetes manifests hold several)."""
+def load_all(text: str, display: str, skip_kind: Callable[[str], bool] | None = None) -> list[Any]:
+    """Every document of a YAML stream (Kubernetes manifests hold several).
+
+    ``skip_kind``: a document whose top-level ``kind:`` (a line of its own, at the
+    first column, beside an ``apiVersion:`` one) it says yes to is not parsed, only
+    ``{apiVersion: depchain.skipped, kind: <kind>}`` in its place: a reader that takes
+    nothing from a ``CustomResourceDefinition`` need not build argo-cd's 2 MB of
+    schemas into objects. The documents keep their number and their lines."""
     import yaml
+
+    if skip_kind is not None:
+        text = _skipped(text, skip_kind)
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -98,6 +110,53 @@ def load_all(text: str, display: str) -> list[Any]:
                 "nodes (a billion-laughs document); refused",
             )
     return documents
+
+
+_MARKER = re.compile(r"(?:---|\.\.\.)(?:[ \t]|\r?$)")
+_BARE_START = re.compile(r"---[ \t]*(?:#.*)?\r?$")
+_KIND = re.compile(r"kind:[ \t]*([\"']?)([A-Za-z][A-Za-z0-9]{0,100})\1[ \t]*(?:#.*)?\r?$")
+_API_VERSION = re.compile(r"apiVersion:[ \t]*\S")
+_NOT_LINE_BREAK = re.compile("[^\r\x85\u2028\u2029]")
+"""Everything in a line but what PyYAML counts as a line break (``\\n`` ends it)."""
+
+
+def _skipped(text: str, skip_kind: Callable[[str], bool]) -> str:
+    """``text`` with each document ``skip_kind`` names reduced to a one-line stub and
+    blank lines (as many, with the same line breaks). Only documents that begin the
+    stream or start on a bare ``---`` line are touched (one after ``...`` is not)."""
+    if "kind:" not in text:
+        return text
+    lines = text.split("\n")
+    starts = [0] + [i for i, line in enumerate(lines) if _MARKER.match(line)]
+    starts.append(len(lines))
+    out: list[str] = []
+    done = 0
+    for start, end in itertools.pairwise(starts):
+        if start == end:
+            continue
+        first = start
+        if start or _MARKER.match(lines[0]):
+            if not _BARE_START.match(lines[start]):
+                continue
+            first = start + 1
+        body = lines[first:end]
+        kinds = [m.group(2) for line in body if (m := _KIND.match(line))]
+        if (
+            len(kinds) != 1
+            or not skip_kind(kinds[0])
+            or not any(_API_VERSION.match(line) for line in body)
+            or any("{{" in line for line in body)  # a template: said as one where read
+        ):
+            continue
+        out.extend(lines[done:first])
+        out.append(f"{{apiVersion: depchain.skipped, kind: {kinds[0]}}}")
+        out.extend(_NOT_LINE_BREAK.sub("", line) for line in body[1:])
+        out[-len(body)] += _NOT_LINE_BREAK.sub("", body[0])  # its own line breaks
+        done = end
+    if not done:
+        return text
+    out.extend(lines[done:])
+    return "\n".join(out)
 
 
 def load(text: str, display: str) -> Any:

@@ -114,7 +114,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
     display = ctx.display(path)
     text = ctx.read_text(path)
     try:
-        documents = yamlsafe.load_all(text, display)
+        documents = yamlsafe.load_all(text, display, skip_kind=_unread)
     except InputFileError as exc:
         if "{{" in text:
             return Fragment(
@@ -165,6 +165,15 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         if m.doc["kind"] == "Service":
             _service(state, m, workloads)
     return state.fragment()
+
+
+_READ = WORKLOADS | {"ConfigMap", "Secret", "Service"}
+
+
+def _unread(kind: str) -> bool:
+    """A kind nothing is read from (``CustomResourceDefinition``, ``Role``, ...): its
+    document is not built into objects (see :func:`depchain.yamlsafe.load_all`)."""
+    return kind not in _READ and not kind.endswith("List")
 
 
 def _manifests(documents: list[Any], text: str) -> list[_Manifest]:
