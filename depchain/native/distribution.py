@@ -119,6 +119,14 @@ class FolderSource:
         except OSError:
             return []
 
+    def egg_infos(self) -> list[str]:
+        """The legacy ``*.egg-info`` distributions at the root (folders or files: most of
+        Debian's ``/usr/lib/python3/dist-packages``), which are not read."""
+        try:
+            return sorted(e.name for e in os.scandir(self.root) if e.name.endswith(".egg-info"))
+        except OSError:
+            return []
+
 
 @dataclass
 class WheelSource:

@@ -269,6 +269,17 @@ def _resolve(
     installed: dict[str, Installed] = {}
     for sp in env.site_packages:
         files = FolderSource(sp, ctx.display(sp))
+        legacy = files.egg_infos()
+        if legacy:  # Debian's dist-packages: 24 of its 31 distributions
+            shown = ", ".join(n.removesuffix(".egg-info") for n in legacy[:10])
+            more = f" and {len(legacy) - 10} more" if len(legacy) > 10 else ""
+            out.notes.append(
+                (
+                    files.display("."),
+                    f"{len(legacy)} legacy .egg-info distributions are not read, so they are "
+                    f"missing from the graph: {shown}{more}",
+                )
+            )
         for dist_info in files.dist_infos():
             evidence = Evidence(files.display(f"{dist_info}/METADATA"), None, NAME)
             try:

@@ -247,3 +247,20 @@ def test_python_option_names_an_interpreters_environment(
     assert main(["scan", "--python", str(interpreter), "-f", "json"]) == 0
     assert '"libbundled.so.1"' in capsys.readouterr().out
     assert main(["scan", "--python", str(tmp_path / "nope")]) == 2
+
+
+def test_legacy_egg_info_distributions_are_said_to_be_missing(built_dist: BuiltDist) -> None:
+    # Debian's /usr/lib/python3/dist-packages: 24 of its 31 distributions are .egg-info
+    # (PyJWT-2.6.0.egg-info/PKG-INFO, six-1.16.0.egg-info); they were left out silently
+    site = built_dist.site
+    (site / "six-1.16.0.egg-info").mkdir()
+    (site / "six-1.16.0.egg-info" / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n"
+    )
+    (site / "perf-0.1.egg-info").write_text("Metadata-Version: 1.0\nName: perf\nVersion: 0.1\n")
+    result = depchain.scan(site.parents[2])
+    notes = [text for _, text in result.notes if ".egg-info" in text]
+    assert notes == [
+        "2 legacy .egg-info distributions are not read, so they are missing from the graph: "
+        "perf-0.1, six-1.16.0"
+    ]
