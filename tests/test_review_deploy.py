@@ -335,3 +335,38 @@ def test_kubernetes_documents_of_unread_kinds_are_not_built(tmp_path: Path) -> N
         "seen, not analysed: a Helm template ({{ ... }}), not YAML until it is rendered "
         "(scan the output of `helm template` instead)"
     ]
+
+
+def test_addresses_browsers_use_are_no_services(tmp_path: Path) -> None:
+    """temporalio/docker-compose's ``TEMPORAL_CORS_ORIGINS=http://localhost:3000`` (the
+    origin the UI's browsers come from) was a service 'HTTP at localhost:3000', and
+    grafana/loki's operator/website/config.toml ``baseURL = "https://loki-operator.dev/"``
+    (Hugo's own address) a service across a trust boundary."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  ui:\n    image: temporalio/ui:2\n    environment:\n"
+        "      - TEMPORAL_CORS_ORIGINS=http://localhost:3000\n"
+        "      - OAUTH_REDIRECT_URI=https://ui.example.com/callback\n"
+        "      - TEMPORAL_ADDRESS=http://temporal:7233\n"
+    )
+    (tmp_path / "config.toml").write_text(
+        'baseURL = "https://loki-operator.dev/"\napi_base_url = "https://api.example.com/"\n'
+    )
+    (tmp_path / ".env").write_text(
+        "ALLOWED_ORIGIN=https://app.example.com\nCDN_ORIGIN=https://origin.example.com\n"
+    )
+    ctx = _ctx(tmp_path)
+    found = {
+        s.name
+        for path in ("docker-compose.yml",)
+        for s in compose.resolve(tmp_path / path, ctx).services
+    } | {
+        s.name
+        for path in ("config.toml", ".env")
+        for s in configurls.resolve(tmp_path / path, ctx).services
+    }
+    assert found == {
+        "ui",
+        "HTTP at temporal:7233",
+        "HTTPS at api.example.com:443",
+        "HTTPS at origin.example.com:443",
+    }

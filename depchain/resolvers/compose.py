@@ -64,7 +64,12 @@ from depchain.model import (
 from depchain.redaction import quote
 from depchain.resolvers._deployment import Deployment
 from depchain.resolvers.base import ResolveContext
-from depchain.resolvers.configurls import UrlCollector, interpolated_dotenv, parse_dotenv
+from depchain.resolvers.configurls import (
+    UrlCollector,
+    interpolated_dotenv,
+    is_own_address_key,
+    parse_dotenv,
+)
 from depchain.services import LineFinder, image_family, name_family
 
 NAME = "compose"
@@ -637,7 +642,7 @@ def _depends_on_line(state: _Compose, name: str, target: str) -> int | None:
 def _environment(state: _Compose, name: str, spec: dict[str, Any]) -> None:
     source = state.service_id(name)
     for key, value in _env_pairs(spec.get("environment"), state.variables):
-        if value is None or "://" not in value:
+        if value is None or "://" not in value or is_own_address_key(key, value):
             continue
         line = state.line_in_service(name, key, key=True)
         state.collector.add(source, value, line)
@@ -646,8 +651,9 @@ def _environment(state: _Compose, name: str, spec: dict[str, Any]) -> None:
         if read is None:
             continue
         env_display, entries = read
-        for _key, value, line in entries:
-            if "://" in value:  # compose interpolates env_file values too
+        for key, value, line in entries:
+            if "://" in value and not is_own_address_key(key, value):
+                # compose interpolates env_file values too
                 text = interpolate(value, state.variables)[0]
                 state.collector.add(source, text, line, path=env_display)
 

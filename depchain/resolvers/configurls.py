@@ -209,6 +209,23 @@ _REFERENCE_WORDS = frozenset(
 )
 
 
+_OWN_ADDRESS_WORDS = frozenset({"cors", "origins", "redirect", "callback"})
+
+
+def is_own_address_key(key: str, value: str) -> bool:
+    """A web address under a name that says it is where *browsers* reach this program,
+    or may come from, not a server it talks to: temporal's ``TEMPORAL_CORS_ORIGINS``,
+    ``ALLOWED_ORIGINS``, OAuth ``REDIRECT_URI`` and ``CALLBACK_URL``."""
+    if not value.lstrip().lower().startswith(("http://", "https://")):
+        return False
+    words = {w for w in re.split(r"[^a-z]+", key.lower()) if w}
+    return bool(words & _OWN_ADDRESS_WORDS) or {"allowed", "origin"} <= words
+
+
+_SITE_KEYS = frozenset({"baseurl", "siteurl"})
+"""A static site generator's own address (Hugo's ``baseURL``, MkDocs' ``site_url``)."""
+
+
 def is_reference_key(key: str, value: str) -> bool:
     """A URL that names a document, not a server the program talks to: a JSON Schema
     ``$schema``/``$id``, or a web link under a key such as ``docs``, ``homepage``,
@@ -217,6 +234,8 @@ def is_reference_key(key: str, value: str) -> bool:
         return True
     if not value.lstrip().lower().startswith(("http://", "https://")):
         return False
+    if is_own_address_key(key, value) or re.sub(r"[^a-z]", "", key.lower()) in _SITE_KEYS:
+        return True
     words = {w for w in re.split(r"[^a-z]+", key.lower()) if w}
     return bool(words & _REFERENCE_WORDS)
 
@@ -331,7 +350,8 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
         entries, errors = parse_dotenv(text, display)
         values = interpolated_dotenv(entries, addresses_only=True)
         for entry, value in zip(entries, values, strict=True):
-            collector.add(subject.id, value, entry.line)
+            if not is_own_address_key(entry.key, value):
+                collector.add(subject.id, value, entry.line)
     elif suffix in {".yml", ".yaml", ".toml", ".json"}:
         data = _load(text, display, suffix)
         lines = LineFinder(text)

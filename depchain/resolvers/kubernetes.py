@@ -44,7 +44,7 @@ from depchain.model import (
 from depchain.redaction import redact_url
 from depchain.resolvers._deployment import Deployment
 from depchain.resolvers.base import ResolveContext
-from depchain.resolvers.configurls import UrlCollector
+from depchain.resolvers.configurls import UrlCollector, is_own_address_key
 from depchain.services import LineFinder, image_family, is_url_value, trust_boundary
 
 NAME = "kubernetes"
@@ -311,7 +311,12 @@ def _workload(state: _State, m: _Manifest) -> _Workload:
             for env in _list(container.get("env")):
                 env = _dict(env)
                 value, env_name = env.get("value"), _str(env.get("name"))
-                if isinstance(value, str) and "://" in value and is_url_value(value):
+                if (
+                    isinstance(value, str)
+                    and "://" in value
+                    and is_url_value(value)
+                    and not is_own_address_key(env_name or "", value)
+                ):
                     line = state.lines.find(value.strip().split("\n")[0], m.start, m.end)
                     if line is None and env_name:
                         line = state.lines.find(env_name, m.start, m.end)
