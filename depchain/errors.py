@@ -22,6 +22,11 @@ class InputFileError(DepchainError):
         self.message = message
 
 
+class InvalidValue(DepchainError, ValueError):
+    """A value read from an input cannot be what its place says (a package name that is
+    only slashes): the file it came from is reported in one line, the scan goes on."""
+
+
 class UsageError(DepchainError):
     """The command line asks for something impossible (exit code 2)."""
 

@@ -45,6 +45,12 @@ def purl(
         return f"pkg:{ptype}/{shown}" + (f"@{version}" if version else "")
     from packageurl import PackageURL  # deferred: not needed on the fast path
 
+    if not shown.strip("/") or (namespace is not None and not namespace.strip("/")):
+        from depchain.errors import InvalidValue
+        from depchain.redaction import quote
+
+        raise InvalidValue(f"{quote(name)} is not a package name")
+
     # a qualifier's URL keeps no credential or token (the string encodes its '@')
     return redact_url(
         str(
@@ -94,9 +100,11 @@ def normalize_version(version: str) -> str:
     lockfile name one release the same way; left as written when it is not PEP 440."""
     from packaging.version import InvalidVersion, Version
 
+    if len(version) > 256:  # no release is named so; parsing it costs the digits
+        return version
     try:
         return str(Version(version))
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):  # ValueError: more digits than int() takes
         return version
 
 

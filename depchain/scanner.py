@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from depchain.discover import Input, discover, is_environment, iter_parents
-from depchain.errors import InputFileError, UsageError
+from depchain.errors import InputFileError, InvalidValue, UsageError
 from depchain.fileio import MAX_FILE_SIZE
 from depchain.graph import DependencyGraph
 from depchain.ids import generic_component
@@ -253,6 +253,9 @@ def scan(
             fragment = item.spec.load()(item.path, ctx)
         except InputFileError as exc:
             errors.append(InputError(exc.path, exc.message))
+            continue
+        except InvalidValue as exc:
+            errors.append(InputError(display, str(exc)))
             continue
         except Exception as exc:  # a resolver bug or an input nobody foresaw: go on
             said = (str(exc).strip().splitlines() or [""])[0][:160]

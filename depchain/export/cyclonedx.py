@@ -71,6 +71,9 @@ _HASHES = {
     "blake2b_512": "BLAKE2b-512",
 }
 _RANK = {"required": 2, "optional": 1, "excluded": 0}
+MAX_VERSION = 1024
+"""The longest component version CycloneDX's schemas accept."""
+_TOO_LONG = f"longer than CycloneDX's {MAX_VERSION} characters: not a release's version"
 
 
 class ExportError(DepchainError):
@@ -287,6 +290,10 @@ def build_bom(result: ScanResult, spec_version: str = DEFAULT_SPEC) -> Bom:
                 refs.append(ExternalReference(type=kind, url=uri))
         # what resolvers copied as written (a METADATA Project-URL) is redacted here too
         props = [Property(name=k, value=redact_url(v)) for k, v in c.properties]
+        version = c.version
+        if version is not None and len(version) > MAX_VERSION:  # the schema's maxLength
+            props.append(Property(name="depchain:version-omitted", value=_TOO_LONG))
+            version = None
         props.append(Property(name="depchain:ecosystem", value=c.ecosystem))
         if c.license is not None:
             props.append(Property(name="depchain:license-source", value=c.license.source))
@@ -326,7 +333,7 @@ def build_bom(result: ScanResult, spec_version: str = DEFAULT_SPEC) -> Bom:
         return CdxComponent(
             bom_ref=c.id,
             name=c.name,
-            version=c.version,
+            version=version,
             type=ComponentType(c.type.value),
             purl=PackageURL.from_string(c.purl) if c.purl else None,
             supplier=entity,

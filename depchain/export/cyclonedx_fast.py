@@ -772,6 +772,7 @@ def to_xml(bom: Bom, schema_version: SchemaVersion, indent: int = 2) -> str:
             return '<?xml version="1.0" ?>\n' + "".join(writer.out)
         del writer
         tree = bom.as_xml(view, as_string=False, xmlns=xmlns)  # type: ignore[attr-defined]
+    _xml_safe(tree)
     out = io.StringIO()
     try:
         out.writelines(_pretty(tree, xmlns, spaces))
@@ -785,6 +786,29 @@ def to_xml(bom: Bom, schema_version: SchemaVersion, indent: int = 2) -> str:
         tree, method="xml", default_namespace=xmlns, encoding="unicode", xml_declaration=False
     )
     return str(parseString(text).toprettyxml(indent=spaces))  # our own text, as the library
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""What XML 1.0 cannot hold at all, escaped or not: C0 controls but tab and line
+breaks, lone surrogates, U+FFFE and U+FFFF."""
+
+
+def _xml_safe(tree: Any) -> None:
+    """Every text and attribute of ``tree`` with what XML cannot hold shown as an escape
+    (``\\x01``), as the terminal shows it: a name read from a hostile file must not make
+    the whole document unwritable (the library's own writer fails on it)."""
+
+    def fix(text: str) -> str:
+        return _NOT_XML.sub(lambda m: ascii(m.group())[1:-1], text)
+
+    for element in tree.iter():
+        if element.text and _NOT_XML.search(element.text):
+            element.text = fix(element.text)
+        if element.tail and _NOT_XML.search(element.tail):
+            element.tail = fix(element.tail)
+        for key, value in list(element.attrib.items()):
+            if _NOT_XML.search(value):
+                element.attrib[key] = fix(value)
 
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$")

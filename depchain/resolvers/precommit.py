@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from depchain import yamlsafe
-from depchain.errors import InputFileError
+from depchain.errors import InputFileError, InvalidValue
 from depchain.ids import purl, vcs_uri
 from depchain.model import (
     Component,
@@ -153,7 +153,11 @@ def _remote(state: _State, url: str, entry: dict[Any, Any], path: tuple[str | in
         ecosystem = "github"
     else:
         name = _repo_name(clean)
-        ident = purl("generic", name, rev, qualifiers=(("vcs_url", f"{clean}@{rev}"),))
+        try:
+            ident = purl("generic", name, rev, qualifiers=(("vcs_url", f"{clean}@{rev}"),))
+        except InvalidValue:
+            state.error((*path, "repo"), f"{quote(url)} names no repository")
+            return
         ecosystem = "generic"
     component = pin_component(ident, name, ecosystem, clean, rev, evidence, claimed)
     state.link(component, "pre-commit", evidence)
