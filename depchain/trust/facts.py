@@ -71,9 +71,12 @@ def provenance(component: Component, graph: DependencyGraph) -> dict[str, Any]:
     ref_type = props.get("depchain:ref-type")
     if ref_type is None and vcs is not None:
         ref_type = "sha" if vcs.commit else "ref"
+    # a Python distribution named by no index comes from the default one, unless its
+    # bytes come from elsewhere (a VCS checkout, a path, a URL): then from no index
+    elsewhere = any(s.kind is not SourceKind.REGISTRY for s in component.sources)
     return {
         "index": indexes or registry or ["default"]
-        if component.ecosystem == "pypi"
+        if component.ecosystem == "pypi" and not elsewhere
         else indexes or registry,
         "pin": pin,
         "hashes": len(component.hashes),

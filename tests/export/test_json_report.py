@@ -113,3 +113,16 @@ def test_components_carry_licence_supplier_authors_and_links(tmp_path: Path) -> 
         "url": "https://github.com/actions",
     }
     assert action["license"] is None
+
+
+def test_a_distribution_from_a_checkout_comes_from_no_index(tmp_path: Path) -> None:
+    """provenance.index said 'default' for every Python distribution no index named,
+    a VCS checkout's too: its bytes come from the repository, from no index."""
+    (tmp_path / "requirements.txt").write_text(
+        "mylib @ git+https://github.com/example/mylib@0123456789abcdef0123456789abcdef01234567\n"
+        "six==1.16.0\n"
+    )
+    report = json_report.build(depchain.scan(tmp_path))
+    by_name = {c["name"]: c["provenance"] for c in report["components"]}
+    assert by_name["mylib"]["index"] == [] and by_name["mylib"]["pin"] == "commit"
+    assert by_name["six"]["index"] == ["default"]
