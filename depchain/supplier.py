@@ -38,6 +38,26 @@ class Supplier:
     url: str | None = None
 
 
+_TEAM_WORDS = re.compile(
+    r"\b(team|maintainers?|maintenance|group|packagers|packaging|strike force|authors|"
+    r"developers|project|community|foundation)\b",
+    re.IGNORECASE,
+)
+_LIST_DOMAINS = re.compile(
+    r"@(lists\.|alioth-lists\.|tracker\.debian\.org$|packages\.debian\.org$)", re.IGNORECASE
+)
+
+
+def maintainer_kind(name: str, email: str | None) -> str:
+    """``person`` or ``organization`` for an OS package's Maintainer: a team's list
+    address (``…@lists.debian.org``, ``team+python@tracker.debian.org``) or a name that
+    says team (``Debian Python Team``, ``GNU Libc Maintainers``) is an organization;
+    anyone else (``Mark Brown <broonie@debian.org>``) is a person."""
+    if email and (_LIST_DOMAINS.search(email) or email.lower().startswith("team+")):
+        return "organization"
+    return "organization" if _TEAM_WORDS.search(name) else "person"
+
+
 def supplier_of(component: Component) -> Supplier | None:
     """The supplier of ``component``, or None when nobody knows it."""
     from depchain.trust.surface import owner_of, pypi_ownership
@@ -57,10 +77,9 @@ def supplier_of(component: Component) -> Supplier | None:
     if component.ecosystem in {"deb", "rpm"} and props.get("depchain:maintainer"):
         named = _NAME_EMAIL.fullmatch(owner)
         if named is not None:
-            return Supplier(
-                named.group(1) or named.group(2), "organization", "maintainer", email=named.group(2)
-            )
-        return Supplier(owner, "organization", "maintainer")
+            name, email = named.group(1) or named.group(2), named.group(2)
+            return Supplier(name, maintainer_kind(name, email), "maintainer", email=email)
+        return Supplier(owner, maintainer_kind(owner, None), "maintainer")
     if component.ecosystem == "docker":
         return Supplier(owner, "organization", "image-namespace")
     if props.get("depchain:vendored-in"):

@@ -782,3 +782,40 @@ def test_ntia_conformant_once_the_product_is_named(
     )
     checker = ntia(render(named), tmp_path)
     assert checker.compliant
+
+
+def test_an_os_package_maintained_by_a_person_is_supplied_by_a_person() -> None:
+    """Debian's Maintainer is a team (a list address, a team's name) or a person; every
+    one was an organization. Real Maintainer fields of Debian 12's packages."""
+    from depchain.supplier import maintainer_kind
+
+    teams = [
+        ("Debian X Strike Force", "debian-x@lists.debian.org"),
+        ("Debian Python Team", "team+python@tracker.debian.org"),
+        ("GNU Libc Maintainers", "debian-glibc@lists.debian.org"),
+        ("util-linux packagers", "util-linux@packages.debian.org"),
+        ("Debian Accessibility Team", "pkg-a11y-devel@alioth-lists.debian.net"),
+        ("Debian OpenSSL Team", "pkg-openssl-devel@lists.alioth.debian.org"),
+        ("Google Cloud CLI Authors <https://code.google.com/p/google-cloud-sdk/>", None),
+    ]
+    people = [
+        ("Matthias Klose", "doko@debian.org"),
+        ("Mark Brown", "broonie@debian.org"),
+        ("Laszlo Boszormenyi (GCS)", "gcs@debian.org"),
+    ]
+    assert {maintainer_kind(n, e) for n, e in teams} == {"organization"}
+    assert {maintainer_kind(n, e) for n, e in people} == {"person"}
+    zlib = Component(
+        id="pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1",
+        name="zlib1g",
+        ecosystem="deb",
+        version="1:1.2.13.dfsg-1",
+        purl="pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1",
+        properties=(("depchain:maintainer", "Mark Brown <broonie@debian.org>"),),
+    )
+    graph = DependencyGraph()
+    graph.add_node(zlib)
+    result = ScanResult(root=Path("."), target=Path("."), graph=graph, subject=zlib.id)
+    doc = json.loads(spdx.render(result))
+    (package,) = [p for p in doc["packages"] if p["name"] == "zlib1g"]
+    assert package["supplier"] == "Person: Mark Brown (broonie@debian.org)"
