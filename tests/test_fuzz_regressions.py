@@ -70,3 +70,12 @@ def test_sboms_are_written_whatever_a_name_or_version_holds() -> None:
     document = json.loads(cyclonedx.render(result, cyclonedx.Format.JSON))
     (shown,) = [c for c in document["components"] if c["name"] == "redis"]
     assert "version" not in shown
+
+
+def test_an_editable_path_too_long_for_the_system_is_no_crash(tmp_path: Path) -> None:
+    """'-e ./<300 characters>' made is_file() raise ENAMETOOLONG: the requirements file
+    was lost with 'please report this input' (seed 779)."""
+    (tmp_path / "requirements.txt").write_text("-e ./" + "a" * 300 + "/b\nsix==1.16.0\n")
+    result = depchain.scan(tmp_path)
+    assert not [e for e in result.errors if "please report" in str(e)]
+    assert "six" in {c.name for c in result.graph.components()}

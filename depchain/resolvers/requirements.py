@@ -536,7 +536,14 @@ def archive_version(location: str) -> str | None:
 
 
 def _is_project(folder: Path) -> bool:
-    return any((folder / name).is_file() for name in ("pyproject.toml", "setup.py", "setup.cfg"))
+    """A folder holding a Python project's manifest (False for a path the system cannot
+    even look at: a name too long, a component that is no folder)."""
+    try:
+        return any(
+            (folder / name).is_file() for name in ("pyproject.toml", "setup.py", "setup.cfg")
+        )
+    except OSError:
+        return False
 
 
 def _relative_or(folder: Path, root: Path) -> str:

@@ -368,9 +368,12 @@ def _toml_value(value: Any) -> str:
 
 def dump_toml(doc: dict[str, Any]) -> str:
     """TOML with tables and arrays of tables written as headers, as the real files are."""
+    _check_size(doc)
     lines: list[str] = []
+    budget = [MAX_WRITTEN]
 
     def table(prefix: list[str], node: dict[str, Any]) -> None:
+        _spend(budget)
         scalars = [
             (k, v)
             for k, v in node.items()
@@ -393,21 +396,40 @@ def dump_toml(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dump_json(value: Any, indent: int = 0) -> str:
+MAX_WRITTEN = 200_000
+"""Nodes a mutated document may be written with: a mutation that copies a subtree into
+itself by reference doubles it each time, and writing 2**40 nodes never ends (the
+harness hung on seed 779). Past this the mutation is dropped (ValueError)."""
+
+
+def _spend(budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError("mutated document too large to write")
+
+
+def dump_json(value: Any, indent: int = 0, budget: list[int] | None = None) -> str:
+    if budget is None:
+        _check_size(value)
+    budget = [MAX_WRITTEN] if budget is None else budget
+    _spend(budget)
     pad = "  " * (indent + 1)
     if isinstance(value, Raw):
         return str(value)
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = [f"{pad}{json.dumps(str(k))}: {dump_json(v, indent + 1)}" for k, v in value.items()]
+        items = [
+            f"{pad}{json.dumps(str(k))}: {dump_json(v, indent + 1, budget)}"
+            for k, v in value.items()
+        ]
         return "{\n" + ",\n".join(items) + "\n" + "  " * indent + "}"
     if isinstance(value, list):
         if not value:
             return "[]"
         return (
             "[\n"
-            + ",\n".join(pad + dump_json(v, indent + 1) for v in value)
+            + ",\n".join(pad + dump_json(v, indent + 1, budget) for v in value)
             + "\n"
             + "  " * indent
             + "]"
@@ -430,7 +452,33 @@ def _raw_yaml(dumper: yaml.SafeDumper, data: Raw) -> yaml.Node:
 _Dumper.add_representer(Raw, _raw_yaml)
 
 
+MAX_WRITTEN_CHARS = 8 * 1024 * 1024
+"""Characters of text a mutated document may hold in all (a long token copied into
+every item of a list copied into itself grows past any file depchain would be given)."""
+
+
+def _check_size(value: Any) -> None:
+    """ValueError when writing ``value`` out in full would take more than
+    :data:`MAX_WRITTEN` nodes or :data:`MAX_WRITTEN_CHARS` characters (shared subtrees
+    counted each time they are written)."""
+    nodes, chars = 0, 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        nodes += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            chars += len(item)
+        if nodes > MAX_WRITTEN or chars > MAX_WRITTEN_CHARS:
+            raise ValueError("mutated document too large to write")
+
+
 def dump_yaml(documents: list[Any]) -> str:
+    _check_size(documents)
     text: str = yaml.dump_all(
         documents, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120
     )
