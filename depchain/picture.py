@@ -201,9 +201,7 @@ def provenance_of(
     gaps: set[str],
 ) -> tuple[Provenance, str | None]:
     """The node's provenance and its owner."""
-    from depchain.trust.ledger import accepted
-    from depchain.trust.policy import Policy
-    from depchain.trust.surface import owner_of
+    from depchain.trust.surface import explicitly_trusted, owner_of
 
     if node.id in projects:
         return Provenance.PROJECT, None
@@ -212,10 +210,10 @@ def provenance_of(
         owner = DEPLOYMENT  # a service of this deployment: who runs it is known
     if node.id in gaps:
         return Provenance.GAP, owner
-    if isinstance(node, Component):
-        policy = result.policy or Policy()
-        if policy.trusts(node) or (owner is not None and accepted(node, result.ledger)):
-            return Provenance.TRUSTED, owner
+    if isinstance(node, Component) and explicitly_trusted(
+        node, result.policy, result.ledger, owner
+    ):
+        return Provenance.TRUSTED, owner
     if owner is None:
         return Provenance.UNKNOWN, None
     return Provenance.IMPLICIT, owner

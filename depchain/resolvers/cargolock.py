@@ -61,7 +61,6 @@ CRATES_IO = "registry+https://github.com/rust-lang/crates.io-index"
 _CRATE_NAME = re.compile(r"\w[\w-]{0,199}")
 """A package name as Cargo takes one: Unicode letters and digits, ``_`` and ``-``
 (crates.io narrows it to ASCII and 64 characters; a path or git crate need not)."""
-_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def resolve(path: Path, ctx: ResolveContext) -> Fragment:
@@ -96,7 +95,7 @@ def resolve(path: Path, ctx: ResolveContext) -> Fragment:
             continue
         checksum = entry.get("checksum")
         if checksum is not None and not (
-            isinstance(checksum, str) and _SHA256.fullmatch(checksum)
+            isinstance(checksum, str) and Hash("sha256", checksum).well_formed
         ):  # the package stays; a checksum that is none is not carried as a hash
             errors.append(
                 InputError(display, f"{where}: checksum {quote(checksum)} is not a SHA-256")

@@ -82,13 +82,23 @@ class Tally:
         }
 
 
+def explicitly_trusted(
+    component: Component, policy: Policy | None, ledger: Ledger | None, owner: str | None
+) -> bool:
+    """The policy trusts ``component``'s owner, or the ledger accepted it with the owner
+    (``owner``, as :func:`owner_of` gives it) it has now. Unknown is never trusted."""
+    from depchain.trust.ledger import accepted
+
+    return (policy or Policy()).trusts(component) or (
+        owner is not None and accepted(component, ledger)
+    )
+
+
 def trust_surface(
     graph: DependencyGraph, policy: Policy | None, ledger: Ledger | None = None
 ) -> dict[str, Any]:
     """Explicit: the policy trusts the owner, or the ledger accepted the component with
     the owner it has now."""
-    from depchain.trust.ledger import accepted
-
     policy = policy or Policy()
     per_kind: dict[str, Tally] = {
         k.value: Tally() for k in DependencyKind if k is not DependencyKind.SERVICE
@@ -102,7 +112,7 @@ def trust_surface(
             if not isinstance(node, Component):
                 continue
             owner = owner_of(node)
-            explicit = policy.trusts(node) or (owner is not None and accepted(node, ledger))
+            explicit = explicitly_trusted(node, policy, ledger, owner)
             for tally in (per_kind[kind], total) if node_id not in counted else (per_kind[kind],):
                 tally.components += 1
                 if owner is None:
