@@ -116,3 +116,17 @@ def test_the_table_says_required_before_the_extra_that_asks_again(tmp_path: Path
         if line.startswith("  ") and line.split()[0] in {"twisted", "attrs"}
     }
     assert rows == {"twisted": "required+1", "attrs": "extra"}
+
+
+def test_the_trust_line_counts_owners_in_words_that_hold(tmp_path: Path) -> None:
+    """'1 known owners (29 unknown)' read as 29 unknown owners; it counts components."""
+    from depchain.render import table
+
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text(
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n"
+    )
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    text = "".join(table.render_lines(depchain.scan(tmp_path)))
+    assert "2 components, 1 known owner (1 with owner unknown); explicit 0" in text

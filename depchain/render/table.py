@@ -427,8 +427,9 @@ def render_lines(
             f"subject: {result.subject}",
             "edges:  " + "   ".join(f"{k.value} {n}" for k, n in tally.items()),
             f"trust:  {surface['components']} components, {surface['owners']} known "
-            f"owners ({surface['unknown_owner']} unknown); explicit "
-            f"{surface['explicit']}, implicit {surface['implicit']}",
+            f"owner{'' if surface['owners'] == 1 else 's'} ({surface['unknown_owner']} "
+            f"with owner unknown); explicit {surface['explicit']}, implicit "
+            f"{surface['implicit']}",
         ],
         cols.width,
     )
