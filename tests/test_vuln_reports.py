@@ -141,8 +141,10 @@ def test_no_data_says_so_first_and_never_all_clear(tmp_path: Path) -> None:
     result = depchain.scan(_tree(tmp_path), vulns=VulnOptions(use_cache=False))
     text = table.render(result)
     lines = text.splitlines()
-    # right after the summary (whose first line, naming a long temporary path, wraps)
-    first = next(n for n, line in enumerate(lines) if line.startswith("trust:")) + 1
+    # right after the summary (whose lines, naming a long temporary path, may wrap)
+    trust = next(n for n, line in enumerate(lines) if line.startswith("trust:"))
+    first = next(n for n, line in enumerate(lines) if line.startswith("vulnerabilities:"))
+    assert first > trust and all(line.startswith(" ") for line in lines[trust + 1 : first])
     assert lines[first] == "vulnerabilities: NOT AUDITED: no advisory data at hand"
     assert "depchain db update" in lines[first + 1]
     assert "no known vulnerabilities" not in text.lower()
